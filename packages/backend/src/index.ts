@@ -1,0 +1,20 @@
+export { tf } from './tf.js';
+export {
+  BACKENDS,
+  type BackendChoice,
+  type BackendReport,
+  type ConcreteBackend,
+  type InitBackendOptions,
+  backendReport,
+  initBackend,
+} from './init-backend.js';
+export { Rng, type RngState } from './rng.js';
+export { readSafetensors, type SafetensorsEntry } from './safetensors.js';
+export {
+  fromOfficialLayout,
+  type OfficialLayout,
+  prefixState,
+  type StateEntry,
+  type Stateful,
+  toOfficialLayout,
+} from './state.js';

@@ -1,0 +1,96 @@
+import { tf } from './tf.js';
+
+/** Backends squid can run on, fastest first; `auto` picks the first that works. */
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKENDS)[number];
+export type ConcreteBackend = Exclude<BackendChoice, 'auto'>;
+
+export interface InitBackendOptions {
+  /** Which backend to use; default: env `SQUID_BACKEND`, else `auto`. */
+  backend?: BackendChoice;
+}
+
+/** What {@link initBackend} chose, and why every faster backend was skipped. */
+export interface BackendReport {
+  backend: ConcreteBackend;
+  /** The TensorFlow.js backend name (`tensorflow`, `wasm`, `cpu`). */
+  tfBackend: string;
+  skipped: { backend: ConcreteBackend; reason: string }[];
+}
+
+let current: BackendReport | undefined;
+
+/** The report of the last {@link initBackend}, if any. */
+export function backendReport(): BackendReport | undefined {
+  return current;
+}
+
+function parseChoice(value: string | undefined): BackendChoice {
+  const choice = (value ?? 'auto').trim() || 'auto';
+  if (!(BACKENDS as readonly string[]).includes(choice)) {
+    throw new Error(`unknown backend "${choice}" (SQUID_BACKEND or --backend); choose one of ${BACKENDS.join(', ')}`);
+  }
+  return choice as BackendChoice;
+}
+
+function describe(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') return 'not installed';
+  const first = String(e?.message ?? err).split('\n')[0];
+  return `native binding failed to load (${first})`;
+}
+
+/** Tries one backend; returns why it cannot be used, or undefined when it is now active. */
+async function tryBackend(backend: ConcreteBackend): Promise<string | undefined> {
+  try {
+    switch (backend) {
+      case 'tensorflow-gpu': {
+        await import('@tensorflow/tfjs-node-gpu' as string);
+        // biome-ignore lint/suspicious/noExplicitAny: tfjs-node's backend exposes this flag untyped
+        const native = tf.findBackend('tensorflow') as any;
+        if (!native) return 'native binding failed to load (no "tensorflow" backend registered)';
+        if (native.isUsingGpuDevice === false) return 'no GPU (CUDA device not found)';
+        await tf.setBackend('tensorflow');
+        return undefined;
+      }
+      case 'tensorflow': {
+        await import('@tensorflow/tfjs-node' as string);
+        if (!tf.findBackend('tensorflow')) return 'native binding failed to load (no "tensorflow" backend registered)';
+        await tf.setBackend('tensorflow');
+        return undefined;
+      }
+      case 'wasm': {
+        await import('@tensorflow/tfjs-backend-wasm');
+        if (!(await tf.setBackend('wasm'))) return 'wasm module failed to initialise';
+        return undefined;
+      }
+      case 'cpu':
+        if (!(await tf.setBackend('cpu'))) return 'cpu backend failed to initialise';
+        return undefined;
+    }
+  } catch (err) {
+    return describe(err);
+  }
+}
+
+/**
+ * Selects and initialises the TensorFlow.js backend. `auto` tries tensorflow-gpu, tensorflow,
+ * wasm, then cpu and reports why each earlier one was skipped. An explicitly requested backend
+ * that does not work is an error.
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendReport> {
+  const choice = options.backend ?? parseChoice(process.env.SQUID_BACKEND);
+  const order: ConcreteBackend[] = choice === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [choice];
+  const skipped: BackendReport['skipped'] = [];
+  for (const backend of order) {
+    const reason = await tryBackend(backend);
+    if (reason === undefined) {
+      await tf.ready();
+      current = { backend, tfBackend: tf.getBackend(), skipped };
+      return current;
+    }
+    skipped.push({ backend, reason });
+  }
+  const why = skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ');
+  throw new Error(`no usable TensorFlow.js backend (${why})`);
+}

@@ -1,0 +1,27 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const pkg = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
+
+// Tests import workspace packages from source, so `pnpm test` needs no build step.
+export default defineConfig({
+  resolve: {
+    alias: {
+      '@squid-ad/backend': pkg('backend'),
+      '@squid-ad/datasets': pkg('datasets'),
+      '@squid-ad/memory-queue': pkg('memory-queue'),
+      '@squid-ad/inpainting': pkg('inpainting'),
+      '@squid-ad/gan-core': pkg('gan-core'),
+      '@squid-ad/metrics': pkg('metrics'),
+      '@squid-ad/squid': pkg('squid'),
+    },
+  },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
+    pool: 'forks',
+    // Two cores: more workers only make tf-heavy files fight over them.
+    maxWorkers: 2,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
