@@ -9,6 +9,7 @@ export {
   initBackend,
 } from './init-backend.js';
 export { Rng, type RngState } from './rng.js';
+export { stopGradient } from './stop-gradient.js';
 export { readSafetensors, type SafetensorsEntry } from './safetensors.js';
 export {
   fromOfficialLayout,

@@ -1,7 +1,6 @@
-// The one TensorFlow.js namespace every squid package uses. Importing core alone does not
-// add the chained methods (`x.sum()`), so they are registered here once.
-import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
-import '@tensorflow/tfjs-backend-cpu';
-import * as tf from '@tensorflow/tfjs-core';
+// The one TensorFlow.js namespace every squid package uses. We import the union package
+// because tfjs-core's Node build registers neither the gradients nor the chained tensor methods
+// (`x.sum()`); @tensorflow/tfjs does both, on the same tfjs-core instance.
+import * as tf from '@tensorflow/tfjs';
 
 export { tf };

@@ -1,0 +1,81 @@
+import { type StateEntry, type Stateful, stopGradient, tf } from '@squid-ad/backend';
+
+/**
+ * Which statistics normalise the input:
+ * - `batch`: mean/variance of this batch (PyTorch train mode); updates the running statistics;
+ * - `running`: the running statistics (PyTorch eval mode);
+ * - `per-sample`: each sample's own statistics, as PyTorch train mode with batch size 1 — what
+ *   the official scoring computed, calling the discriminator one image at a time; no update.
+ */
+export type NormStats = 'batch' | 'running' | 'per-sample';
+
+export interface BatchNormApplyOptions {
+  stats: NormStats;
+  /** Update running statistics (default: true for `batch`). */
+  update?: boolean;
+}
+
+/** PyTorch `BatchNorm2d` on NHWC tensors: momentum 0.1, eps 1e-5, unbiased running variance. */
+export class BatchNorm2d implements Stateful {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+  readonly runningMean: tf.Variable;
+  readonly runningVar: tf.Variable;
+  /** int32 scalar; int64 in PyTorch. */
+  readonly numBatchesTracked: tf.Variable;
+
+  constructor(
+    readonly channels: number,
+    readonly eps = 1e-5,
+    readonly momentum = 0.1,
+  ) {
+    this.weight = tf.variable(tf.ones([channels]));
+    this.bias = tf.variable(tf.zeros([channels]));
+    this.runningMean = tf.variable(tf.zeros([channels]), false);
+    this.runningVar = tf.variable(tf.ones([channels]), false);
+    this.numBatchesTracked = tf.variable(tf.scalar(0, 'int32'), false);
+  }
+
+  /** `[B, H, W, C]` → same shape */
+  apply(x: tf.Tensor4D, options: BatchNormApplyOptions): tf.Tensor4D {
+    const { stats } = options;
+    return tf.tidy(() => {
+      let mean: tf.Tensor;
+      let variance: tf.Tensor;
+      if (stats === 'running') {
+        mean = this.runningMean;
+        variance = this.runningVar;
+      } else {
+        ({ mean, variance } = tf.moments(x, stats === 'batch' ? [0, 1, 2] : [1, 2], true));
+        if (stats === 'batch' && (options.update ?? true)) this.updateRunning(x, mean, variance);
+      }
+      const scale = tf.mul(tf.rsqrt(tf.add(variance, this.eps)), this.weight);
+      return tf.add(tf.mul(tf.sub(x, mean), scale), this.bias) as tf.Tensor4D;
+    });
+  }
+
+  private updateRunning(x: tf.Tensor4D, mean: tf.Tensor, variance: tf.Tensor): void {
+    const n = x.shape[0] * x.shape[1] * x.shape[2];
+    const m = this.momentum;
+    // PyTorch normalises with the biased variance but tracks the unbiased one.
+    const unbiased = tf.mul(stopGradient(variance), n / Math.max(n - 1, 1)).reshape([this.channels]);
+    const batchMean = stopGradient(mean).reshape([this.channels]);
+    this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(batchMean, m)));
+    this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
+    this.numBatchesTracked.assign(tf.add(this.numBatchesTracked, tf.scalar(1, 'int32')));
+  }
+
+  state(): StateEntry[] {
+    return [
+      { name: 'weight', variable: this.weight, kind: 'parameter', layout: 'raw' },
+      { name: 'bias', variable: this.bias, kind: 'parameter', layout: 'raw' },
+      { name: 'running_mean', variable: this.runningMean, kind: 'buffer', layout: 'raw' },
+      { name: 'running_var', variable: this.runningVar, kind: 'buffer', layout: 'raw' },
+      { name: 'num_batches_tracked', variable: this.numBatchesTracked, kind: 'buffer', layout: 'raw' },
+    ];
+  }
+
+  dispose(): void {
+    for (const e of this.state()) e.variable.dispose();
+  }
+}
