@@ -16,6 +16,8 @@ export interface StateEntry {
   /** `parameter` is trained by the optimizer; `buffer` is state (BN statistics, queues, counters). */
   kind: 'parameter' | 'buffer';
   layout: OfficialLayout;
+  /** False for state the official model does not save (e.g. a queue's write pointer). Default true. */
+  official?: boolean;
 }
 
 /** Anything that owns named state: layers, blocks, whole models. */
