@@ -65,7 +65,7 @@ describe('Adam', () => {
     });
     const expected = referenceAdam(p0, grads, o, lrs);
     const got = Array.from(w.dataSync());
-    got.forEach((x, i) => expect(x).toBeCloseTo(expected[i], 6));
+    for (let i = 0; i < got.length; i++) expect(got[i]).toBeCloseTo(expected[i], 6);
     // The last entry's gradient keeps its sign, so it moves by ~Σ lr: the comparison is not vacuous.
     expect(p0[3] - got[3]).toBeGreaterThan(0.02);
     adam.dispose();
@@ -106,7 +106,7 @@ describe('Adam', () => {
     const s1 = a1.state();
     const s2 = a2.state();
     expect(s1.map((e) => e.name)).toEqual(['exp_avg.w', 'exp_avg_sq.w', 'step']);
-    s2.forEach((e, i) => e.variable.assign(s1[i].variable));
+    for (let i = 0; i < s2.length; i++) s2[i].variable.assign(s1[i].variable);
     a1.update({ [w1.name]: g() });
     a2.update({ [w2.name]: g() });
     expect(Array.from(w2.dataSync())).toEqual(Array.from(w1.dataSync()));
