@@ -8,6 +8,7 @@ export default defineConfig({
   resolve: {
     alias: {
       '@squid-ad/backend': pkg('backend'),
+      '@squid-ad/backend-onednn': pkg('backend-onednn'),
       '@squid-ad/datasets': pkg('datasets'),
       '@squid-ad/memory-queue': pkg('memory-queue'),
       '@squid-ad/inpainting': pkg('inpainting'),

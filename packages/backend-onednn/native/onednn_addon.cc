@@ -1,0 +1,423 @@
+// N-API addon: oneDNN 2.x convolution (forward, backward-data, backward-weights) and batched
+// matmul on caller-owned Float32Arrays. Activations stay NHWC and are used in place; filters
+// arrive HWIO and are reordered into the layout oneDNN prefers for the chosen kernel, because
+// forcing plain HWIO drops oneDNN to a slower gemm path. Primitives are cached per shape.
+#include <napi.h>
+#include <omp.h>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#if DNNL_VERSION_MAJOR != 2
+#error "squid_onednn targets the oneDNN 2.x API (see README: oneDNN 3.x)"
+#endif
+
+using dnnl::algorithm;
+using dnnl::memory;
+using dnnl::prop_kind;
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+
+namespace {
+
+dnnl::engine& Engine() {
+  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  return eng;
+}
+
+dnnl::stream& Stream() {
+  static dnnl::stream strm(Engine());
+  return strm;
+}
+
+// Conv geometry, all in TF terms except dilation (oneDNN counts the gaps: TF dilation - 1).
+struct ConvShape {
+  int64_t n, h, w, c;     // input  [N, H, W, C]
+  int64_t kh, kw, o;      // filter [KH, KW, C, O]
+  int64_t oh, ow;         // output [N, OH, OW, O]
+  int64_t sh, sw, dh, dw;
+  int64_t pt, pl, pb, pr;
+  int64_t act;            // 0 none, 1 relu, 2 leaky relu (alpha), 3 relu6
+  int64_t has_bias;
+
+  std::string Key(const char* kind) const {
+    std::ostringstream s;
+    s << kind;
+    for (int64_t v : {n, h, w, c, kh, kw, o, oh, ow, sh, sw, dh, dw, pt, pl, pb, pr, act, has_bias}) s << ',' << v;
+    return s.str();
+  }
+  memory::desc Src() const { return memory::desc({n, c, h, w}, dt::f32, tag::nhwc); }
+  memory::desc Dst() const { return memory::desc({n, o, oh, ow}, dt::f32, tag::nhwc); }
+  memory::desc WeiUser() const { return memory::desc({o, c, kh, kw}, dt::f32, tag::hwio); }
+  memory::desc WeiAny() const { return memory::desc({o, c, kh, kw}, dt::f32, tag::any); }
+  memory::desc Bias() const { return memory::desc({o}, dt::f32, tag::x); }
+  memory::dims Strides() const { return {sh, sw}; }
+  memory::dims Dilates() const { return {dh - 1, dw - 1}; }
+  memory::dims PadL() const { return {pt, pl}; }
+  memory::dims PadR() const { return {pb, pr}; }
+};
+
+dnnl::primitive_attr ActivationAttr(int64_t act, float alpha) {
+  dnnl::primitive_attr attr;
+  if (act == 0) return attr;
+  dnnl::post_ops ops;
+  if (act == 1) ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
+  if (act == 2) ops.append_eltwise(1.f, algorithm::eltwise_relu, alpha, 0.f);
+  if (act == 3) ops.append_eltwise(1.f, algorithm::eltwise_clip, 0.f, 6.f);
+  attr.set_post_ops(ops);
+  return attr;
+}
+
+dnnl::convolution_forward::primitive_desc ForwardPd(const ConvShape& s, float alpha) {
+  dnnl::primitive_attr attr = ActivationAttr(s.act, alpha);
+  auto d = s.has_bias
+               ? dnnl::convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct,
+                                                 s.Src(), s.WeiAny(), s.Bias(), s.Dst(), s.Strides(),
+                                                 s.Dilates(), s.PadL(), s.PadR())
+               : dnnl::convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct,
+                                                 s.Src(), s.WeiAny(), s.Dst(), s.Strides(), s.Dilates(),
+                                                 s.PadL(), s.PadR());
+  return dnnl::convolution_forward::primitive_desc(d, attr, Engine());
+}
+
+// A user-layout tensor bound to a caller pointer, plus (when oneDNN prefers another layout) a
+// cached buffer in that layout and the reorder between them.
+struct Reordered {
+  memory user;
+  memory inner;
+  dnnl::reorder to_inner;    // user -> inner
+  dnnl::reorder to_user;     // inner -> user
+  bool same = true;
+
+  void Init(const memory::desc& user_md, const memory::desc& inner_md, bool toInner, bool toUser) {
+    user = memory(user_md, Engine(), DNNL_MEMORY_NONE);
+    same = user_md == inner_md;
+    if (same) return;
+    inner = memory(inner_md, Engine());
+    if (toInner) to_inner = dnnl::reorder(user, inner);
+    if (toUser) to_user = dnnl::reorder(inner, user);
+  }
+  memory& Inner() { return same ? user : inner; }
+};
+
+struct ConvForward {
+  dnnl::convolution_forward::primitive_desc pd;
+  dnnl::convolution_forward prim;
+  memory src, dst, bias;
+  Reordered wei;
+};
+
+struct ConvBackwardData {
+  dnnl::convolution_backward_data::primitive_desc pd;
+  dnnl::convolution_backward_data prim;
+  memory diff_dst, diff_src;
+  Reordered wei;
+};
+
+struct ConvBackwardWeights {
+  dnnl::convolution_backward_weights::primitive_desc pd;
+  dnnl::convolution_backward_weights prim;
+  memory src, diff_dst;
+  Reordered diff_wei;
+};
+
+struct MatMul {
+  dnnl::matmul prim;
+  memory a, b, c, bias;
+};
+
+std::mutex cache_mutex;
+std::unordered_map<std::string, std::unique_ptr<ConvForward>> fwd_cache;
+std::unordered_map<std::string, std::unique_ptr<ConvBackwardData>> bwd_data_cache;
+std::unordered_map<std::string, std::unique_ptr<ConvBackwardWeights>> bwd_wei_cache;
+std::unordered_map<std::string, std::unique_ptr<MatMul>> matmul_cache;
+std::unordered_map<std::string, std::string> impl_names;
+
+float* F32(const Napi::Value& v, size_t need, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a Float32Array");
+  }
+  auto a = v.As<Napi::Float32Array>();
+  if (a.ElementLength() < need) {
+    std::ostringstream s;
+    s << what << " has " << a.ElementLength() << " elements, needs " << need;
+    throw Napi::RangeError::New(v.Env(), s.str());
+  }
+  return a.Data();
+}
+
+ConvShape ReadShape(const Napi::Value& v) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    throw Napi::TypeError::New(v.Env(), "conv params must be an Int32Array");
+  }
+  auto p = v.As<Napi::Int32Array>();
+  if (p.ElementLength() < 19) throw Napi::RangeError::New(v.Env(), "conv params need 19 entries");
+  const int32_t* q = p.Data();
+  ConvShape s{q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9],
+              q[10], q[11], q[12], q[13], q[14], q[15], q[16], q[17], q[18]};
+  return s;
+}
+
+// dnnl::error carries a status; N-API callers need a JS exception with the shape in it.
+template <typename F>
+auto Guard(Napi::Env env, const std::string& what, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const dnnl::error& e) {
+    throw Napi::Error::New(env, "oneDNN " + what + ": " + e.what());
+  }
+}
+
+ConvForward& GetForward(const ConvShape& s, float alpha) {
+  std::string key = s.Key("fwd") + "," + std::to_string(alpha);
+  auto it = fwd_cache.find(key);
+  if (it != fwd_cache.end()) return *it->second;
+  auto e = std::make_unique<ConvForward>();
+  e->pd = ForwardPd(s, alpha);
+  e->prim = dnnl::convolution_forward(e->pd);
+  e->src = memory(e->pd.src_desc(), Engine(), DNNL_MEMORY_NONE);
+  e->dst = memory(e->pd.dst_desc(), Engine(), DNNL_MEMORY_NONE);
+  if (s.has_bias) e->bias = memory(s.Bias(), Engine(), DNNL_MEMORY_NONE);
+  e->wei.Init(s.WeiUser(), e->pd.weights_desc(), true, false);
+  impl_names[key] = e->pd.impl_info_str();
+  return *fwd_cache.emplace(key, std::move(e)).first->second;
+}
+
+ConvBackwardData& GetBackwardData(const ConvShape& s) {
+  std::string key = s.Key("bwd_data");
+  auto it = bwd_data_cache.find(key);
+  if (it != bwd_data_cache.end()) return *it->second;
+  auto e = std::make_unique<ConvBackwardData>();
+  ConvShape plain = s;
+  plain.act = 0;
+  plain.has_bias = 0;
+  auto hint = ForwardPd(plain, 0.f);
+  dnnl::convolution_backward_data::desc d(algorithm::convolution_direct, s.Src(), s.WeiAny(), s.Dst(),
+                                          s.Strides(), s.Dilates(), s.PadL(), s.PadR());
+  e->pd = dnnl::convolution_backward_data::primitive_desc(d, Engine(), hint);
+  e->prim = dnnl::convolution_backward_data(e->pd);
+  e->diff_dst = memory(e->pd.diff_dst_desc(), Engine(), DNNL_MEMORY_NONE);
+  e->diff_src = memory(e->pd.diff_src_desc(), Engine(), DNNL_MEMORY_NONE);
+  e->wei.Init(s.WeiUser(), e->pd.weights_desc(), true, false);
+  impl_names[key] = e->pd.impl_info_str();
+  return *bwd_data_cache.emplace(key, std::move(e)).first->second;
+}
+
+ConvBackwardWeights& GetBackwardWeights(const ConvShape& s) {
+  std::string key = s.Key("bwd_wei");
+  auto it = bwd_wei_cache.find(key);
+  if (it != bwd_wei_cache.end()) return *it->second;
+  auto e = std::make_unique<ConvBackwardWeights>();
+  ConvShape plain = s;
+  plain.act = 0;
+  plain.has_bias = 0;
+  auto hint = ForwardPd(plain, 0.f);
+  dnnl::convolution_backward_weights::desc d(algorithm::convolution_direct, s.Src(), s.WeiAny(), s.Dst(),
+                                             s.Strides(), s.Dilates(), s.PadL(), s.PadR());
+  e->pd = dnnl::convolution_backward_weights::primitive_desc(d, Engine(), hint);
+  e->prim = dnnl::convolution_backward_weights(e->pd);
+  e->src = memory(e->pd.src_desc(), Engine(), DNNL_MEMORY_NONE);
+  e->diff_dst = memory(e->pd.diff_dst_desc(), Engine(), DNNL_MEMORY_NONE);
+  e->diff_wei.Init(s.WeiUser(), e->pd.diff_weights_desc(), false, true);
+  impl_names[key] = e->pd.impl_info_str();
+  return *bwd_wei_cache.emplace(key, std::move(e)).first->second;
+}
+
+// convForward(x, filter, bias | null, out, params: Int32Array(19), alpha): out = act(conv(x) + bias)
+Napi::Value ConvForwardJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ConvShape s = ReadShape(info[4]);
+  float* x = F32(info[0], s.n * s.h * s.w * s.c, "x");
+  float* w = F32(info[1], s.kh * s.kw * s.c * s.o, "filter");
+  float* b = s.has_bias ? F32(info[2], s.o, "bias") : nullptr;
+  float* y = F32(info[3], s.n * s.oh * s.ow * s.o, "out");
+  float alpha = info.Length() > 5 && info[5].IsNumber() ? info[5].As<Napi::Number>().FloatValue() : 0.f;
+  Guard(env, "conv forward " + s.Key(""), [&] {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    ConvForward& e = GetForward(s, alpha);
+    auto& strm = Stream();
+    e.wei.user.set_data_handle(w);
+    if (!e.wei.same) e.wei.to_inner.execute(strm, e.wei.user, e.wei.inner);
+    e.src.set_data_handle(x);
+    e.dst.set_data_handle(y);
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, e.src}, {DNNL_ARG_WEIGHTS, e.wei.Inner()}, {DNNL_ARG_DST, e.dst}};
+    if (b) {
+      e.bias.set_data_handle(b);
+      args[DNNL_ARG_BIAS] = e.bias;
+    }
+    e.prim.execute(strm, args);
+    strm.wait();
+  });
+  return env.Undefined();
+}
+
+// convBackwardData(dy, filter, dx, params): dx = conv2DBackpropInput(dy, filter)
+Napi::Value ConvBackwardDataJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ConvShape s = ReadShape(info[3]);
+  float* dy = F32(info[0], s.n * s.oh * s.ow * s.o, "dy");
+  float* w = F32(info[1], s.kh * s.kw * s.c * s.o, "filter");
+  float* dx = F32(info[2], s.n * s.h * s.w * s.c, "dx");
+  Guard(env, "conv backward data " + s.Key(""), [&] {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    ConvBackwardData& e = GetBackwardData(s);
+    auto& strm = Stream();
+    e.wei.user.set_data_handle(w);
+    if (!e.wei.same) e.wei.to_inner.execute(strm, e.wei.user, e.wei.inner);
+    e.diff_dst.set_data_handle(dy);
+    e.diff_src.set_data_handle(dx);
+    e.prim.execute(strm, {{DNNL_ARG_DIFF_DST, e.diff_dst},
+                          {DNNL_ARG_WEIGHTS, e.wei.Inner()},
+                          {DNNL_ARG_DIFF_SRC, e.diff_src}});
+    strm.wait();
+  });
+  return env.Undefined();
+}
+
+// convBackwardWeights(x, dy, dfilter, params): dfilter = conv2DBackpropFilter(x, dy)
+Napi::Value ConvBackwardWeightsJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ConvShape s = ReadShape(info[3]);
+  float* x = F32(info[0], s.n * s.h * s.w * s.c, "x");
+  float* dy = F32(info[1], s.n * s.oh * s.ow * s.o, "dy");
+  float* dw = F32(info[2], s.kh * s.kw * s.c * s.o, "dfilter");
+  Guard(env, "conv backward weights " + s.Key(""), [&] {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    ConvBackwardWeights& e = GetBackwardWeights(s);
+    auto& strm = Stream();
+    e.src.set_data_handle(x);
+    e.diff_dst.set_data_handle(dy);
+    e.diff_wei.user.set_data_handle(dw);
+    e.prim.execute(strm, {{DNNL_ARG_SRC, e.src},
+                          {DNNL_ARG_DIFF_DST, e.diff_dst},
+                          {DNNL_ARG_DIFF_WEIGHTS, e.diff_wei.Inner()}});
+    if (!e.diff_wei.same) e.diff_wei.to_user.execute(strm, e.diff_wei.inner, e.diff_wei.user);
+    strm.wait();
+  });
+  return env.Undefined();
+}
+
+// matMul(a, b, bias | null, out, params Int32Array [batchA, batchB, M, K, N, transposeA,
+// transposeB, hasBias, act], alpha): out[bt] = act(op(a[bt]) x op(b[bt]) + bias); a batch of 1
+// broadcasts. Transposes are expressed as strides, so no operand is copied.
+Napi::Value MatMulJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      info[4].As<Napi::Int32Array>().ElementLength() < 9) {
+    throw Napi::TypeError::New(env, "matmul params must be an Int32Array of 9 entries");
+  }
+  const int32_t* q = info[4].As<Napi::Int32Array>().Data();
+  int64_t ba = q[0], bb = q[1], m = q[2], k = q[3], n = q[4];
+  bool ta = q[5] != 0, tb = q[6] != 0, has_bias = q[7] != 0;
+  int64_t act = q[8];
+  int64_t bo = ba > bb ? ba : bb;
+  float* a = F32(info[0], ba * m * k, "a");
+  float* b = F32(info[1], bb * k * n, "b");
+  float* bias = has_bias ? F32(info[2], n, "bias") : nullptr;
+  float* c = F32(info[3], bo * m * n, "out");
+  float alpha = info.Length() > 5 && info[5].IsNumber() ? info[5].As<Napi::Number>().FloatValue() : 0.f;
+  std::ostringstream key;
+  key << ba << ',' << bb << ',' << m << ',' << k << ',' << n << ',' << ta << ',' << tb << ',' << has_bias
+      << ',' << act << ',' << alpha;
+  Guard(env, "matmul " + key.str(), [&] {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    auto it = matmul_cache.find(key.str());
+    MatMul* e;
+    if (it == matmul_cache.end()) {
+      auto fresh = std::make_unique<MatMul>();
+      memory::desc a_md({ba, m, k}, dt::f32, ta ? memory::dims{m * k, 1, m} : memory::dims{m * k, k, 1});
+      memory::desc b_md({bb, k, n}, dt::f32, tb ? memory::dims{k * n, 1, k} : memory::dims{k * n, n, 1});
+      memory::desc c_md({bo, m, n}, dt::f32, memory::dims{m * n, n, 1});
+      memory::desc bias_md({1, 1, n}, dt::f32, memory::dims{n, n, 1});
+      auto d = has_bias ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md) : dnnl::matmul::desc(a_md, b_md, c_md);
+      dnnl::matmul::primitive_desc pd(d, ActivationAttr(act, alpha), Engine());
+      fresh->prim = dnnl::matmul(pd);
+      fresh->a = memory(a_md, Engine(), DNNL_MEMORY_NONE);
+      fresh->b = memory(b_md, Engine(), DNNL_MEMORY_NONE);
+      fresh->c = memory(c_md, Engine(), DNNL_MEMORY_NONE);
+      if (has_bias) fresh->bias = memory(bias_md, Engine(), DNNL_MEMORY_NONE);
+      impl_names["matmul" + key.str()] = pd.impl_info_str();
+      e = matmul_cache.emplace(key.str(), std::move(fresh)).first->second.get();
+    } else {
+      e = it->second.get();
+    }
+    auto& strm = Stream();
+    e->a.set_data_handle(a);
+    e->b.set_data_handle(b);
+    e->c.set_data_handle(c);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, e->a}, {DNNL_ARG_WEIGHTS, e->b}, {DNNL_ARG_DST, e->c}};
+    if (bias) {
+      e->bias.set_data_handle(bias);
+      args[DNNL_ARG_BIAS] = e->bias;
+    }
+    e->prim.execute(strm, args);
+    strm.wait();
+  });
+  return env.Undefined();
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  int n = info[0].As<Napi::Number>().Int32Value();
+  if (n < 1) throw Napi::RangeError::New(info.Env(), "threads must be >= 1");
+  omp_set_num_threads(n);
+  return info.Env().Undefined();
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), omp_get_max_threads());
+}
+
+Napi::Value Version(const Napi::CallbackInfo& info) {
+  const dnnl_version_t* v = dnnl_version();
+  std::ostringstream s;
+  s << v->major << '.' << v->minor << '.' << v->patch;
+  return Napi::String::New(info.Env(), s.str());
+}
+
+Napi::Value CacheStats(const Napi::CallbackInfo& info) {
+  std::lock_guard<std::mutex> lock(cache_mutex);
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("convForward", static_cast<double>(fwd_cache.size()));
+  o.Set("convBackwardData", static_cast<double>(bwd_data_cache.size()));
+  o.Set("convBackwardWeights", static_cast<double>(bwd_wei_cache.size()));
+  o.Set("matMul", static_cast<double>(matmul_cache.size()));
+  Napi::Object impls = Napi::Object::New(info.Env());
+  for (auto& kv : impl_names) impls.Set(kv.first, kv.second);
+  o.Set("implementations", impls);
+  return o;
+}
+
+Napi::Value ClearCache(const Napi::CallbackInfo& info) {
+  std::lock_guard<std::mutex> lock(cache_mutex);
+  fwd_cache.clear();
+  bwd_data_cache.clear();
+  bwd_wei_cache.clear();
+  matmul_cache.clear();
+  impl_names.clear();
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("convForward", Napi::Function::New(env, ConvForwardJs));
+  exports.Set("convBackwardData", Napi::Function::New(env, ConvBackwardDataJs));
+  exports.Set("convBackwardWeights", Napi::Function::New(env, ConvBackwardWeightsJs));
+  exports.Set("matMul", Napi::Function::New(env, MatMulJs));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
+  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
+  exports.Set("version", Napi::Function::New(env, Version));
+  exports.Set("cacheStats", Napi::Function::New(env, CacheStats));
+  exports.Set("clearCache", Napi::Function::New(env, ClearCache));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(squid_onednn, Init)

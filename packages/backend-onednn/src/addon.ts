@@ -1,0 +1,76 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** The N-API addon's functions (native/onednn_addon.cc); arrays are used in place, never copied. */
+export interface OneDnnAddon {
+  /** out[N,OH,OW,O] = act(conv(x[N,H,W,C], filter[KH,KW,C,O]) + bias[O]); params: see convParams. */
+  convForward(
+    x: Float32Array,
+    filter: Float32Array,
+    bias: Float32Array | null,
+    out: Float32Array,
+    params: Int32Array,
+    alpha: number,
+  ): void;
+  /** dx[N,H,W,C] from dy[N,OH,OW,O] and filter[KH,KW,C,O]. */
+  convBackwardData(dy: Float32Array, filter: Float32Array, dx: Float32Array, params: Int32Array): void;
+  /** dfilter[KH,KW,C,O] from x[N,H,W,C] and dy[N,OH,OW,O]. */
+  convBackwardWeights(x: Float32Array, dy: Float32Array, dfilter: Float32Array, params: Int32Array): void;
+  /** out[B,M,N] = act(op(a) x op(b) + bias[N]); params: see matMulParams. */
+  matMul(
+    a: Float32Array,
+    b: Float32Array,
+    bias: Float32Array | null,
+    out: Float32Array,
+    params: Int32Array,
+    alpha: number,
+  ): void;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  version(): string;
+  cacheStats(): {
+    convForward: number;
+    convBackwardData: number;
+    convBackwardWeights: number;
+    matMul: number;
+    implementations: Record<string, string>;
+  };
+  clearCache(): void;
+}
+
+export type AddonLoad = { addon: OneDnnAddon; error?: undefined } | { addon?: undefined; error: string };
+
+// src/ (tests) and dist/ (built) both sit one level below the package root.
+const addonPath = fileURLToPath(new URL('../build/Release/squid_onednn.node', import.meta.url));
+const statusPath = fileURLToPath(new URL('../build/status.json', import.meta.url));
+
+let cached: AddonLoad | undefined;
+
+/** Loads the compiled addon once; on failure says why (not built, oneDNN missing, ...). */
+export function loadAddon(): AddonLoad {
+  if (cached) return cached;
+  if (process.env.SQUID_ONEDNN === '0') {
+    cached = { error: 'disabled by SQUID_ONEDNN=0' };
+    return cached;
+  }
+  if (!existsSync(addonPath)) {
+    let why = 'addon not built (run `pnpm --filter @squid-ad/backend-onednn build:addon`)';
+    try {
+      const status = JSON.parse(readFileSync(statusPath, 'utf8')) as { ok: boolean; message: string };
+      if (!status.ok) why = `addon ${status.message}`;
+    } catch {
+      // No status file: the install script never ran here.
+    }
+    cached = { error: why };
+    return cached;
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    cached = { addon: require(addonPath) as OneDnnAddon };
+  } catch (err) {
+    // Typically libdnnl.so.2 was removed after the build.
+    cached = { error: `addon failed to load (${String((err as Error).message ?? err).split('\n')[0]})` };
+  }
+  return cached;
+}

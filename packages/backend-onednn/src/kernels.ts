@@ -1,0 +1,230 @@
+import { tf } from '@squid-ad/backend';
+import type { OneDnnAddon } from './addon.js';
+import { activationCode, convParams, planMatMul } from './params.js';
+
+type TensorInfo = tf.TensorInfo;
+type Conv2DInfo = tf.backend_util.Conv2DInfo;
+
+/** The kernels this package replaces. */
+export const KERNEL_NAMES = [
+  'Conv2D',
+  'Conv2DBackpropInput',
+  'Conv2DBackpropFilter',
+  'FusedConv2D',
+  'BatchMatMul',
+  '_FusedMatMul',
+] as const;
+export type NativeKernelName = (typeof KERNEL_NAMES)[number];
+
+/** Backends whose tensors live in memory a Float32Array can view without copying. */
+export const NATIVE_BACKENDS = ['wasm', 'cpu'] as const;
+export type NativeBackendName = (typeof NATIVE_BACKENDS)[number];
+
+/** How a kernel reaches a backend's tensor memory: views in place, outputs allocated by the backend. */
+export interface DataAccess {
+  view(info: TensorInfo): Float32Array;
+  alloc(shape: number[]): TensorInfo;
+  release(info: TensorInfo): void;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: backend classes are not part of tfjs-core's public types
+type AnyBackend = any;
+
+/** Views on the backend's own storage: the wasm heap, or the cpu backend's TypedArrays. */
+export function dataAccess(backendName: NativeBackendName, backend: AnyBackend): DataAccess {
+  if (backendName === 'wasm') {
+    return {
+      view: (info) => backend.typedArrayFromHeap(info) as Float32Array,
+      alloc: (shape) => backend.makeOutput(shape, 'float32'),
+      release: (info) => backend.disposeData(info.dataId),
+    };
+  }
+  return {
+    view: (info) => {
+      const values = backend.data.get(info.dataId)?.values;
+      if (!(values instanceof Float32Array)) throw new Error('cpu tensor has no Float32Array values');
+      return values;
+    },
+    alloc: (shape) => backend.makeTensorInfo(shape, 'float32', new Float32Array(tf.util.sizeFromShape(shape))),
+    release: (info) => backend.disposeData(info.dataId),
+  };
+}
+
+/**
+ * A native kernel's decision for one call: the output shape and how to fill it, or the reason
+ * to leave the call to the backend's own kernel.
+ */
+export type Plan = { outShape: number[]; run(view: (t: TensorInfo) => Float32Array, out: Float32Array): void } | string;
+
+type KernelArgs = { inputs: Record<string, TensorInfo | undefined>; attrs: Record<string, unknown> };
+export type Planner = (addon: OneDnnAddon, args: KernelArgs) => Plan;
+
+function f32(...infos: (TensorInfo | undefined)[]): string | undefined {
+  const bad = infos.find((t) => t && t.dtype !== 'float32');
+  return bad ? `dtype ${bad.dtype}` : undefined;
+}
+
+function channelsLast(dataFormat: unknown): string | undefined {
+  const fmt = tf.backend_util.convertConv2DDataFormat((dataFormat as 'NHWC' | 'NCHW') ?? 'NHWC');
+  return fmt === 'channelsLast' ? undefined : 'dataFormat NCHW';
+}
+
+function emptyConv(info: Conv2DInfo): string | undefined {
+  const dims = [info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outChannels];
+  return dims.some((d) => d <= 0) || info.outHeight <= 0 || info.outWidth <= 0 ? 'empty tensor' : undefined;
+}
+
+/** A bias the addon can add: one value per output channel (shape [O] or [1,..,1,O]). */
+function channelBias(bias: TensorInfo | undefined, channels: number): string | undefined {
+  if (!bias) return undefined;
+  const ok = bias.shape.length > 0 && bias.shape[bias.shape.length - 1] === channels;
+  return ok && tf.util.sizeFromShape(bias.shape) === channels ? undefined : `bias shape ${JSON.stringify(bias.shape)}`;
+}
+
+function fusedActivation(attrs: Record<string, unknown>, prelu: TensorInfo | undefined): number | string {
+  if (prelu) return 'prelu activation';
+  const code = activationCode(attrs.activation as string | undefined);
+  return code === undefined ? `activation ${String(attrs.activation)}` : code;
+}
+
+function conv2dInfo(xShape: number[], filterShape: number[], attrs: Record<string, unknown>, dilations: unknown) {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides as [number, number] | number,
+    dilations as [number, number] | number,
+    attrs.pad as 'valid' | 'same' | number,
+    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+    false,
+    'channelsLast',
+  );
+}
+
+function planConvForward(addon: OneDnnAddon, { inputs, attrs }: KernelArgs, fused: boolean): Plan {
+  const { x, filter, bias, preluActivationWeights } = inputs;
+  if (!x || !filter) return 'missing input';
+  const why = f32(x, filter, bias) ?? channelsLast(attrs.dataFormat);
+  if (why) return why;
+  const info = conv2dInfo(x.shape, filter.shape, attrs, attrs.dilations ?? 1);
+  const act = fused ? fusedActivation(attrs, preluActivationWeights) : 0;
+  if (typeof act === 'string') return act;
+  const bad = emptyConv(info) ?? channelBias(bias, info.outChannels);
+  if (bad) return bad;
+  const params = convParams(info, act, !!bias);
+  const alpha = Number(attrs.leakyreluAlpha ?? 0.2);
+  return {
+    outShape: info.outShape,
+    run: (view, out) => addon.convForward(view(x), view(filter), bias ? view(bias) : null, out, params, alpha),
+  };
+}
+
+const planners: Record<NativeKernelName, Planner> = {
+  Conv2D: (addon, args) => planConvForward(addon, args, false),
+  FusedConv2D: (addon, args) => planConvForward(addon, args, true),
+  Conv2DBackpropInput: (addon, { inputs, attrs }) => {
+    const { dy, filter } = inputs;
+    if (!dy || !filter) return 'missing input';
+    const why = f32(dy, filter) ?? channelsLast(attrs.dataFormat);
+    if (why) return why;
+    const inputShape = attrs.inputShape as number[];
+    const info = conv2dInfo(inputShape, filter.shape, attrs, 1);
+    if (info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return 'dy shape does not match';
+    const bad = emptyConv(info);
+    if (bad) return bad;
+    const params = convParams(info);
+    return { outShape: [...inputShape], run: (view, out) => addon.convBackwardData(view(dy), view(filter), out, params) };
+  },
+  Conv2DBackpropFilter: (addon, { inputs, attrs }) => {
+    const { x, dy } = inputs;
+    if (!x || !dy) return 'missing input';
+    const why = f32(x, dy) ?? channelsLast(attrs.dataFormat);
+    if (why) return why;
+    const filterShape = attrs.filterShape as number[];
+    const info = conv2dInfo(x.shape, filterShape, attrs, 1);
+    if (info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return 'dy shape does not match';
+    const bad = emptyConv(info);
+    if (bad) return bad;
+    const params = convParams(info);
+    return { outShape: [...filterShape], run: (view, out) => addon.convBackwardWeights(view(x), view(dy), out, params) };
+  },
+  BatchMatMul: (addon, { inputs, attrs }) => {
+    const { a, b } = inputs;
+    if (!a || !b) return 'missing input';
+    const why = f32(a, b);
+    if (why) return why;
+    const plan = planMatMul(a.shape, b.shape, !!attrs.transposeA, !!attrs.transposeB);
+    if (typeof plan === 'string') return plan;
+    if (plan.outShape.some((d) => d === 0) || a.shape.includes(0)) return 'empty tensor';
+    return { outShape: plan.outShape, run: (view, out) => addon.matMul(view(a), view(b), null, out, plan.params, 0) };
+  },
+  _FusedMatMul: (addon, { inputs, attrs }) => {
+    const { a, b, bias, preluActivationWeights } = inputs;
+    if (!a || !b) return 'missing input';
+    const why = f32(a, b, bias);
+    if (why) return why;
+    const act = fusedActivation(attrs, preluActivationWeights);
+    if (typeof act === 'string') return act;
+    const plan = planMatMul(a.shape, b.shape, !!attrs.transposeA, !!attrs.transposeB, act, !!bias);
+    if (typeof plan === 'string') return plan;
+    const n = plan.outShape[plan.outShape.length - 1];
+    const bad = channelBias(bias, n);
+    if (bad) return bad;
+    if (plan.outShape.some((d) => d === 0) || a.shape.includes(0)) return 'empty tensor';
+    const alpha = Number(attrs.leakyreluAlpha ?? 0.2);
+    return {
+      outShape: plan.outShape,
+      run: (view, out) => addon.matMul(view(a), view(b), bias ? view(bias) : null, out, plan.params, alpha),
+    };
+  },
+};
+
+/** Per kernel and backend: calls served natively, calls left to the backend, and the last reason. */
+export interface KernelStats {
+  native: number;
+  fallback: number;
+  lastFallback?: string;
+}
+
+/**
+ * The kernel config that runs `name` through oneDNN on `backendName` and hands every call it
+ * cannot serve (dtype, NCHW, prelu, a oneDNN error) to `original`, the kernel it replaces.
+ */
+export function nativeKernelConfig(
+  addon: OneDnnAddon,
+  name: NativeKernelName,
+  backendName: NativeBackendName,
+  original: tf.KernelConfig | undefined,
+  stats: KernelStats,
+): tf.KernelConfig {
+  const planner = planners[name];
+  const fallback = (args: Parameters<tf.KernelFunc>[0], reason: string) => {
+    stats.fallback++;
+    stats.lastFallback = reason;
+    if (!original) {
+      throw new Error(`@squid-ad/backend-onednn: ${name} on ${backendName}: ${reason}, and ${backendName} has no ${name} kernel`);
+    }
+    return original.kernelFunc(args);
+  };
+  const kernelFunc: tf.KernelFunc = (args) => {
+    const plan = planner(addon, args as unknown as KernelArgs);
+    if (typeof plan === 'string') return fallback(args, plan);
+    const access = dataAccess(backendName, args.backend);
+    // Allocate first: a wasm allocation may grow (and replace) the heap that views point into.
+    const out = access.alloc(plan.outShape);
+    try {
+      plan.run(access.view, access.view(out));
+    } catch (err) {
+      access.release(out);
+      return fallback(args, String((err as Error).message ?? err));
+    }
+    stats.native++;
+    return out;
+  };
+  return {
+    kernelName: name,
+    backendName,
+    kernelFunc,
+    setupFunc: original?.setupFunc,
+    disposeFunc: original?.disposeFunc,
+  };
+}

@@ -1,0 +1,111 @@
+import { tf } from '@squid-ad/backend';
+import { z } from 'zod';
+import { loadAddon, type OneDnnAddon } from './addon.js';
+import {
+  KERNEL_NAMES,
+  type KernelStats,
+  NATIVE_BACKENDS,
+  type NativeBackendName,
+  type NativeKernelName,
+  nativeKernelConfig,
+} from './kernels.js';
+import { defaultThreads, wasmThreadsOf } from './threads.js';
+
+/** Options of {@link enableNativeKernels}. */
+export const NativeKernelsConfig = z.object({
+  /** TF.js backends to serve; backends other than wasm and cpu keep their own kernels. */
+  backends: z.array(z.enum(NATIVE_BACKENDS)).default([...NATIVE_BACKENDS]),
+  /** Which kernels to replace. */
+  kernels: z.array(z.enum(KERNEL_NAMES)).default([...KERNEL_NAMES]),
+  /** OpenMP threads for oneDNN; default {@link defaultThreads}. */
+  threads: z.number().int().positive().optional(),
+});
+export type NativeKernelsConfig = z.infer<typeof NativeKernelsConfig>;
+export type NativeKernelsOptions = z.input<typeof NativeKernelsConfig>;
+
+/** Whether oneDNN kernels are registered, and if not, why. */
+export interface NativeKernelsStatus {
+  enabled: boolean;
+  reason?: string;
+  /** oneDNN library version, e.g. `2.6.3`. */
+  version?: string;
+  threads?: number;
+  backends: NativeBackendName[];
+  kernels: NativeKernelName[];
+}
+
+const replaced = new Map<string, { original: tf.KernelConfig | undefined; stats: KernelStats }>();
+let status: NativeKernelsStatus = { enabled: false, reason: 'not enabled', backends: [], kernels: [] };
+
+const key = (name: string, backend: string) => `${backend}/${name}`;
+
+/** The loaded addon, for direct calls (benchmarks, tests); throws with the reason when absent. */
+export function oneDnn(): OneDnnAddon {
+  const load = loadAddon();
+  if (!load.addon) throw new Error(`@squid-ad/backend-onednn: ${load.error}`);
+  return load.addon;
+}
+
+/** Whether the addon is built and loads, and why not. */
+export function nativeAvailable(): { available: boolean; reason?: string } {
+  const load = loadAddon();
+  return load.addon ? { available: true } : { available: false, reason: load.error };
+}
+
+/**
+ * Registers the oneDNN kernels for the chosen TF.js backends, wrapping the kernels they replace
+ * (which still serve what oneDNN cannot: other dtypes, NCHW, prelu). Never throws: when the addon
+ * is missing, the status says why and TF.js keeps its kernels.
+ */
+export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeKernelsStatus {
+  const config = NativeKernelsConfig.parse(options);
+  const load = loadAddon();
+  if (!load.addon) {
+    status = { enabled: false, reason: load.error, backends: [], kernels: [] };
+    return status;
+  }
+  const addon = load.addon;
+  const wasm = tf.findBackend('wasm');
+  const threads = config.threads ?? defaultThreads(config.backends.includes('wasm') && wasm ? wasmThreadsOf(wasm) : 1);
+  addon.setNumThreads(threads);
+  for (const backendName of config.backends) {
+    for (const name of config.kernels) {
+      const k = key(name, backendName);
+      const prior = replaced.get(k);
+      const original = prior ? prior.original : tf.getKernel(name, backendName);
+      const stats: KernelStats = prior?.stats ?? { native: 0, fallback: 0 };
+      if (tf.getKernel(name, backendName)) tf.unregisterKernel(name, backendName);
+      tf.registerKernel(nativeKernelConfig(addon, name, backendName, original, stats));
+      replaced.set(k, { original, stats });
+    }
+  }
+  status = {
+    enabled: true,
+    version: addon.version(),
+    threads: addon.getNumThreads(),
+    backends: [...new Set([...status.backends, ...config.backends])],
+    kernels: [...new Set([...status.kernels, ...config.kernels])],
+  };
+  return status;
+}
+
+/** Restores the kernels {@link enableNativeKernels} replaced. */
+export function disableNativeKernels(): void {
+  for (const [k, { original }] of replaced) {
+    const [backendName, name] = k.split('/') as [string, string];
+    if (tf.getKernel(name, backendName)) tf.unregisterKernel(name, backendName);
+    if (original) tf.registerKernel(original);
+  }
+  replaced.clear();
+  status = { enabled: false, reason: 'disabled', backends: [], kernels: [] };
+}
+
+/** The current state of the native kernels. */
+export function nativeKernelsStatus(): NativeKernelsStatus {
+  return status;
+}
+
+/** Call counts per `backend/kernel`: served by oneDNN, or handed back to the backend's kernel. */
+export function nativeKernelStats(): Record<string, KernelStats> {
+  return Object.fromEntries([...replaced].map(([k, v]) => [k, { ...v.stats }]));
+}
