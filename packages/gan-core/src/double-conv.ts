@@ -1,0 +1,72 @@
+import { prefixState, type Rng, type StateEntry, type Stateful, tf } from '@squid-ad/backend';
+import { BatchNorm2d, type NormStats } from './batch-norm.js';
+import { Conv2d } from './conv2d.js';
+
+export interface DoubleConvOptions {
+  inChannels: number;
+  outChannels: number;
+  /** Stride of the first conv (2 in down blocks). */
+  stride?: number;
+  rng: Rng;
+}
+
+/** How a block normalises: BatchNorm statistics to use (see {@link NormStats}). */
+export interface NormOptions {
+  stats: NormStats;
+}
+
+/**
+ * The residual `double_conv` block of the official SQUID code:
+ * `a = ReLU(BN(conv3×3_s(x)))`, `b = BN(conv3×3(ReLU(BN(conv3×3(a)))))`, output `ReLU(a + b)`.
+ * State names follow the official Sequentials: `conv1.{0,1}`, `conv2.{0,1,3,4}`.
+ */
+export class DoubleConv implements Stateful {
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly conv2a: Conv2d;
+  readonly bn2a: BatchNorm2d;
+  readonly conv2b: Conv2d;
+  readonly bn2b: BatchNorm2d;
+
+  constructor(o: DoubleConvOptions) {
+    const { inChannels, outChannels, rng } = o;
+    this.conv1 = new Conv2d({
+      inChannels,
+      outChannels,
+      kernelSize: 3,
+      stride: o.stride ?? 1,
+      padding: 1,
+      rng,
+    });
+    this.bn1 = new BatchNorm2d(outChannels);
+    this.conv2a = new Conv2d({ inChannels: outChannels, outChannels, kernelSize: 3, padding: 1, rng });
+    this.bn2a = new BatchNorm2d(outChannels);
+    this.conv2b = new Conv2d({ inChannels: outChannels, outChannels, kernelSize: 3, padding: 1, rng });
+    this.bn2b = new BatchNorm2d(outChannels);
+  }
+
+  /** `[B, H, W, in]` → `[B, H/stride, W/stride, out]` */
+  apply(x: tf.Tensor4D, o: NormOptions): tf.Tensor4D {
+    return tf.tidy(() => {
+      const a = tf.relu(this.bn1.apply(this.conv1.apply(x), o));
+      const h = tf.relu(this.bn2a.apply(this.conv2a.apply(a), o));
+      const b = this.bn2b.apply(this.conv2b.apply(h), o);
+      return tf.relu(tf.add(a, b)) as tf.Tensor4D;
+    });
+  }
+
+  state(): StateEntry[] {
+    return [
+      ...prefixState('conv1.0', this.conv1.state()),
+      ...prefixState('conv1.1', this.bn1.state()),
+      ...prefixState('conv2.0', this.conv2a.state()),
+      ...prefixState('conv2.1', this.bn2a.state()),
+      ...prefixState('conv2.3', this.conv2b.state()),
+      ...prefixState('conv2.4', this.bn2b.state()),
+    ];
+  }
+
+  dispose(): void {
+    for (const m of [this.conv1, this.bn1, this.conv2a, this.bn2a, this.conv2b, this.bn2b]) m.dispose();
+  }
+}
