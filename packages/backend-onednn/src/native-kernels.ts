@@ -34,7 +34,9 @@ export interface NativeKernelsStatus {
   kernels: NativeKernelName[];
 }
 
-const replaced = new Map<string, { original: tf.KernelConfig | undefined; stats: KernelStats }>();
+const replaced = new Map<string, { original: tf.KernelConfig | undefined }>();
+// Outlives disable/enable cycles, so callers can compare counts around any stretch of work.
+const stats = new Map<string, KernelStats>();
 let status: NativeKernelsStatus = { enabled: false, reason: 'not enabled', backends: [], kernels: [] };
 
 const key = (name: string, backend: string) => `${backend}/${name}`;
@@ -73,10 +75,11 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
       const k = key(name, backendName);
       const prior = replaced.get(k);
       const original = prior ? prior.original : tf.getKernel(name, backendName);
-      const stats: KernelStats = prior?.stats ?? { native: 0, fallback: 0 };
+      let counts = stats.get(k);
+      if (!counts) stats.set(k, (counts = { native: 0, fallback: 0 }));
       if (tf.getKernel(name, backendName)) tf.unregisterKernel(name, backendName);
-      tf.registerKernel(nativeKernelConfig(addon, name, backendName, original, stats));
-      replaced.set(k, { original, stats });
+      tf.registerKernel(nativeKernelConfig(addon, name, backendName, original, counts));
+      replaced.set(k, { original });
     }
   }
   status = {
@@ -107,5 +110,5 @@ export function nativeKernelsStatus(): NativeKernelsStatus {
 
 /** Call counts per `backend/kernel`: served by oneDNN, or handed back to the backend's kernel. */
 export function nativeKernelStats(): Record<string, KernelStats> {
-  return Object.fromEntries([...replaced].map(([k, v]) => [k, { ...v.stats }]));
+  return Object.fromEntries([...stats].map(([k, v]) => [k, { ...v }]));
 }
