@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises';
+import { cheXpertItems } from './chexpert-dataset.js';
+import type { DatasetItem } from './dataset.js';
+import { DEFAULT_MAX_PIXELS, decodeImage } from './decode-image.js';
+import { folderItems } from './folder-dataset.js';
+import { BadImageError } from './grey-image.js';
+import { zhangLabItems } from './zhanglab-dataset.js';
+
+export type CheckLayout = 'folder' | 'zhanglab' | 'chexpert';
+
+/** What `squid-data check` found. */
+export interface CheckReport {
+  root: string;
+  layout: string;
+  /** Image count per split, then per class (`normal`, `abnormal`). */
+  counts: Record<string, { normal: number; abnormal: number }>;
+  /** Decoded sizes of the readable images (null when none). */
+  size: { minWidth: number; maxWidth: number; minHeight: number; maxHeight: number } | null;
+  /** Every unusable file with the reason. */
+  bad: { path: string; reason: string }[];
+}
+
+type Splits = Partial<Record<string, { normal: DatasetItem[]; abnormal: DatasetItem[] }>>;
+
+async function splitsOf(root: string, layout?: CheckLayout): Promise<{ layout: string; splits: Splits }> {
+  if (layout === 'zhanglab') {
+    const z = await zhangLabItems(root);
+    return { layout: `zhanglab (${z.layout})`, splits: z.splits };
+  }
+  if (layout === 'chexpert') {
+    const c = await cheXpertItems(root);
+    return { layout: `chexpert (${c.layout})`, splits: c.splits };
+  }
+  if (layout === 'folder') return { layout: 'folder', splits: { all: await folderItems(root) } };
+  const errors: string[] = [];
+  for (const l of ['zhanglab', 'chexpert', 'folder'] as const) {
+    try {
+      return await splitsOf(root, l);
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+  }
+  throw new Error(`no known dataset layout at ${root}:\n${errors.join('\n')}`);
+}
+
+/**
+ * Decodes every image of a data set (layout given or detected) and reports counts, the size range
+ * and every unreadable, corrupt, empty, non-image or too-large file.
+ */
+export async function checkDataset(
+  root: string,
+  options: { layout?: CheckLayout; maxPixels?: number; onProgress?: (done: number) => void } = {},
+): Promise<CheckReport> {
+  const { layout, splits } = await splitsOf(root, options.layout);
+  const counts: CheckReport['counts'] = {};
+  const bad: CheckReport['bad'] = [];
+  let size: CheckReport['size'] = null;
+  const seen = new Set<string>();
+  let done = 0;
+  for (const [name, s] of Object.entries(splits)) {
+    if (!s) continue;
+    counts[name] = { normal: s.normal.length, abnormal: s.abnormal.length };
+    for (const item of [...s.normal, ...s.abnormal]) {
+      if (seen.has(item.path)) continue;
+      seen.add(item.path);
+      try {
+        const bytes = await readFile(item.path).catch((err: NodeJS.ErrnoException) => {
+          throw new BadImageError(item.path, `cannot read file (${err.code ?? err.message})`);
+        });
+        const img = decodeImage(bytes, item.path, { maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS });
+        size = size
+          ? {
+              minWidth: Math.min(size.minWidth, img.width),
+              maxWidth: Math.max(size.maxWidth, img.width),
+              minHeight: Math.min(size.minHeight, img.height),
+              maxHeight: Math.max(size.maxHeight, img.height),
+            }
+          : { minWidth: img.width, maxWidth: img.width, minHeight: img.height, maxHeight: img.height };
+      } catch (err) {
+        if (!(err instanceof BadImageError)) throw err;
+        bad.push({ path: err.path, reason: err.reason });
+      }
+      options.onProgress?.(++done);
+    }
+  }
+  return { root, layout, counts, size, bad };
+}

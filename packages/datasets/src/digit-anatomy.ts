@@ -1,0 +1,201 @@
+import { Rng } from '@squid-ad/backend';
+import { z } from 'zod';
+import { type DatasetItem, ImageDataset, type Label } from './dataset.js';
+import { digitInstances, MNIST_SIDE } from './mnist-digits.js';
+import { resize } from './resize.js';
+import { mixSeed } from './seed.js';
+
+/** The four DigitAnatomy anomalies of the paper. */
+export const ANOMALY_TYPES = ['missing', 'swap', 'flip', 'zero'] as const;
+export type AnomalyType = (typeof ANOMALY_TYPES)[number];
+export type FlipAxis = 'horizontal' | 'vertical';
+
+/** One DigitAnatomy image `[3·cell, 3·cell]` with its pixel mask of the affected cells. */
+export interface DigitAnatomySample {
+  image: Float32Array;
+  /** 1 inside the affected cells, 0 elsewhere (all 0 for normal samples). */
+  mask: Float32Array;
+  /** Side of the image: 3·cell. */
+  side: number;
+  label: Label;
+  type: 'normal' | AnomalyType;
+  /** Affected cells, 0..8 in reading order (cell k normally holds digit k+1). */
+  cells: number[];
+  /** Axis of a `flip` anomaly. */
+  flip?: FlipAxis;
+}
+
+/** Options of the generator. */
+export const digitAnatomySchema = z.object({
+  /** Cell side in pixels (the paper: 32, so images are 96×96). */
+  cell: z.number().int().min(8).default(32),
+  /** Random per-digit size factor (the official loader: 0.6–1.3). */
+  scale: z.tuple([z.number().positive(), z.number().positive()]).default([0.6, 1.3]),
+  /** MNIST instances to draw from: train and test use disjoint digits. */
+  split: z.enum(['train', 'test']).default('train'),
+});
+export type DigitAnatomyOptions = z.input<typeof digitAnatomySchema>;
+
+// Digits that look the same after a flip about that axis: flipping them would be no anomaly.
+const FLIP_INVARIANT: Record<FlipAxis, Set<number>> = {
+  horizontal: new Set([1, 8]),
+  vertical: new Set([1, 3, 8]),
+};
+
+interface CellSpec {
+  digit: number;
+  flip?: FlipAxis;
+}
+
+function flipped(src: Float32Array, axis: FlipAxis): Float32Array {
+  const n = MNIST_SIDE;
+  const out = new Float32Array(n * n);
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; x++) {
+      out[y * n + x] = axis === 'horizontal' ? src[y * n + (n - 1 - x)] : src[(n - 1 - y) * n + x];
+    }
+  }
+  return out;
+}
+
+// A 28-px digit fills 28/32 of a cell; scaled by `factor`, centred in the cell, cropped when larger.
+function renderCell(image: Float32Array, side: number, cellIndex: number, cell: number, digit: Float32Array, factor: number) {
+  const t = Math.max(1, Math.round((MNIST_SIDE * factor * cell) / 32));
+  const scaled = resize({ width: MNIST_SIDE, height: MNIST_SIDE, data: digit }, t, t).data;
+  const off = Math.floor((cell - t) / 2);
+  const cx = (cellIndex % 3) * cell;
+  const cy = Math.floor(cellIndex / 3) * cell;
+  for (let y = 0; y < t; y++) {
+    const yy = y + off;
+    if (yy < 0 || yy >= cell) continue;
+    for (let x = 0; x < t; x++) {
+      const xx = x + off;
+      if (xx < 0 || xx >= cell) continue;
+      image[(cy + yy) * side + cx + xx] = scaled[y * t + x];
+    }
+  }
+}
+
+function render(
+  specs: (CellSpec | null)[],
+  rng: Rng,
+  o: z.output<typeof digitAnatomySchema>,
+): { image: Float32Array; side: number } {
+  const side = 3 * o.cell;
+  const image = new Float32Array(side * side);
+  specs.forEach((spec, k) => {
+    if (!spec) return;
+    const pool = digitInstances(spec.digit, o.split);
+    let digit = pool[rng.int(pool.length)];
+    if (spec.flip) digit = flipped(digit, spec.flip);
+    renderCell(image, side, k, o.cell, digit, rng.uniform(o.scale[0], o.scale[1]));
+  });
+  return { image, side };
+}
+
+function cellMask(side: number, cell: number, cells: number[]): Float32Array {
+  const mask = new Float32Array(side * side);
+  for (const k of cells) {
+    const cx = (k % 3) * cell;
+    const cy = Math.floor(k / 3) * cell;
+    for (let y = cy; y < cy + cell; y++) mask.fill(1, y * side + cx, y * side + cx + cell);
+  }
+  return mask;
+}
+
+const normalSpecs = (): CellSpec[] => Array.from({ length: 9 }, (_, k) => ({ digit: k + 1 }));
+
+/** A normal DigitAnatomy image: digits 1–9 in reading order, random instances and sizes. */
+export function makeNormal(rng: Rng, options: DigitAnatomyOptions = {}): DigitAnatomySample {
+  const o = digitAnatomySchema.parse(options);
+  const { image, side } = render(normalSpecs(), rng, o);
+  return { image, side, mask: new Float32Array(side * side), label: 0, type: 'normal', cells: [] };
+}
+
+/** An abnormal DigitAnatomy image of the given type; records the affected cells and a mask. */
+export function makeAbnormal(rng: Rng, type: AnomalyType, options: DigitAnatomyOptions = {}): DigitAnatomySample {
+  const o = digitAnatomySchema.parse(options);
+  const specs: (CellSpec | null)[] = normalSpecs();
+  let cells: number[];
+  let flip: FlipAxis | undefined;
+  if (type === 'missing') {
+    cells = [rng.int(9)];
+    specs[cells[0]] = null;
+  } else if (type === 'swap') {
+    const a = rng.int(9);
+    const b = (a + 1 + rng.int(8)) % 9;
+    cells = [Math.min(a, b), Math.max(a, b)];
+    specs[a] = { digit: b + 1 };
+    specs[b] = { digit: a + 1 };
+  } else if (type === 'flip') {
+    flip = rng.int(2) === 0 ? 'horizontal' : 'vertical';
+    const axis = flip;
+    const candidates = [...Array(9).keys()].filter((k) => !FLIP_INVARIANT[axis].has(k + 1));
+    cells = [candidates[rng.int(candidates.length)]];
+    specs[cells[0]] = { digit: cells[0] + 1, flip };
+  } else if (type === 'zero') {
+    cells = [rng.int(9)];
+    specs[cells[0]] = { digit: 0 };
+  } else {
+    throw new Error(`unknown DigitAnatomy anomaly type '${type}' (expected ${ANOMALY_TYPES.join(', ')})`);
+  }
+  const { image, side } = render(specs, rng, o);
+  return { image, side, mask: cellMask(side, o.cell, cells), label: 1, type, cells, ...(flip ? { flip } : {}) };
+}
+
+/**
+ * A fixed test set from `seed`: `normal` normal samples then `abnormal` abnormal ones with the types
+ * cycling missing, swap, flip, zero. Uses the test digit instances only.
+ */
+export function digitAnatomyTestSet(
+  options: { seed?: number; normal?: number; abnormal?: number; cell?: number } = {},
+): DigitAnatomySample[] {
+  const { seed = 0, normal = 100, abnormal = 100, cell = 32 } = options;
+  const out: DigitAnatomySample[] = [];
+  for (let i = 0; i < normal + abnormal; i++) {
+    const rng = Rng.fromSeed(mixSeed(seed, 0x7e57, i));
+    const o = { cell, split: 'test' as const };
+    out.push(i < normal ? makeNormal(rng, o) : makeAbnormal(rng, ANOMALY_TYPES[(i - normal) % 4], o));
+  }
+  return out;
+}
+
+/** Endless seeded stream of normal training samples (train digit instances). */
+export function* digitAnatomyStream(options: { seed?: number; cell?: number; start?: number } = {}): Generator<DigitAnatomySample> {
+  const { seed = 0, cell = 32, start = 0 } = options;
+  for (let i = start; ; i++) yield makeNormal(Rng.fromSeed(mixSeed(seed, 0x7a1, i)), { cell, split: 'train' });
+}
+
+const datasetSchema = z.object({
+  split: z.enum(['train', 'test']).default('train'),
+  seed: z.number().int().default(0),
+  cell: z.number().int().min(8).default(32),
+  /** Train: samples per epoch (each epoch draws new ones). */
+  length: z.number().int().positive().default(1000),
+  /** Test: counts of normal and abnormal samples. */
+  normal: z.number().int().min(0).default(100),
+  abnormal: z.number().int().min(0).default(100),
+});
+export type DigitAnatomyDatasetOptions = z.input<typeof datasetSchema>;
+
+/**
+ * DigitAnatomy as an {@link ImageDataset} (image size 3·cell, generated in memory): `train` draws
+ * fresh normal samples from each batch slot's own generator, `test` is {@link digitAnatomyTestSet}.
+ */
+export function digitAnatomyDataset(options: DigitAnatomyDatasetOptions = {}): ImageDataset {
+  const o = datasetSchema.parse(options);
+  const side = 3 * o.cell;
+  if (o.split === 'train') {
+    const items: DatasetItem[] = Array.from({ length: o.length }, (_, i) => ({
+      path: `digitanatomy:train/${i}`,
+      label: 0,
+      type: 'normal',
+      cells: [],
+    }));
+    const load = async (_item: DatasetItem, _index: number, rng: Rng) => makeNormal(rng, { cell: o.cell, split: 'train' }).image;
+    return new ImageDataset('digitanatomy:train', side, items, load);
+  }
+  const samples = digitAnatomyTestSet(o);
+  const items: DatasetItem[] = samples.map((s, i) => ({ path: `digitanatomy:test/${i}`, label: s.label, type: s.type, cells: s.cells }));
+  return new ImageDataset('digitanatomy:test', side, items, async (_item, index) => samples[index].image);
+}

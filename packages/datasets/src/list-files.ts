@@ -1,0 +1,28 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Every regular, non-hidden file under `dir` (recursive), sorted by path for a stable order. */
+export async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    const entries = await readdir(d, { withFileTypes: true });
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) out.push(p);
+      else if (e.isSymbolicLink()) {
+        const s = await stat(p).catch(() => undefined);
+        if (s?.isFile()) out.push(p);
+        else if (s?.isDirectory()) await walk(p);
+      }
+    }
+  };
+  await walk(dir);
+  return out.sort();
+}
+
+/** True when `path` exists and is a directory. */
+export async function isDir(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
+}
