@@ -1,0 +1,199 @@
+import { type Rng, type StateEntry, type Stateful, prefixState, stopGradient, tf } from '@squid-ad/backend';
+import { BatchNorm2d, Conv2d, LayerNorm, Linear } from '@squid-ad/gan-core';
+import { type BlockApplyOptions, MemoryQueue, maskedMix, readMemory } from '@squid-ad/memory-queue';
+import type { z } from 'zod';
+import { InpaintConfig } from './config.js';
+import { MultiheadAttention } from './multihead-attention.js';
+import { patchNeighbours } from './patch-neighbours.js';
+import { positionBits, positionCode } from './position-code.js';
+
+export type InpaintBlockOptions = z.input<typeof InpaintConfig> & { rng: Rng };
+export type InpaintApplyOptions = BlockApplyOptions;
+
+function parseOptions(options: InpaintBlockOptions): InpaintConfig {
+  const result = InpaintConfig.safeParse(options);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ');
+    throw new Error(`InpaintBlock: invalid options: ${issues}`);
+  }
+  return result.data;
+}
+
+/**
+ * SQUID's feature in-painting block (official `InpaintBlock`) on NHWC patch bottlenecks
+ * `[B·P², h, w, C]`, rows `b·P² + n`: 1×1 conv to C/4 + BN + ReLU gives f; each patch's f
+ * (flattened C, H, W) reads its position's memory queue → n; a one-layer post-norm transformer
+ * in-paints each patch from the read-outs of its 8 grid neighbours (query f, zero vectors outside
+ * the grid); a binary position code is appended and a 1×1 conv + BN + ReLU restores C channels.
+ * Training mixes the result with the input by a Bernoulli(ratio) spatial mask; eval does not.
+ */
+export class InpaintBlock implements Stateful {
+  readonly config: InpaintConfig;
+  /** Channels inside the block, ⌊C/4⌋. */
+  readonly inner: number;
+  /** Memory/attention vector size `inner·h·w`. */
+  readonly dim: number;
+  /** Patch positions P². */
+  readonly positions: number;
+  readonly bits: number;
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly queues: MemoryQueue[];
+  readonly attention: MultiheadAttention;
+  readonly norm1: LayerNorm;
+  readonly ff0: Linear;
+  readonly ff3: Linear;
+  readonly norm2: LayerNorm;
+  readonly conv2: Conv2d;
+  readonly bn2: BatchNorm2d;
+  /** Query features `[P², B, dim]` of the last training forward, waiting for {@link updateQueues}. */
+  private pending: tf.Tensor3D | null = null;
+
+  constructor(options: InpaintBlockOptions) {
+    const c = parseOptions(options);
+    this.config = c;
+    const { rng } = options;
+    this.inner = Math.floor(c.channels / 4);
+    this.dim = this.inner * c.height * c.width;
+    this.positions = c.numPatch * c.numPatch;
+    this.bits = positionBits(this.positions);
+    if (this.dim % c.heads !== 0) {
+      throw new Error(`InpaintBlock: vector size (C/4)·h·w = ${this.dim} is not divisible by ${c.heads} heads`);
+    }
+    this.conv1 = new Conv2d({ inChannels: c.channels, outChannels: this.inner, kernelSize: 1, bias: false, rng });
+    this.bn1 = new BatchNorm2d(this.inner);
+    this.queues = Array.from(
+      { length: this.positions },
+      () => new MemoryQueue({ slots: c.slots, dim: this.dim, shrink: c.shrink, rng }),
+    );
+    this.attention = new MultiheadAttention(this.dim, c.heads, rng);
+    this.norm1 = new LayerNorm(this.dim);
+    this.ff0 = new Linear(this.dim, Math.floor(this.dim / 4), rng);
+    this.ff3 = new Linear(Math.floor(this.dim / 4), this.dim, rng);
+    this.norm2 = new LayerNorm(this.dim);
+    this.conv2 = new Conv2d({ inChannels: this.inner + this.bits, outChannels: c.channels, kernelSize: 1, rng });
+    this.bn2 = new BatchNorm2d(c.channels);
+  }
+
+  /**
+   * `x [B·P², h, w, C]` → same shape. Training needs `options.rng` (masks, dropout) and records
+   * the query features for {@link updateQueues}. `capture` receives the official intermediates
+   * (`bottleneck_conv1`, `queue_in`, `queue_attention`, `queue_out`, `attention.query`,
+   * `attention.key`, `attention.out`, `attention.weights`, `attn_norm1`, `ff`, `attn_norm2`,
+   * `bottleneck_conv2_in`) in the official layouts.
+   */
+  apply(x: tf.Tensor4D, options: InpaintApplyOptions): tf.Tensor4D {
+    const { channels, height: h, width: w, numPatch, ratio, drop } = this.config;
+    const n = this.positions;
+    const d = this.dim;
+    const [rows, xh, xw, xc] = x.shape;
+    if (xh !== h || xw !== w || xc !== channels || rows % n !== 0) {
+      throw new Error(
+        `InpaintBlock.apply: expected [B·${n}, ${h}, ${w}, ${channels}] (NHWC, rows b·${n} + patch), got [${x.shape}]`,
+      );
+    }
+    const { training } = options;
+    if (training && !options.rng) throw new Error('InpaintBlock.apply: training mode needs options.rng');
+    const rng = options.rng;
+    const b = rows / n;
+    const stats = training ? 'batch' : 'running';
+    const cap = (name: string, make: () => tf.Tensor) => {
+      if (!options.capture) return;
+      options.capture.get(name)?.dispose();
+      options.capture.set(name, tf.keep(make()));
+    };
+    const dropout = (t: tf.Tensor): tf.Tensor => {
+      if (!training || drop === 0 || !rng) return t;
+      const keep = tf.cast(tf.greaterEqual(tf.randomUniform(t.shape, 0, 1, 'float32', rng.tfSeed()), drop), 'float32');
+      return tf.mul(t, tf.div(keep, 1 - drop));
+    };
+
+    return tf.tidy(() => {
+      const f = tf.relu(this.bn1.apply(this.conv1.apply(x), { stats })) as tf.Tensor4D; // [rows, h, w, C/4]
+      cap('bottleneck_conv1', () => tf.transpose(f, [0, 3, 1, 2]));
+      // Official vectors are flattened in (C, H, W) order.
+      const fFlat = tf.transpose(f, [0, 3, 1, 2]).reshape([b, n, d]) as tf.Tensor3D;
+      cap('queue_in', () => fFlat.clone());
+      const queries = fFlat.transpose([1, 0, 2]) as tf.Tensor3D; // [P², B, dim]
+      if (training) {
+        this.pending?.dispose();
+        this.pending = tf.keep(stopGradient(queries).clone());
+      }
+      const memories = stopGradient(tf.stack(this.queues.map((q) => q.memory)) as tf.Tensor3D);
+      const read = readMemory(queries, memories, this.config.shrink);
+      cap('queue_attention', () => read.attention.transpose([1, 0, 2]));
+      const nx = read.out.transpose([1, 0, 2]) as tf.Tensor3D; // [B, P², dim]
+      cap('queue_out', () => nx.clone());
+
+      const neighbours = patchNeighbours(nx, numPatch); // [rows, 8, dim]
+      const query = fFlat.reshape([rows, 1, d]) as tf.Tensor3D;
+      cap('attention.query', () => query.transpose([1, 0, 2]));
+      cap('attention.key', () => neighbours.transpose([1, 0, 2]));
+      const attn = this.attention.apply(query, neighbours, neighbours, options.capture !== undefined);
+      cap('attention.out', () => attn.out.transpose([1, 0, 2]));
+      if (attn.weights) cap('attention.weights', () => attn.weights!.clone());
+
+      const residual = nx.reshape([rows, d]);
+      const a1 = this.norm1.apply(attn.out.reshape([rows, d]));
+      cap('attn_norm1', () => a1.reshape([1, rows, d]));
+      const h1 = tf.relu(tf.add(a1, residual));
+      // ff = Linear → Dropout → ReLU → Linear → Dropout
+      const ff = dropout(this.ff3.apply(tf.relu(dropout(this.ff0.apply(h1)))));
+      cap('ff', () => ff.reshape([1, rows, d]));
+      const a2 = this.norm2.apply(ff);
+      cap('attn_norm2', () => a2.reshape([1, rows, d]));
+      const h2 = tf.relu(tf.add(a2, h1));
+
+      // Unflatten (C, H, W) back to NHWC and append the position bits of each row's patch.
+      const inpainted = h2.reshape([rows, this.inner, h, w]).transpose([0, 2, 3, 1]);
+      const code = tf
+        .tile(positionCode(n), [b, 1])
+        .reshape([rows, 1, 1, this.bits])
+        .tile([1, h, w, 1]);
+      const z = tf.concat([inpainted, code], 3) as tf.Tensor4D;
+      cap('bottleneck_conv2_in', () => tf.transpose(z, [0, 3, 1, 2]));
+      const y = tf.relu(this.bn2.apply(this.conv2.apply(z), { stats })) as tf.Tensor4D;
+      return training && rng ? maskedMix(y, x, ratio, rng) : y;
+    });
+  }
+
+  /**
+   * Enqueues the query features of the last training forward into each position's queue (B new
+   * vectors per queue). Call after the optimizer step; a no-op when nothing is pending.
+   */
+  updateQueues(): void {
+    if (!this.pending) return;
+    const pending = this.pending;
+    this.pending = null;
+    tf.tidy(() => {
+      const perPosition = tf.unstack(pending) as tf.Tensor2D[];
+      this.queues.forEach((q, i) => {
+        q.enqueue(perPosition[i]);
+      });
+    });
+    pending.dispose();
+  }
+
+  /** Official names; `memory.{n}.ptr` is ours only. */
+  state(): StateEntry[] {
+    return [
+      ...prefixState('bottleneck_conv1.0', this.conv1.state()),
+      ...prefixState('bottleneck_conv1.1', this.bn1.state()),
+      ...this.queues.flatMap((q, i) => prefixState(`memory.${i}`, q.state())),
+      ...prefixState('attention', this.attention.state()),
+      ...prefixState('attn_norm1', this.norm1.state()),
+      ...prefixState('ff.0', this.ff0.state()),
+      ...prefixState('ff.3', this.ff3.state()),
+      ...prefixState('attn_norm2', this.norm2.state()),
+      ...prefixState('bottleneck_conv2.0', this.conv2.state()),
+      ...prefixState('bottleneck_conv2.1', this.bn2.state()),
+    ];
+  }
+
+  dispose(): void {
+    this.pending?.dispose();
+    this.pending = null;
+    for (const m of [this.conv1, this.bn1, ...this.queues, this.attention, this.norm1, this.ff0, this.ff3]) m.dispose();
+    for (const m of [this.norm2, this.conv2, this.bn2]) m.dispose();
+  }
+}
