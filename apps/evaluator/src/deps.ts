@@ -1,0 +1,43 @@
+import type { tf } from '@squid-ad/backend';
+
+/**
+ * A trained SQUID run as `@squid-ad/squid`'s `loadRun` returns it. The evaluator needs only
+ * this much, so the CLI can be tested with a fake scorer.
+ */
+export interface ScoringRun {
+  config: { imageSize: number };
+  /** anomaly scores (1 = anomalous) and reconstructions `[S·S]` for images `[B, S, S, 1]` in [0, 1] */
+  score(images: tf.Tensor4D): Promise<{ scores: Float32Array; recon: Float32Array[] }>;
+  /** threshold picked on the validation split during training, if any */
+  threshold?: number;
+  dispose(): void;
+}
+
+/** Opens a run directory (`@squid-ad/squid` `loadRun`). */
+export type LoadRun = (runDir: string, options?: { checkpoint?: 'best' | 'last' }) => Promise<ScoringRun>;
+
+/** Reads one image file preprocessed like training: `[S, S]` grey in [0, 1] (`@squid-ad/datasets` `loadImage`). */
+export type LoadImage = (path: string, options: { size: number }) => Promise<Float32Array>;
+
+/** A labelled split to evaluate: items plus a loader of item `index` as `[S, S]` in [0, 1]. */
+export interface EvalSplit {
+  items: ReadonlyArray<{ path: string; label: 0 | 1; type?: string }>;
+  load(index: number): Promise<Float32Array>;
+}
+
+/** Opens split `split` of the data at `dataDir` (or the run's own data when `dataDir` is undefined). */
+export type OpenSplit = (args: {
+  runDir: string;
+  dataDir?: string;
+  split: string;
+  size: number;
+}) => Promise<EvalSplit>;
+
+/** Everything the CLI reaches outside itself. */
+export interface CliDeps {
+  loadRun: LoadRun;
+  loadImage: LoadImage;
+  openSplit: OpenSplit;
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+}

@@ -1,0 +1,108 @@
+import { join } from 'node:path';
+import { selectThreshold, type ThresholdMethod } from '@squid-ad/metrics';
+import type { CliDeps, EvalSplit, ScoringRun } from './deps.js';
+import type { ThresholdSpec } from './evaluation-report.js';
+import { scoreImages } from './score-images.js';
+import type { ScoredItem } from './scored-item.js';
+import { type EvaluationFiles, writeEvaluation } from './write-evaluation.js';
+
+export interface EvaluateCommandOptions {
+  run: string;
+  data?: string;
+  split: string;
+  checkpoint?: 'best' | 'last';
+  thresholdFrom: 'val' | 'oracle';
+  thresholdMethod: ThresholdMethod;
+  targetSensitivity?: number;
+  out?: string;
+  batchSize: number;
+  resamples: number;
+  seed: number;
+  gridCount: number;
+}
+
+async function loadAll(split: EvalSplit): Promise<Float32Array[]> {
+  const images: Float32Array[] = [];
+  for (let i = 0; i < split.items.length; i++) images.push(await split.load(i));
+  return images;
+}
+
+/** The threshold fixed before looking at test labels: the run's own, or picked on the val split. */
+async function valThreshold(
+  run: ScoringRun,
+  opts: EvaluateCommandOptions,
+  deps: CliDeps,
+): Promise<ThresholdSpec> {
+  if (run.threshold !== undefined) return { source: 'val', value: run.threshold, method: 'run' };
+  let split: EvalSplit;
+  try {
+    split = await deps.openSplit({
+      runDir: opts.run,
+      dataDir: opts.data,
+      split: 'val',
+      size: run.config.imageSize,
+    });
+  } catch (err) {
+    throw new Error(
+      `--threshold-from val: the run has no validation threshold and no val split could be opened (${(err as Error).message}); ` +
+        'use --threshold-from oracle',
+    );
+  }
+  const { scores } = await scoreImages(run, await loadAll(split), opts.batchSize);
+  const picked = selectThreshold(
+    split.items.map((it) => it.label),
+    scores,
+    { method: opts.thresholdMethod, targetSensitivity: opts.targetSensitivity },
+  );
+  return { source: 'val', value: picked.threshold, method: opts.thresholdMethod };
+}
+
+/**
+ * `squid-eval evaluate`: scores a labelled split with a run and writes the full report
+ * (default `RUN_DIR/eval/`). Returns the report's paths.
+ */
+export async function evaluateCommand(opts: EvaluateCommandOptions, deps: CliDeps): Promise<EvaluationFiles> {
+  const run = await deps.loadRun(opts.run, { checkpoint: opts.checkpoint });
+  try {
+    const size = run.config.imageSize;
+    const split = await deps.openSplit({ runDir: opts.run, dataDir: opts.data, split: opts.split, size });
+    if (split.items.length === 0) throw new Error(`split '${opts.split}' has no images`);
+    const images = await loadAll(split);
+    const { scores, recon } = await scoreImages(run, images, opts.batchSize);
+    const items: ScoredItem[] = split.items.map((it, i) => ({
+      path: it.path,
+      label: it.label,
+      score: scores[i],
+      ...(it.type !== undefined && it.label === 1 ? { type: it.type } : {}),
+    }));
+    const threshold: ThresholdSpec =
+      opts.thresholdFrom === 'oracle'
+        ? { source: 'oracle', method: opts.thresholdMethod, targetSensitivity: opts.targetSensitivity }
+        : await valThreshold(run, opts, deps);
+    const out = opts.out ?? join(opts.run, 'eval');
+    const { report, files } = await writeEvaluation(out, {
+      items,
+      threshold,
+      images: (i) => ({ size, input: images[i], recon: recon[i] }),
+      gridCount: opts.gridCount,
+      options: { resamples: opts.resamples, seed: opts.seed },
+      source: {
+        run: opts.run,
+        checkpoint: opts.checkpoint ?? 'best',
+        data: opts.data ?? '(run data)',
+        split: opts.split,
+      },
+    });
+    const m = report.metrics;
+    const pct = (v: number) => (v * 100).toFixed(1);
+    deps.stdout(
+      `AUC ${pct(m.auc)} [${pct(report.ci.auc.lower)}, ${pct(report.ci.auc.upper)}] · AP ${pct(m.averagePrecision)} · ` +
+        `acc ${pct(m.accuracy)} · F1 ${pct(m.f1)} · sens ${pct(m.recall)} · spec ${pct(m.specificity)} ` +
+        `(threshold ${report.threshold.value ?? '∞'} from ${report.threshold.source})`,
+    );
+    deps.stdout(`report: ${files.html}`);
+    return files;
+  } finally {
+    run.dispose();
+  }
+}

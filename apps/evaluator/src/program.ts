@@ -1,0 +1,114 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { compareRuns, formatComparison } from './compare-runs.js';
+import type { CliDeps } from './deps.js';
+import { evaluateCommand } from './evaluate-command.js';
+import { scoreCommand } from './score-command.js';
+
+const positiveInt = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return n;
+};
+const integer = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
+  return n;
+};
+const finite = (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('must be a number');
+  return n;
+};
+
+/** The `squid-eval` command tree, wired to `deps`; actions store their exit code in `exit.code`. */
+export function createProgram(deps: CliDeps, exit: { code: number }): Command {
+  const program = new Command('squid-eval')
+    .description('Evaluate SQUID runs, score new images, compare runs')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => deps.stdout(s.replace(/\n$/, '')),
+      writeErr: (s) => deps.stderr(s.replace(/\n$/, '')),
+    })
+    .showHelpAfterError();
+
+  program
+    .command('evaluate')
+    .description(
+      'score a labelled split and write report.json, scores.csv, roc.svg, pr.svg, grid.png, report.html',
+    )
+    .requiredOption('--run <dir>', 'run directory (from squid-train)')
+    .option('--data <dir>', "data directory (default: the run's own data)")
+    .option('--split <name>', 'split to evaluate', 'test')
+    .addOption(new Option('--checkpoint <which>', 'checkpoint').choices(['best', 'last']).default('best'))
+    .addOption(
+      new Option(
+        '--threshold-from <where>',
+        'val: fixed before seeing test labels; oracle: best on the test labels (paper)',
+      )
+        .choices(['val', 'oracle'])
+        .default('val'),
+    )
+    .addOption(
+      new Option('--threshold-method <method>', 'how the threshold is picked')
+        .choices(['max-accuracy', 'max-f1', 'youden', 'sensitivity'])
+        .default('max-accuracy'),
+    )
+    .option('--target-sensitivity <x>', 'target for --threshold-method sensitivity, in (0, 1]', finite)
+    .option('--out <dir>', 'output directory (default RUN_DIR/eval)')
+    .option('--batch-size <n>', 'images per model call', positiveInt('--batch-size'), 16)
+    .option('--resamples <n>', 'bootstrap resamples for the 95 % CIs', positiveInt('--resamples'), 1000)
+    .option('--seed <n>', 'bootstrap seed', integer, 0)
+    .option('--grid <n>', 'most and least anomalous images shown in the grid', positiveInt('--grid'), 4)
+    .action(async (o) => {
+      if (o.thresholdMethod === 'sensitivity' && o.targetSensitivity === undefined) {
+        throw new Error('--threshold-method sensitivity needs --target-sensitivity');
+      }
+      await evaluateCommand({ ...o, gridCount: o.grid }, deps);
+    });
+
+  program
+    .command('score')
+    .description('score new images (PNG/JPEG/DICOM files or folders); one JSON line per image')
+    .requiredOption('--run <dir>', 'run directory (from squid-train)')
+    .argument('<files...>', 'image files or folders')
+    .addOption(new Option('--checkpoint <which>', 'checkpoint').choices(['best', 'last']).default('best'))
+    .option('--heatmap <dir>', 'also write <name>-recon.png and <name>-diff.png per image here')
+    .option('--batch-size <n>', 'images per model call', positiveInt('--batch-size'), 16)
+    .option(
+      '--threshold <x>',
+      "flag anomalous at score >= x (default: the run's validation threshold)",
+      finite,
+    )
+    .action(async (files: string[], o) => {
+      exit.code = await scoreCommand(files, o, deps);
+    });
+
+  program
+    .command('compare')
+    .description('summarise several runs (e.g. seeds) as mean ± std, from RUN_DIR/eval/report.json')
+    .argument('<runs...>', 'run directories')
+    .option('--json', 'print JSON instead of a table')
+    .action((runs: string[], o: { json?: boolean }) => {
+      const c = compareRuns(runs);
+      deps.stdout(o.json ? JSON.stringify(c, null, 2) : formatComparison(c));
+    });
+
+  return program;
+}
+
+/** Runs `squid-eval` with `argv` (without node and script); returns the exit code, never exits. */
+export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
+  const exit = { code: 0 };
+  const program = createProgram(deps, exit);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exit.code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version exit 0; usage errors were already printed by commander
+      return err.exitCode === 0 ? 0 : 1;
+    }
+    deps.stderr(`squid-eval: ${(err as Error).message}`);
+    return 1;
+  }
+}

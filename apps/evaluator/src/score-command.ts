@@ -1,0 +1,88 @@
+import { basename, extname, join } from 'node:path';
+import { writeFileAtomic } from './atomic-write.js';
+import type { CliDeps } from './deps.js';
+import { expandInputs } from './expand-inputs.js';
+import { absDifference, greyToRgb, heatmapToRgb } from './heatmap.js';
+import { encodePng } from './png-image.js';
+import { scoreImages } from './score-images.js';
+
+export interface ScoreCommandOptions {
+  run: string;
+  checkpoint?: 'best' | 'last';
+  /** write `<name>-recon.png` and `<name>-diff.png` per image here */
+  heatmap?: string;
+  batchSize: number;
+  /** overrides the run's validation threshold */
+  threshold?: number;
+}
+
+/** One line of `squid-eval score` output. */
+export interface ScoreLine {
+  path: string;
+  score: number;
+  /** score >= threshold; null when the run has no threshold and none was given */
+  anomalous: boolean | null;
+  threshold: number | null;
+}
+
+/**
+ * `squid-eval score`: prints one JSON line per readable image; each unreadable file is named on
+ * stderr and the rest are still scored. Returns the exit code: 2 if any file was bad.
+ */
+export async function scoreCommand(
+  inputs: readonly string[],
+  opts: ScoreCommandOptions,
+  deps: CliDeps,
+): Promise<number> {
+  const { files, missing } = await expandInputs(inputs);
+  let bad = 0;
+  for (const m of missing) {
+    deps.stderr(`squid-eval score: ${m}: no such file or directory`);
+    bad++;
+  }
+  const run = await deps.loadRun(opts.run, { checkpoint: opts.checkpoint });
+  try {
+    const size = run.config.imageSize;
+    const good: string[] = [];
+    const images: Float32Array[] = [];
+    for (const file of files) {
+      try {
+        images.push(await deps.loadImage(file, { size }));
+        good.push(file);
+      } catch (err) {
+        const msg = (err as Error).message;
+        deps.stderr(
+          `squid-eval score: bad image ${file}: ${msg.startsWith(file) ? msg.slice(file.length).replace(/^:\s*/, '') : msg}`,
+        );
+        bad++;
+      }
+    }
+    if (files.length === 0 && missing.length === 0) deps.stderr('squid-eval score: no image files found');
+    const threshold = opts.threshold ?? run.threshold ?? null;
+    const { scores, recon } = await scoreImages(run, images, opts.batchSize);
+    const used = new Map<string, number>();
+    good.forEach((path, i) => {
+      const line: ScoreLine = {
+        path,
+        score: scores[i],
+        anomalous: threshold === null ? null : scores[i] >= threshold,
+        threshold,
+      };
+      deps.stdout(JSON.stringify(line));
+      if (opts.heatmap) {
+        // Same base name in two folders must not overwrite: number the repeats.
+        const stem = basename(path, extname(path));
+        const n = used.get(stem) ?? 0;
+        used.set(stem, n + 1);
+        const name = n === 0 ? stem : `${stem}-${n}`;
+        const diff = absDifference(images[i], recon[i]);
+        const max = diff.reduce((a, b) => Math.max(a, b), 1e-6);
+        writeFileAtomic(join(opts.heatmap, `${name}-recon.png`), encodePng(greyToRgb(recon[i], size)));
+        writeFileAtomic(join(opts.heatmap, `${name}-diff.png`), encodePng(heatmapToRgb(diff, size, max)));
+      }
+    });
+  } finally {
+    run.dispose();
+  }
+  return bad > 0 ? 2 : 0;
+}
