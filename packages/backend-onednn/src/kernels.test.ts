@@ -50,7 +50,7 @@ for (const n of [1, 16]) {
 }
 CASES.push({ name: 'b2 5x5 s2 asymmetric pad', n: 2, hw: 10, c: 3, k: 5, o: 7, stride: 2, pad: [[0, 0], [1, 2], [2, 1], [0, 0]] });
 CASES.push({ name: 'b2 3x3 s2 valid', n: 2, hw: 10, c: 4, k: 3, o: 5, stride: 2, pad: 'valid' });
-CASES.push({ name: 'b18 3x3 s1 96->32 (fixture up_blocks.0)', n: 18, hw: 4, c: 96, k: 3, o: 32, stride: 1, pad: torchPad(1) });
+CASES.push({ name: 'b18 3x3 s1 48->16 (fixture up_blocks.1 channels)', n: 18, hw: 4, c: 48, k: 3, o: 16, stride: 1, pad: torchPad(1) });
 
 type Op = 'Conv2D' | 'Conv2DBackpropInput' | 'Conv2DBackpropFilter';
 
