@@ -8,6 +8,8 @@ export type ConcreteBackend = Exclude<BackendChoice, 'auto'>;
 export interface InitBackendOptions {
   /** Which backend to use; default: env `SQUID_BACKEND`, else `auto`. */
   backend?: BackendChoice;
+  /** Use @squid-ad/backend-onednn's kernels on wasm/cpu when installed; default: env `SQUID_NATIVE_KERNELS` != `0`. */
+  nativeKernels?: boolean;
 }
 
 /** What {@link initBackend} chose, and why every faster backend was skipped. */
@@ -16,6 +18,8 @@ export interface BackendReport {
   /** The TensorFlow.js backend name (`tensorflow`, `wasm`, `cpu`). */
   tfBackend: string;
   skipped: { backend: ConcreteBackend; reason: string }[];
+  /** Whether the optional oneDNN kernels (@squid-ad/backend-onednn) serve this backend, and if not, why. */
+  nativeKernels: { enabled: boolean; reason?: string };
 }
 
 let current: BackendReport | undefined;
@@ -73,6 +77,21 @@ async function tryBackend(backend: ConcreteBackend): Promise<string | undefined>
   }
 }
 
+/** Enables the optional oneDNN kernels for `tfBackend`; never throws (absence is a reason). */
+async function tryNativeKernels(tfBackend: string, wanted: boolean): Promise<BackendReport['nativeKernels']> {
+  if (!wanted) return { enabled: false, reason: 'disabled (nativeKernels: false or SQUID_NATIVE_KERNELS=0)' };
+  if (tfBackend !== 'wasm' && tfBackend !== 'cpu') return { enabled: false, reason: `not used on ${tfBackend}` };
+  try {
+    // A variable specifier keeps bundlers from inlining the optional package.
+    const specifier = '@squid-ad/backend-onednn';
+    const mod = await import(specifier);
+    const status = mod.enableNativeKernels({ backends: [tfBackend] });
+    return status.enabled ? { enabled: true } : { enabled: false, reason: status.reason };
+  } catch (err) {
+    return { enabled: false, reason: describe(err).replace('native binding', '@squid-ad/backend-onednn') };
+  }
+}
+
 /**
  * Selects and initialises the TensorFlow.js backend. `auto` tries tensorflow-gpu, tensorflow,
  * wasm, then cpu and reports why each earlier one was skipped. An explicitly requested backend
@@ -86,7 +105,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     const reason = await tryBackend(backend);
     if (reason === undefined) {
       await tf.ready();
-      current = { backend, tfBackend: tf.getBackend(), skipped };
+      const tfBackend = tf.getBackend();
+      const wantNative = options.nativeKernels ?? process.env.SQUID_NATIVE_KERNELS !== '0';
+      current = { backend, tfBackend, skipped, nativeKernels: await tryNativeKernels(tfBackend, wantNative) };
       return current;
     }
     skipped.push({ backend, reason });
