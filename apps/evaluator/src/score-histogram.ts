@@ -56,8 +56,8 @@ export function scoreHistogramSvg(
     `<text x="${m.left}" y="${height - 20}">${lo.toPrecision(3)}</text>` +
     `<text x="${m.left + w}" y="${height - 20}" text-anchor="end">${hi.toPrecision(3)}</text>` +
     `<text x="${m.left + w / 2}" y="${height - 6}" text-anchor="middle">anomaly score</text>` +
-    `<text x="${m.left + 4}" y="${m.top + 12}" fill="#1f77b4">■ normal (${counts[0].reduce((a, b) => a + b, 0)})</text>` +
-    `<text x="${m.left + 4}" y="${m.top + 26}" fill="#d62728">■ anomalous (${counts[1].reduce((a, b) => a + b, 0)})</text>` +
+    `<text x="${m.left}" y="18" fill="#1f77b4">■ normal (${counts[0].reduce((a, b) => a + b, 0)})</text>` +
+    `<text x="${m.left + w}" y="18" text-anchor="end" fill="#d62728">■ anomalous (${counts[1].reduce((a, b) => a + b, 0)})</text>` +
     `</svg>`
   );
 }

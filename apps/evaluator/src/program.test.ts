@@ -1,0 +1,219 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tf } from '@squid-ad/backend';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { EvalSplit } from './deps.js';
+import { decodePng } from './png-image.js';
+import { runCli } from './program.js';
+import { fakeDeps, fakeRun, loadPngImage, writeGreyPng } from './testing/fakes.js';
+
+const S = 16;
+const dir = mkdtempSync(join(tmpdir(), 'squid-eval-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// brightness b everywhere → the fake run scores b (mean intensity)
+const flat = (name: string, b: number) => {
+  const p = join(dir, name);
+  writeGreyPng(p, S, () => b);
+  return p;
+};
+
+describe('squid-eval score', () => {
+  const imgs = join(dir, 'imgs');
+  flat('imgs/a.png', 0.2);
+  flat('imgs/sub/b.png', 0.6);
+  writeFileSync(join(imgs, 'corrupt.png'), Buffer.from('this is not a png'));
+  writeFileSync(join(imgs, 'notes.txt'), 'ignored: not an image extension');
+
+  it('scores the good files, names the corrupt one on stderr and exits 2', async () => {
+    const run = fakeRun(S, 0.5);
+    const deps = fakeDeps(run);
+    const before = tf.memory().numTensors;
+    const code = await runCli(['score', '--run', 'RUN', imgs], deps);
+    expect(code).toBe(2);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(deps.err).toHaveLength(1);
+    expect(deps.err[0]).toContain(join(imgs, 'corrupt.png'));
+    const lines = deps.out.map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.path)).toEqual([join(imgs, 'a.png'), join(imgs, 'sub/b.png')]);
+    expect(lines[0].score).toBeCloseTo(51 / 255, 6); // round(0.2·255) = 51
+    expect(lines[1].score).toBeCloseTo(153 / 255, 6);
+    expect(lines.map((l) => [l.anomalous, l.threshold])).toEqual([
+      [false, 0.5],
+      [true, 0.5],
+    ]);
+    expect(run.disposed).toBe(true);
+  });
+
+  it('exits 0 when every file is good, and reports a missing path as bad', async () => {
+    const deps = fakeDeps(fakeRun(S));
+    expect(await runCli(['score', '--run', 'R', join(imgs, 'a.png')], deps)).toBe(0);
+    expect(JSON.parse(deps.out[0])).toMatchObject({ anomalous: null, threshold: null });
+    const deps2 = fakeDeps(fakeRun(S));
+    expect(await runCli(['score', '--run', 'R', join(imgs, 'a.png'), join(dir, 'nope.png')], deps2)).toBe(2);
+    expect(deps2.err[0]).toMatch(/nope\.png: no such file/);
+    expect(deps2.out).toHaveLength(1);
+  });
+
+  it('gives identical scores alone, in one batch, and in batches of one', async () => {
+    const files = [flat('same/1.png', 0.1), flat('same/2.png', 0.7), flat('same/3.png', 0.35)];
+    const scoresWith = async (args: string[]) => {
+      const deps = fakeDeps(fakeRun(S));
+      await runCli(['score', '--run', 'R', ...args], deps);
+      return deps.out.map((l) => JSON.parse(l).score);
+    };
+    const alone = [];
+    for (const f of files) alone.push(...(await scoresWith([f])));
+    const run = fakeRun(S);
+    const deps = fakeDeps(run);
+    await runCli(['score', '--run', 'R', '--batch-size', '2', ...files], deps);
+    expect(run.calls).toEqual([2, 1]);
+    expect(deps.out.map((l) => JSON.parse(l).score)).toEqual(alone);
+    expect(await scoresWith(['--batch-size', '1', ...files])).toEqual(alone);
+  });
+
+  it('--heatmap writes the reconstruction and difference per image', async () => {
+    const out = join(dir, 'heat');
+    const f = join(dir, 'heat-in/x.png');
+    writeGreyPng(f, S, (x) => (x < 8 ? 0 : 1)); // right half bright
+    await runCli(['score', '--run', 'R', '--heatmap', out, f], fakeDeps(fakeRun(S)));
+    expect(readdirSync(out).sort()).toEqual(['x-diff.png', 'x-recon.png']);
+    const recon = decodePng(readFileSync(join(out, 'x-recon.png')));
+    expect(recon.data[0]).toBe(0);
+    expect(recon.data[15 * 3]).toBe(128); // fake recon caps at 0.5
+    const diff = decodePng(readFileSync(join(out, 'x-diff.png')));
+    expect(Array.from(diff.data.subarray(0, 3))).toEqual([0, 0, 4]); // no difference → darkest
+    expect(Array.from(diff.data.subarray(15 * 3, 15 * 3 + 3))).toEqual([252, 255, 164]); // largest → brightest
+  });
+
+  it('rejects bad arguments with a usage error (exit 1)', async () => {
+    const deps = fakeDeps(fakeRun(S));
+    expect(await runCli(['score', join(imgs, 'a.png')], deps)).toBe(1);
+    expect(deps.err.join('\n')).toMatch(/required option '--run <dir>'/);
+    const deps2 = fakeDeps(fakeRun(S));
+    expect(await runCli(['score', '--run', 'R', '--batch-size', '0', 'x.png'], deps2)).toBe(1);
+    expect(deps2.err.join('\n')).toMatch(/--batch-size must be a positive integer/);
+    const deps3 = fakeDeps(fakeRun(S));
+    expect(await runCli(['evaluate', '--run', 'R', '--checkpoint', 'newest'], deps3)).toBe(1);
+    expect(deps3.err.join('\n')).toMatch(/Allowed choices are best, last/);
+    const deps4 = fakeDeps(fakeRun(S));
+    expect(await runCli(['frobnicate'], deps4)).toBe(1);
+    expect(deps4.err.join('\n')).toMatch(/unknown command 'frobnicate'/);
+  });
+});
+
+describe('squid-eval evaluate and compare', () => {
+  // test split: 6 normals (dark) and 6 anomalies of two types (brighter); val split for thresholds
+  const split = (name: string, n: number): EvalSplit => {
+    const items: EvalSplit['items'][number][] = [];
+    for (let i = 0; i < n; i++) {
+      const p = flat(`${name}/normal/${i}.png`, 0.1 + 0.05 * i);
+      items.push({ path: p, label: 0 });
+    }
+    for (let i = 0; i < n; i++) {
+      const type = i % 2 ? 'swap' : 'missing';
+      const p = flat(`${name}/${type}/${i}.png`, 0.32 + 0.05 * i);
+      items.push({ path: p, label: 1, type });
+    }
+    return { items, load: (i) => loadPngImage(items[i].path, { size: S }) };
+  };
+  const test = split('data/test', 6);
+  const val = split('data/val', 4);
+
+  it('writes the full report with a threshold picked on val', async () => {
+    const run = join(dir, 'run1');
+    const deps = fakeDeps(fakeRun(S), { test, val });
+    const code = await runCli(['evaluate', '--run', run, '--resamples', '100'], deps);
+    expect(deps.err).toEqual([]);
+    expect(code).toBe(0);
+    const out = join(run, 'eval');
+    expect(readdirSync(out).sort()).toEqual([
+      'grid.png',
+      'pr.svg',
+      'report.html',
+      'report.json',
+      'roc.svg',
+      'scores.csv',
+    ]);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.counts).toEqual({ total: 12, normal: 6, anomalous: 6 });
+    // normals 0.10…0.35, anomalies 0.32…0.57 (8-bit: 82/255 < 89/255): one inverted pair of 36
+    expect(report.metrics.auc).toBeCloseTo(35 / 36, 12);
+    expect(report.threshold.source).toBe('val');
+    expect(report.threshold.method).toBe('max-accuracy');
+    expect(report.perType.map((t: { type: string }) => t.type)).toEqual(['missing', 'swap']);
+    expect(report.source).toMatchObject({ run, split: 'test' });
+    expect(deps.out.at(-1)).toBe(`report: ${join(out, 'report.html')}`);
+    const csv = readFileSync(join(out, 'scores.csv'), 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(13);
+  });
+
+  it("uses the run's own validation threshold when it has one, or the oracle on request", async () => {
+    const deps = fakeDeps(fakeRun(S, 0.3), { test });
+    await runCli(['evaluate', '--run', join(dir, 'run2'), '--resamples', '50'], deps);
+    const r2 = JSON.parse(readFileSync(join(dir, 'run2/eval/report.json'), 'utf8'));
+    expect(r2.threshold).toMatchObject({ value: 0.3, source: 'val', method: 'run' });
+    const deps3 = fakeDeps(fakeRun(S), { test });
+    const out = join(dir, 'run3-oracle');
+    await runCli(
+      [
+        'evaluate',
+        '--run',
+        join(dir, 'run3'),
+        '--threshold-from',
+        'oracle',
+        '--out',
+        out,
+        '--resamples',
+        '50',
+      ],
+      deps3,
+    );
+    const r3 = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(r3.threshold.source).toBe('oracle');
+    expect(r3.metrics.accuracy).toBeGreaterThanOrEqual(r2.metrics.accuracy);
+    // val needed but neither a run threshold nor a val split → clear error
+    const deps4 = fakeDeps(fakeRun(S), { test });
+    expect(await runCli(['evaluate', '--run', join(dir, 'run4')], deps4)).toBe(1);
+    expect(deps4.err[0]).toMatch(/no validation threshold.*--threshold-from oracle/);
+  });
+
+  it('scores an image the same in evaluate as in score', async () => {
+    const deps = fakeDeps(fakeRun(S), { test, val });
+    await runCli(['evaluate', '--run', join(dir, 'run5'), '--resamples', '20', '--batch-size', '5'], deps);
+    const csv = readFileSync(join(dir, 'run5/eval/scores.csv'), 'utf8').trim().split('\n').slice(1);
+    const fromEval = new Map(csv.map((row) => [row.split(',')[0], Number(row.split(',')[3])]));
+    const d = fakeDeps(fakeRun(S));
+    await runCli(['score', '--run', 'R', test.items[3].path], d);
+    expect(JSON.parse(d.out[0]).score).toBe(fromEval.get(test.items[3].path));
+  });
+
+  it('compare prints mean ± std over runs and --json', async () => {
+    const deps = fakeDeps(fakeRun(S));
+    const runs = [join(dir, 'run1'), join(dir, 'run5')];
+    expect(await runCli(['compare', ...runs, '--json'], deps)).toBe(0);
+    const c = JSON.parse(deps.out[0]);
+    expect(c.runs).toHaveLength(2);
+    // same data and scorer → identical AUCs, std 0
+    expect(c.summary.auc.std).toBe(0);
+    expect(c.summary.auc.mean).toBe(c.runs[0].metrics.auc);
+    const table = fakeDeps(fakeRun(S));
+    await runCli(['compare', ...runs], table);
+    expect(table.out[0]).toMatch(/^metric\s+mean ± std/);
+    expect(table.out[0]).toMatch(/auc\s+\d+\.\d ± 0\.0/);
+  });
+
+  it('compare names a missing or broken report', async () => {
+    const deps = fakeDeps(fakeRun(S));
+    expect(await runCli(['compare', join(dir, 'run1'), join(dir, 'nowhere')], deps)).toBe(1);
+    expect(deps.err[0]).toContain(join(dir, 'nowhere/eval/report.json'));
+    expect(deps.err[0]).toMatch(/no evaluation report/);
+    writeGreyPng(join(dir, 'broken/eval/x.png'), 2, () => 0);
+    writeFileSync(join(dir, 'broken/eval/report.json'), '{"format": "something else"}');
+    const deps2 = fakeDeps(fakeRun(S));
+    expect(await runCli(['compare', join(dir, 'broken')], deps2)).toBe(1);
+    expect(deps2.err[0]).toMatch(/broken\/eval\/report\.json: not a squid-eval report: format/);
+    expect(existsSync(join(dir, 'run1/eval/report.json'))).toBe(true);
+  });
+});

@@ -1,0 +1,109 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ImagePair, ScoredItem } from './scored-item.js';
+import { writeEvaluation } from './write-evaluation.js';
+
+// Debian's chromium; CI installs it in .ci/run.
+const CHROMIUM = process.env.SQUID_CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const dir = mkdtempSync(join(tmpdir(), 'squid-eval-html-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Synthetic 32×32 "radiographs": a disc; anomalies carry a bright square the recon misses. */
+function synthetic(n: number): { items: ScoredItem[]; pairs: ImagePair[] } {
+  const S = 32;
+  const items: ScoredItem[] = [];
+  const pairs: ImagePair[] = [];
+  for (let i = 0; i < n; i++) {
+    const label = (i % 3 === 0 ? 1 : 0) as 0 | 1;
+    const input = new Float32Array(S * S);
+    const recon = new Float32Array(S * S);
+    for (let y = 0; y < S; y++) {
+      for (let x = 0; x < S; x++) {
+        const disc = (x - 16) ** 2 + (y - 16) ** 2 < 144 ? 0.6 : 0.1;
+        const blob = label && x > 8 + (i % 10) && x < 16 + (i % 10) && y > 10 && y < 18 ? 0.4 : 0;
+        input[y * S + x] = disc + blob;
+        recon[y * S + x] = disc * 0.95;
+      }
+    }
+    items.push({
+      path: `data/test/${label ? 'lesion' : 'normal'}/img_${i}.png`,
+      label,
+      score: 0.3 * label + ((i * 7919) % 100) / 100,
+      ...(label ? { type: i % 2 ? 'blob-a' : 'blob-b' } : {}),
+    });
+    pairs.push({ size: S, input, recon });
+  }
+  return { items, pairs };
+}
+
+describe('report.html', () => {
+  it('opens in headless Chromium with no console errors, showing the ROC plot and the image grid', async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} not found: install it with apt-get install -y chromium (see .ci/run)`);
+    }
+    const { items, pairs } = synthetic(60);
+    const out = join(dir, 'eval');
+    const { files } = await writeEvaluation(out, {
+      items,
+      threshold: { source: 'oracle', method: 'max-accuracy' },
+      images: (i) => pairs[i],
+      options: { resamples: 100 },
+      source: { run: 'runs/synthetic', split: 'test' },
+    });
+    // atomic writes leave no temp files behind
+    expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    const html = readFileSync(files.html, 'utf8');
+    expect(html).not.toMatch(/(src|href)="(?!data:)[^"#]/); // self-contained: nothing to fetch
+
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 1600 } });
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      page.on('requestfailed', (r) => problems.push(`requestfailed: ${r.url()}`));
+      await page.goto(pathToFileURL(files.html).href, { waitUntil: 'load' });
+
+      // ROC plot: an SVG with the curve, drawn with a real size
+      const roc = page.locator('#roc-plot svg polyline.curve');
+      expect(await roc.count()).toBe(1);
+      const rocBox = await page.locator('#roc-plot svg').boundingBox();
+      expect(rocBox?.width).toBeGreaterThan(300);
+      expect(await page.locator('#pr-plot svg polyline.curve').count()).toBe(1);
+      // image grid: the PNG decoded (naturalWidth > 0) and is captioned per row (4 most + 4 least)
+      const natural = await page
+        .locator('#image-grid img')
+        .evaluate((img: HTMLImageElement) => [img.naturalWidth, img.complete]);
+      expect(natural).toEqual([3 * 32 + 16, true]);
+      expect(await page.locator('#image-grid .cap').count()).toBe(8);
+      expect(await page.locator('#metrics tr').count()).toBe(8);
+      expect(await page.locator('#per-type tr').count()).toBe(3);
+      expect(await page.locator('#scores tr').count()).toBe(61);
+      expect(await page.title()).toBe('SQUID evaluation report');
+
+      const shot = join(tmpdir(), 'squid-eval-report.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
