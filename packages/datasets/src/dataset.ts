@@ -52,7 +52,12 @@ export const batchOptionsSchema = z.object({
   /** Random affine per sample (training), or false. */
   augment: z.union([affineSchema, z.literal(false)]).default(false),
   /** Number of epochs to produce (Infinity for an endless training stream). */
-  epochs: z.number().positive().default(1),
+  epochs: z
+    .custom<number>(
+      (v) => v === Number.POSITIVE_INFINITY || (typeof v === 'number' && Number.isInteger(v) && v > 0),
+      'epochs must be a positive integer or Infinity',
+    )
+    .default(1),
   /** Drop the last incomplete batch of every epoch. */
   dropLast: z.boolean().default(false),
   /** Batches loaded ahead of the one being consumed. */
