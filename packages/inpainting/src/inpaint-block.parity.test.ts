@@ -66,7 +66,11 @@ for (const backend of ['cpu', 'wasm'] as const) {
         expect(capture.has(name), name).toBe(true);
         errors[name] = expectClose(capture.get(name)!, fixtureTensor(fixture, official), official);
       }
-      errors.output = expectClose(nhwcToNchw(y), fixtureTensor(fixture, 'gen.inpaint_block'), 'gen.inpaint_block');
+      errors.output = expectClose(
+        nhwcToNchw(y),
+        fixtureTensor(fixture, 'gen.inpaint_block'),
+        'gen.inpaint_block',
+      );
       console.log(JSON.stringify({ backend, maxAbsErr: errors }));
       expect(Object.keys(errors).length).toBeGreaterThanOrEqual(8);
       tf.dispose([x, y, ...capture.values()]);

@@ -1,4 +1,4 @@
-import { type Rng, type StateEntry, type Stateful, prefixState, stopGradient, tf } from '@squid-ad/backend';
+import { prefixState, type Rng, type StateEntry, type Stateful, stopGradient, tf } from '@squid-ad/backend';
 import { BatchNorm2d, Conv2d, LayerNorm, Linear } from '@squid-ad/gan-core';
 import { type BlockApplyOptions, MemoryQueue, maskedMix, readMemory } from '@squid-ad/memory-queue';
 import type { z } from 'zod';
@@ -13,7 +13,9 @@ export type InpaintApplyOptions = BlockApplyOptions;
 function parseOptions(options: InpaintBlockOptions): InpaintConfig {
   const result = InpaintConfig.safeParse(options);
   if (!result.success) {
-    const issues = result.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ');
+    const issues = result.error.issues
+      .map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`)
+      .join('; ');
     throw new Error(`InpaintBlock: invalid options: ${issues}`);
   }
   return result.data;
@@ -58,9 +60,17 @@ export class InpaintBlock implements Stateful {
     this.positions = c.numPatch * c.numPatch;
     this.bits = positionBits(this.positions);
     if (this.dim % c.heads !== 0) {
-      throw new Error(`InpaintBlock: vector size (C/4)·h·w = ${this.dim} is not divisible by ${c.heads} heads`);
+      throw new Error(
+        `InpaintBlock: vector size (C/4)·h·w = ${this.dim} is not divisible by ${c.heads} heads`,
+      );
     }
-    this.conv1 = new Conv2d({ inChannels: c.channels, outChannels: this.inner, kernelSize: 1, bias: false, rng });
+    this.conv1 = new Conv2d({
+      inChannels: c.channels,
+      outChannels: this.inner,
+      kernelSize: 1,
+      bias: false,
+      rng,
+    });
     this.bn1 = new BatchNorm2d(this.inner);
     this.queues = Array.from(
       { length: this.positions },
@@ -71,7 +81,12 @@ export class InpaintBlock implements Stateful {
     this.ff0 = new Linear(this.dim, Math.floor(this.dim / 4), rng);
     this.ff3 = new Linear(Math.floor(this.dim / 4), this.dim, rng);
     this.norm2 = new LayerNorm(this.dim);
-    this.conv2 = new Conv2d({ inChannels: this.inner + this.bits, outChannels: c.channels, kernelSize: 1, rng });
+    this.conv2 = new Conv2d({
+      inChannels: this.inner + this.bits,
+      outChannels: c.channels,
+      kernelSize: 1,
+      rng,
+    });
     this.bn2 = new BatchNorm2d(c.channels);
   }
 
@@ -104,7 +119,10 @@ export class InpaintBlock implements Stateful {
     };
     const dropout = (t: tf.Tensor): tf.Tensor => {
       if (!training || drop === 0 || !rng) return t;
-      const keep = tf.cast(tf.greaterEqual(tf.randomUniform(t.shape, 0, 1, 'float32', rng.tfSeed()), drop), 'float32');
+      const keep = tf.cast(
+        tf.greaterEqual(tf.randomUniform(t.shape, 0, 1, 'float32', rng.tfSeed()), drop),
+        'float32',
+      );
       return tf.mul(t, tf.div(keep, 1 - drop));
     };
 
@@ -146,10 +164,7 @@ export class InpaintBlock implements Stateful {
 
       // Unflatten (C, H, W) back to NHWC and append the position bits of each row's patch.
       const inpainted = h2.reshape([rows, this.inner, h, w]).transpose([0, 2, 3, 1]);
-      const code = tf
-        .tile(positionCode(n), [b, 1])
-        .reshape([rows, 1, 1, this.bits])
-        .tile([1, h, w, 1]);
+      const code = tf.tile(positionCode(n), [b, 1]).reshape([rows, 1, 1, this.bits]).tile([1, h, w, 1]);
       const z = tf.concat([inpainted, code], 3) as tf.Tensor4D;
       cap('bottleneck_conv2_in', () => tf.transpose(z, [0, 3, 1, 2]));
       const y = tf.relu(this.bn2.apply(this.conv2.apply(z), { stats })) as tf.Tensor4D;
@@ -193,7 +208,8 @@ export class InpaintBlock implements Stateful {
   dispose(): void {
     this.pending?.dispose();
     this.pending = null;
-    for (const m of [this.conv1, this.bn1, ...this.queues, this.attention, this.norm1, this.ff0, this.ff3]) m.dispose();
+    for (const m of [this.conv1, this.bn1, ...this.queues, this.attention, this.norm1, this.ff0, this.ff3])
+      m.dispose();
     for (const m of [this.norm2, this.conv2, this.bn2]) m.dispose();
   }
 }

@@ -27,11 +27,14 @@ export class MultiheadAttention implements Stateful {
     readonly heads: number,
     rng: Rng,
   ) {
-    if (embedDim % heads !== 0) throw new Error(`MultiheadAttention: embed dim ${embedDim} not divisible by ${heads} heads`);
+    if (embedDim % heads !== 0)
+      throw new Error(`MultiheadAttention: embed dim ${embedDim} not divisible by ${heads} heads`);
     this.headDim = embedDim / heads;
     // PyTorch: xavier_uniform_ on in_proj_weight, zero in_proj_bias and out_proj.bias.
     const bound = Math.sqrt(6 / (embedDim + 3 * embedDim));
-    this.inProjWeight = tf.variable(tf.randomUniform([embedDim, 3 * embedDim], -bound, bound, 'float32', rng.tfSeed()));
+    this.inProjWeight = tf.variable(
+      tf.randomUniform([embedDim, 3 * embedDim], -bound, bound, 'float32', rng.tfSeed()),
+    );
     this.inProjBias = tf.variable(tf.zeros([3 * embedDim]));
     this.outProj = new Linear(embedDim, embedDim, rng);
     this.outProj.bias!.assign(tf.zeros([embedDim]));

@@ -18,7 +18,8 @@ export const NEIGHBOUR_OFFSETS: readonly (readonly [number, number])[] = [
  */
 export function patchNeighbours(x: tf.Tensor3D, numPatch: number): tf.Tensor3D {
   const [b, n, d] = x.shape;
-  if (n !== numPatch * numPatch) throw new Error(`patchNeighbours: ${n} patches do not form a ${numPatch}² grid`);
+  if (n !== numPatch * numPatch)
+    throw new Error(`patchNeighbours: ${n} patches do not form a ${numPatch}² grid`);
   return tf.tidy(() => {
     const padded = tf.pad(x.reshape([b, numPatch, numPatch, d]), [
       [0, 0],

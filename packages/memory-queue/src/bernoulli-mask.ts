@@ -3,7 +3,9 @@ import { type Rng, tf } from '@squid-ad/backend';
 /** A float 0/1 tensor whose entries are 1 with probability `p` (PyTorch `torch.bernoulli(p)`), seeded by `rng`. */
 export function bernoulliMask(shape: number[], p: number, rng: Rng): tf.Tensor {
   if (!(p >= 0 && p <= 1)) throw new Error(`bernoulliMask: probability must be in [0, 1], got ${p}`);
-  return tf.tidy(() => tf.cast(tf.less(tf.randomUniform(shape, 0, 1, 'float32', rng.tfSeed()), p), 'float32'));
+  return tf.tidy(() =>
+    tf.cast(tf.less(tf.randomUniform(shape, 0, 1, 'float32', rng.tfSeed()), p), 'float32'),
+  );
 }
 
 /**

@@ -30,7 +30,9 @@ export type MemoryBlockConfig = z.infer<typeof MemoryBlockConfig>;
 export function parseConfig<S extends z.ZodType>(schema: S, options: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(options);
   if (!result.success) {
-    const issues = result.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ');
+    const issues = result.error.issues
+      .map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`)
+      .join('; ');
     throw new Error(`${what}: invalid options: ${issues}`);
   }
   return result.data;

@@ -2,7 +2,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type SafetensorsEntry, type StateEntry, fromOfficialLayout, readSafetensors, tf } from '@squid-ad/backend';
+import {
+  fromOfficialLayout,
+  readSafetensors,
+  type SafetensorsEntry,
+  type StateEntry,
+  tf,
+} from '@squid-ad/backend';
 import { expect } from 'vitest';
 
 export interface Fixture {
@@ -33,7 +39,8 @@ export function loadFixture(): Fixture {
 }
 
 export function toTensor(entry: SafetensorsEntry): tf.Tensor {
-  if (entry.dtype === 'I64') return tf.tensor(Int32Array.from(entry.data as BigInt64Array, Number), entry.shape, 'int32');
+  if (entry.dtype === 'I64')
+    return tf.tensor(Int32Array.from(entry.data as BigInt64Array, Number), entry.shape, 'int32');
   return tf.tensor(entry.data as Float32Array, entry.shape, 'float32');
 }
 
@@ -62,7 +69,13 @@ export const nchwToNhwc = (t: tf.Tensor): tf.Tensor4D => tf.transpose(t, [0, 2, 
 export const nhwcToNchw = (t: tf.Tensor): tf.Tensor4D => tf.transpose(t, [0, 3, 1, 2]) as tf.Tensor4D;
 
 /** Asserts |actual − expected| ≤ atol + rtol·|expected| everywhere; returns the largest abs error. */
-export function expectClose(actual: tf.Tensor, expected: tf.Tensor, name: string, atol = 1e-5, rtol = 1e-4): number {
+export function expectClose(
+  actual: tf.Tensor,
+  expected: tf.Tensor,
+  name: string,
+  atol = 1e-5,
+  rtol = 1e-4,
+): number {
   expect(actual.shape, `${name} shape`).toEqual(expected.shape);
   const a = actual.dataSync();
   const e = expected.dataSync();
@@ -78,6 +91,9 @@ export function expectClose(actual: tf.Tensor, expected: tf.Tensor, name: string
       at = i;
     }
   }
-  expect(worstExcess, `${name}: worst at flat index ${at}: ours ${a[at]} vs official ${e[at]}`).toBeLessThanOrEqual(0);
+  expect(
+    worstExcess,
+    `${name}: worst at flat index ${at}: ours ${a[at]} vs official ${e[at]}`,
+  ).toBeLessThanOrEqual(0);
   return worst;
 }

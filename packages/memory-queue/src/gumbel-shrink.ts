@@ -24,7 +24,8 @@ export type ShrinkMode = 'none' | 'top-k' | 'hard';
 
 /** `0` → no shrinkage, a positive integer → Gumbel top-k, any other positive number → hard shrinkage. */
 export function shrinkMode(shrink: number): ShrinkMode {
-  if (!Number.isFinite(shrink) || shrink < 0) throw new Error(`shrink must be a finite number ≥ 0, got ${shrink}`);
+  if (!Number.isFinite(shrink) || shrink < 0)
+    throw new Error(`shrink must be a finite number ≥ 0, got ${shrink}`);
   if (shrink === 0) return 'none';
   return Number.isInteger(shrink) ? 'top-k' : 'hard';
 }
@@ -35,7 +36,7 @@ const topKCache = new Map<number, (logits: tf.Tensor2D) => tf.Tensor2D>();
 function topKStraightThrough(k: number): (logits: tf.Tensor2D) => tf.Tensor2D {
   let fn = topKCache.get(k);
   if (!fn) {
-    fn = tf.customGrad((logits: tf.Tensor, save: tf.GradSaveFunc) => {
+    const forward = (logits: tf.Tensor, save: tf.GradSaveFunc) => {
       const y = tf.softmax(logits);
       // k-th largest probability per row; only entries strictly above it survive (k − 1 of them).
       const t = tf.topk(y, k, true).values.slice([0, k - 1], [-1, 1]);
@@ -49,7 +50,11 @@ function topKStraightThrough(k: number): (logits: tf.Tensor2D) => tf.Tensor2D {
           return tf.mul(ys, tf.sub(dy, tf.sum(tf.mul(dy, ys), -1, true)));
         },
       };
-    }) as (logits: tf.Tensor2D) => tf.Tensor2D;
+    };
+    // tfjs types the custom function's arguments as a union of tensors and the save function.
+    fn = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0]) as (
+      l: tf.Tensor2D,
+    ) => tf.Tensor2D;
     topKCache.set(k, fn);
   }
   return fn;
@@ -65,11 +70,13 @@ function topKStraightThrough(k: number): (logits: tf.Tensor2D) => tf.Tensor2D {
  * - `0`: the logits unchanged (the official code's fallback).
  */
 export function gumbelShrink(logits: tf.Tensor2D, shrink: number): tf.Tensor2D {
-  if (logits.rank !== 2) throw new Error(`gumbelShrink expects logits [R, slots], got shape [${logits.shape}]`);
+  if (logits.rank !== 2)
+    throw new Error(`gumbelShrink expects logits [R, slots], got shape [${logits.shape}]`);
   const mode = shrinkMode(shrink);
   if (mode === 'none') return logits.clone();
   if (mode === 'hard') return tf.tidy(() => l1Normalize(hardShrinkRelu(logits, shrink)) as tf.Tensor2D);
   const slots = logits.shape[1];
-  if (shrink > slots) throw new Error(`gumbelShrink: top-k with k = ${shrink} needs at least k slots, got ${slots}`);
+  if (shrink > slots)
+    throw new Error(`gumbelShrink: top-k with k = ${shrink} needs at least k slots, got ${slots}`);
   return topKStraightThrough(shrink)(logits);
 }

@@ -1,4 +1,4 @@
-export { type BlockApplyOptions } from './apply-options.js';
+export type { BlockApplyOptions } from './apply-options.js';
 export { bernoulliMask, maskedMix } from './bernoulli-mask.js';
 export { MemoryBlockConfig, MemoryConfig } from './config.js';
 export { gumbelShrink, hardShrinkRelu, l1Normalize, type ShrinkMode, shrinkMode } from './gumbel-shrink.js';

@@ -47,20 +47,28 @@ for (const backend of ['cpu', 'wasm'] as const) {
           rng: Rng.fromSeed(1),
         };
         const block =
-          stage.memory_type === 'MemoryMatrixBlockV3' ? new MemoryMatrixBlockV3(options) : new MemoryMatrixBlock(options);
+          stage.memory_type === 'MemoryMatrixBlockV3'
+            ? new MemoryMatrixBlockV3(options)
+            : new MemoryMatrixBlock(options);
         expect(block.dim).toBe(stage.slot_dim);
         loadOfficialState(fixture, `generator.${stage.memory_block}`, block.state());
         const before = tf.memory().numTensors;
         const capture = new Map<string, tf.Tensor>();
         const x = nchwToNhwc(input);
         const y = block.apply(x, { training: false, capture });
-        const err = expectClose(nhwcToNchw(y), fixtureTensor(fixture, `gen.${stage.memory_block}`), stage.memory_block);
+        const err = expectClose(
+          nhwcToNchw(y),
+          fixtureTensor(fixture, `gen.${stage.memory_block}`),
+          stage.memory_block,
+        );
         const attErr = expectClose(
           capture.get('attention')!,
           fixtureTensor(fixture, `gen.${stage.memory_block}.attention`),
           `${stage.memory_block}.attention`,
         );
-        console.log(JSON.stringify({ backend, block: stage.memory_block, maxAbsErr: err, attentionMaxAbsErr: attErr }));
+        console.log(
+          JSON.stringify({ backend, block: stage.memory_block, maxAbsErr: err, attentionMaxAbsErr: attErr }),
+        );
         tf.dispose([x, y, ...capture.values()]);
         expect(tf.memory().numTensors).toBeLessThanOrEqual(before + 10);
         block.dispose();

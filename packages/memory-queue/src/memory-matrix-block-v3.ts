@@ -41,7 +41,10 @@ export class MemoryMatrixBlockV3 implements Stateful {
     const b = rows / n;
     return tf.tidy(() => {
       // NHWC → NCHW before flattening, so each vector is in the official (C, H, W) order.
-      const queries = tf.transpose(x, [0, 3, 1, 2]).reshape([b, n, this.dim]).transpose([1, 0, 2]) as tf.Tensor3D;
+      const queries = tf
+        .transpose(x, [0, 3, 1, 2])
+        .reshape([b, n, this.dim])
+        .transpose([1, 0, 2]) as tf.Tensor3D;
       const { out, attention } = this.bank.read(queries);
       capture(options, 'attention', () => tf.transpose(attention, [1, 0, 2]));
       const y = out.transpose([1, 0, 2]).reshape([rows, c, h, w]).transpose([0, 2, 3, 1]) as tf.Tensor4D;

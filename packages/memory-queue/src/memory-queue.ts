@@ -64,7 +64,7 @@ export class MemoryQueue implements Stateful {
       const tail = stopGradient(features.slice([first, 0], [m, this.dim]));
       const incoming = tf.gather(tail, tf.tensor1d(source, 'int32'));
       const mask = tf.broadcastTo(tf.tensor2d(written, [this.slots, 1], 'bool'), [this.slots, this.dim]);
-      this.memory.assign(tf.where(mask, incoming, this.memory));
+      this.memory.assign(tf.where(mask, incoming, this.memory as tf.Tensor2D));
       this.ptr.assign(tf.scalar((ptr + n) % this.slots, 'int32'));
     });
   }

@@ -2,25 +2,34 @@ import { tf } from '@squid-ad/backend';
 import { gumbelShrink } from './gumbel-shrink.js';
 
 /** Output of a memory read. */
-export interface MemoryRead<T extends tf.Tensor = tf.Tensor> {
+// A type alias (not an interface) so that it is a valid tf.tidy result.
+export type MemoryRead<T extends tf.Tensor = tf.Tensor> = {
   /** Weighted sum of memory slots, shaped like the query: `[..., R, dim]`. */
   out: T;
   /** Sparse addressing weights `[..., R, slots]`. */
   attention: T;
-}
+};
 
 /**
  * Reads a memory: `w = shrink(q·Mᵀ)`, `out = w·M`. Works on one memory (`query [R, dim]`,
  * `memory [slots, dim]`) or a stack of independent memories (`query [N, R, dim]`,
  * `memory [N, slots, dim]`), which is how the space-aware blocks read all positions in one go.
  */
-export function readMemory<T extends tf.Tensor2D | tf.Tensor3D>(query: T, memory: T, shrink: number): MemoryRead<T> {
+export function readMemory<T extends tf.Tensor2D | tf.Tensor3D>(
+  query: T,
+  memory: T,
+  shrink: number,
+): MemoryRead<T> {
   if (query.rank !== memory.rank || (query.rank !== 2 && query.rank !== 3)) {
-    throw new Error(`readMemory: query [${query.shape}] and memory [${memory.shape}] must both be 2-D or both 3-D`);
+    throw new Error(
+      `readMemory: query [${query.shape}] and memory [${memory.shape}] must both be 2-D or both 3-D`,
+    );
   }
   const dim = memory.shape[memory.rank - 1];
   if (query.shape[query.rank - 1] !== dim) {
-    throw new Error(`readMemory: query feature size ${query.shape[query.rank - 1]} ≠ memory slot size ${dim}`);
+    throw new Error(
+      `readMemory: query feature size ${query.shape[query.rank - 1]} ≠ memory slot size ${dim}`,
+    );
   }
   if (query.rank === 3 && query.shape[0] !== memory.shape[0]) {
     throw new Error(`readMemory: ${query.shape[0]} query groups for ${memory.shape[0]} memories`);
