@@ -1,0 +1,193 @@
+// oneDNN kernels against the wasm backend's own: per-op GFLOP/s (conv forward, backward-data,
+// backward-filter, matMul) on SQUID-like shapes, then a batch-16 conv-net training step with and
+// without the native kernels. One JSON line per measurement on stdout:
+// { bench, op, shape, backend, ms, gflops } and { bench: 'train-step', ..., speedup }.
+// Flags: --quick (smaller time budget). Env: SQUID_ONEDNN_THREADS, SQUID_THREADS (wasm threads).
+// TODO(squid model): add the digitanatomy / zhanglab steps (batch 16) and per-image inference
+// with and without native kernels, next to the reference (3.38 s / 4.77 s per step, 113 / 128 ms
+// per image), once @squid-ad/squid can build those presets.
+import { initBackend, Rng, tf } from '@squid-ad/backend';
+import { disableNativeKernels, enableNativeKernels, nativeAvailable, nativeKernelStats, oneDnn } from '../src/index.js';
+
+const quick = process.argv.includes('--quick');
+const budget = quick ? 300 : 1500;
+
+function emit(line: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+/** Median wall time of `fn` in ms after one warm-up run, within `budgetMs` (at least `min` runs). */
+function time(fn: () => void, budgetMs: number, min = 3): number {
+  fn();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < min || (performance.now() - start < budgetMs && times.length < 100)) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+type Shape4 = [number, number, number, number];
+interface ConvCase {
+  name: string;
+  x: Shape4;
+  k: number;
+  co: number;
+  stride: number;
+}
+
+// digitanatomy: 3x3 patches of 32 px, f = 32, so the encoder sees [16*9, 32, 32, *];
+// zhanglab: 2x2 patches of 64 px; the discriminator runs 5x5 stride-2 convs on whole images.
+const convCases: ConvCase[] = [
+  { name: 'digit in_conv 32->32', x: [144, 32, 32, 32], k: 3, co: 32, stride: 1 },
+  { name: 'digit down 32->64 s2', x: [144, 32, 32, 32], k: 3, co: 64, stride: 2 },
+  { name: 'zhang 64->64 at 32px', x: [64, 32, 32, 64], k: 3, co: 64, stride: 1 },
+  { name: 'zhang 128->128 at 16px', x: [64, 16, 16, 128], k: 3, co: 128, stride: 1 },
+  { name: 'disc 5x5 s2 16->32', x: [16, 64, 64, 16], k: 5, co: 32, stride: 2 },
+];
+const matCases = [
+  { name: 'queue read 144x1024 . 200x1024^T', a: [144, 1024], b: [200, 1024], ta: false, tb: true },
+  { name: 'attention 16x8 heads', a: [128, 9, 128], b: [128, 8, 128], ta: false, tb: true },
+  { name: 'linear grad 512x2048^T . 512x512', a: [512, 2048], b: [512, 512], ta: true, tb: false },
+];
+
+function convBench(rng: Rng, label: string): void {
+  for (const c of convCases) {
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+      [0, 0],
+      [(c.k - 1) / 2, (c.k - 1) / 2],
+      [(c.k - 1) / 2, (c.k - 1) / 2],
+      [0, 0],
+    ];
+    const x = tf.randomNormal(c.x, 0, 1, 'float32', rng.tfSeed()) as tf.Tensor4D;
+    const f = tf.randomNormal([c.k, c.k, c.x[3], c.co], 0, 0.1, 'float32', rng.tfSeed()) as tf.Tensor4D;
+    const y = tf.conv2d(x, f, c.stride, pad);
+    const dy = tf.onesLike(y);
+    const [, oh, ow] = y.shape;
+    const flops = 2 * c.x[0] * oh * ow * c.k * c.k * c.x[3] * c.co;
+    const attrs = { strides: c.stride, pad, dataFormat: 'NHWC', dilations: 1, dimRoundingMode: undefined };
+    const ops: [string, () => tf.Tensor][] = [
+      ['conv forward', () => tf.engine().runKernel('Conv2D', { x, filter: f }, attrs) as tf.Tensor],
+      [
+        'conv backward-data',
+        () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, { ...attrs, inputShape: c.x }) as tf.Tensor,
+      ],
+      [
+        'conv backward-filter',
+        () =>
+          tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: f.shape }) as tf.Tensor,
+      ],
+    ];
+    for (const [op, run] of ops) {
+      const ms = time(() => tf.dispose(run()), budget);
+      emit({ bench: 'op', op, shape: c.name, backend: label, ms: +ms.toFixed(3), gflops: +(flops / ms / 1e6).toFixed(1) });
+    }
+    tf.dispose([x, f, y, dy]);
+  }
+  for (const m of matCases) {
+    const a = tf.randomNormal(m.a, 0, 1, 'float32', rng.tfSeed());
+    const b = tf.randomNormal(m.b, 0, 1, 'float32', rng.tfSeed());
+    const y = tf.matMul(a, b, m.ta, m.tb);
+    const k = m.ta ? m.a[m.a.length - 2] : m.a[m.a.length - 1];
+    const flops = 2 * y.size * k;
+    const ms = time(() => tf.dispose(tf.matMul(a, b, m.ta, m.tb)), budget);
+    emit({ bench: 'op', op: 'matMul', shape: m.name, backend: label, ms: +ms.toFixed(3), gflops: +(flops / ms / 1e6).toFixed(1) });
+    tf.dispose([a, b, y]);
+  }
+}
+
+/** A SQUID-like net on 64 px images (bottleneck 16x16x128, 200 memory slots): residual double convs, stride-2 downs, a bottleneck matMul, an up path. */
+function makeNet(rng: Rng) {
+  const v = (shape: number[], scale: number) => tf.variable(tf.randomNormal(shape, 0, scale, 'float32', rng.tfSeed()));
+  const conv = (ci: number, co: number, k = 3) => v([k, k, ci, co], Math.sqrt(2 / (k * k * ci)));
+  const w = {
+    in1: conv(1, 32),
+    in2: conv(32, 32),
+    d1: conv(32, 64),
+    d1b: conv(64, 64),
+    d2: conv(64, 128),
+    d2b: conv(128, 128),
+    mem: v([200, 128 * 16 * 16], 0.01),
+    u1: conv(128 + 64, 64),
+    u2: conv(64 + 32, 32),
+    out: conv(32, 1, 1),
+  };
+  const pad1: [[number, number], [number, number], [number, number], [number, number]] = [
+    [0, 0],
+    [1, 1],
+    [1, 1],
+    [0, 0],
+  ];
+  const c = (x: tf.Tensor4D, f: tf.Variable, s = 1) => tf.relu(tf.conv2d(x, f as tf.Tensor4D, s, f.shape[0] === 1 ? 'valid' : pad1));
+  const bn = (x: tf.Tensor4D) => {
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))) as tf.Tensor4D;
+  };
+  const loss = (x: tf.Tensor4D) => {
+    const s0 = c(bn(c(x, w.in1)), w.in2);
+    const s1 = c(bn(c(s0, w.d1, 2)), w.d1b);
+    const z = c(bn(c(s1, w.d2, 2)), w.d2b);
+    const flat = tf.reshape(z, [z.shape[0], -1]);
+    const att = tf.softmax(tf.matMul(flat, w.mem, false, true));
+    const read = tf.reshape(tf.matMul(att, w.mem), z.shape) as tf.Tensor4D;
+    const up1 = c(bn(tf.concat([s1, tf.image.resizeBilinear(read, [s1.shape[1], s1.shape[2]])], 3)), w.u1);
+    const up2 = c(bn(tf.concat([s0, tf.image.resizeBilinear(up1, [s0.shape[1], s0.shape[2]])], 3)), w.u2);
+    const recon = tf.sigmoid(tf.conv2d(up2, w.out as tf.Tensor4D, 1, 'valid'));
+    return tf.mean(tf.square(tf.sub(recon, x))) as tf.Scalar;
+  };
+  const opt = tf.train.adam(1e-4);
+  return {
+    step: (x: tf.Tensor4D) => tf.tidy(() => opt.minimize(() => loss(x), true)?.dataSync()),
+    dispose: () => {
+      tf.dispose(Object.values(w));
+      opt.dispose();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const { available, reason } = nativeAvailable();
+  const report = await initBackend({ backend: 'wasm', nativeKernels: false });
+  const wasmThreads = (report as { wasmThreads?: { threads?: number } }).wasmThreads;
+  if (!available) {
+    emit({ bench: 'onednn', skipped: true, reason });
+    return;
+  }
+  const status = enableNativeKernels({ backends: ['wasm'] });
+  emit({ bench: 'onednn', version: status.version, ompThreads: status.threads, wasmThreads });
+  disableNativeKernels();
+
+  const rng = Rng.fromSeed(1);
+  convBench(rng, 'wasm');
+  enableNativeKernels({ backends: ['wasm'] });
+  convBench(rng, 'wasm+onednn');
+
+  // Batch 16 of 64x64 images (the digitanatomy patch count times batch would be 144 patches of 32 px).
+  const x = tf.randomUniform([16, 64, 64, 1], 0, 1, 'float32', rng.tfSeed()) as tf.Tensor4D;
+  const results: Record<string, number> = {};
+  for (const label of ['wasm', 'wasm+onednn'] as const) {
+    if (label === 'wasm') disableNativeKernels();
+    else enableNativeKernels({ backends: ['wasm'] });
+    const net = makeNet(Rng.fromSeed(2));
+    const ms = time(() => net.step(x), budget * 4, 3);
+    net.dispose();
+    results[label] = ms;
+    emit({ bench: 'train-step', net: 'squid-like conv net', batch: 16, image: 64, backend: label, ms: +ms.toFixed(1) });
+  }
+  emit({
+    bench: 'train-step',
+    net: 'squid-like conv net',
+    batch: 16,
+    speedup: +(results.wasm / results['wasm+onednn']).toFixed(2),
+    nativeCalls: Object.fromEntries(Object.entries(nativeKernelStats()).map(([k, s]) => [k, s.native])),
+    primitives: (({ implementations, ...counts }) => ({ ...counts, kinds: [...new Set(Object.values(implementations))] }))(
+      oneDnn().cacheStats(),
+    ),
+  });
+  x.dispose();
+}
+
+await main();
