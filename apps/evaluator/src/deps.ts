@@ -10,7 +10,21 @@ export interface ScoringRun {
   score(images: tf.Tensor4D): Promise<{ scores: Float32Array; recon: Float32Array[] }>;
   /** threshold picked on the validation split during training, if any */
   threshold?: number;
+  /** how that threshold was picked (e.g. `youden`) */
+  thresholdMethod?: string;
+  /** the data the run was trained on, so `evaluate` can find its test split without `--data` */
+  data?: RunData;
   dispose(): void;
+}
+
+/** What a run records about its data set. */
+export interface RunData {
+  dataset: string;
+  /** root folder of a file-based data set; null for generated ones (DigitAnatomy) */
+  dir: string | null;
+  seed: number;
+  /** validation split settings used in training */
+  val?: Record<string, unknown>;
 }
 
 /** Opens a run directory (`@squid-ad/squid` `loadRun`). */
@@ -27,6 +41,7 @@ export interface EvalSplit {
 
 /** Opens split `split` of the data at `dataDir` (or the run's own data when `dataDir` is undefined). */
 export type OpenSplit = (args: {
+  run: ScoringRun;
   runDir: string;
   dataDir?: string;
   split: string;

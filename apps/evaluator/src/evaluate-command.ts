@@ -33,10 +33,13 @@ async function valThreshold(
   opts: EvaluateCommandOptions,
   deps: CliDeps,
 ): Promise<ThresholdSpec> {
-  if (run.threshold !== undefined) return { source: 'val', value: run.threshold, method: 'run' };
+  if (run.threshold !== undefined) {
+    return { source: 'val', value: run.threshold, method: run.thresholdMethod ?? 'run' };
+  }
   let split: EvalSplit;
   try {
     split = await deps.openSplit({
+      run,
       runDir: opts.run,
       dataDir: opts.data,
       split: 'val',
@@ -65,7 +68,13 @@ export async function evaluateCommand(opts: EvaluateCommandOptions, deps: CliDep
   const run = await deps.loadRun(opts.run, { checkpoint: opts.checkpoint });
   try {
     const size = run.config.imageSize;
-    const split = await deps.openSplit({ runDir: opts.run, dataDir: opts.data, split: opts.split, size });
+    const split = await deps.openSplit({
+      run,
+      runDir: opts.run,
+      dataDir: opts.data,
+      split: opts.split,
+      size,
+    });
     if (split.items.length === 0) throw new Error(`split '${opts.split}' has no images`);
     const images = await loadAll(split);
     const { scores, recon } = await scoreImages(run, images, opts.batchSize);

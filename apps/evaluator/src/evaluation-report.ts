@@ -13,7 +13,7 @@ import type { ScoredItem } from './scored-item.js';
 /** How the operating threshold was fixed. */
 export type ThresholdSpec =
   /** picked on the validation split (during training, or by scoring it) before seeing test labels */
-  | { source: 'val'; value: number; method?: ThresholdMethod | 'run' }
+  | { source: 'val'; value: number; method?: string }
   /** picked on the evaluated items themselves (the paper's protocol: optimistic) */
   | { source: 'oracle'; method: ThresholdMethod; targetSensitivity?: number }
   /** given by the user */

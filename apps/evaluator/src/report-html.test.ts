@@ -90,7 +90,10 @@ describe('report.html', () => {
       // image grid: the PNG decoded (naturalWidth > 0) and is captioned per row (4 most + 4 least)
       const natural = await page
         .locator('#image-grid img')
-        .evaluate((img: HTMLImageElement) => [img.naturalWidth, img.complete]);
+        .evaluate((img) => [
+          (img as unknown as { naturalWidth: number }).naturalWidth,
+          (img as unknown as { complete: boolean }).complete,
+        ]);
       expect(natural).toEqual([3 * 32 + 16, true]);
       expect(await page.locator('#image-grid .cap').count()).toBe(8);
       expect(await page.locator('#metrics tr').count()).toBe(8);
