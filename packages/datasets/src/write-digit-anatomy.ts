@@ -21,7 +21,8 @@ export async function writeDigitAnatomy(
   out: string,
   options: { seed?: number; normal?: number; abnormal?: number; cell?: number } = {},
 ): Promise<ManifestEntry[]> {
-  const resolved = { seed: 0, normal: 100, abnormal: 100, cell: 32, ...options };
+  const { seed = 0, normal = 100, abnormal = 100, cell = 32 } = options;
+  const resolved = { seed, normal, abnormal, cell };
   const samples = digitAnatomyTestSet(resolved);
   const manifest: ManifestEntry[] = [];
   const counters = new Map<string, number>();
