@@ -19,3 +19,13 @@ export {
   type Stateful,
   toOfficialLayout,
 } from './state.js';
+export { installWasmMatMul } from './wasm-matmul.js';
+export {
+  initWasmBackend,
+  logicalCores,
+  MAX_WASM_THREADS,
+  resolveThreads,
+  THREADED_WASM_VERSION,
+  type ThreadsChoice,
+  type WasmThreadsReport,
+} from './wasm-threads.js';

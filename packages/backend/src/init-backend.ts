@@ -1,4 +1,6 @@
 import { tf } from './tf.js';
+import { installWasmMatMul } from './wasm-matmul.js';
+import { initWasmBackend, resolveThreads, type ThreadsChoice, type WasmThreadsReport } from './wasm-threads.js';
 
 /** Backends squid can run on, fastest first; `auto` picks the first that works. */
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -10,6 +12,8 @@ export interface InitBackendOptions {
   backend?: BackendChoice;
   /** Use @squid-ad/backend-onednn's kernels on wasm/cpu when installed; default: env `SQUID_NATIVE_KERNELS` != `0`. */
   nativeKernels?: boolean;
+  /** wasm threads: a count or `auto` (every logical core); default: env `SQUID_THREADS`, else 1. */
+  threads?: ThreadsChoice;
 }
 
 /** What {@link initBackend} chose, and why every faster backend was skipped. */
@@ -20,9 +24,12 @@ export interface BackendReport {
   skipped: { backend: ConcreteBackend; reason: string }[];
   /** Whether the optional oneDNN kernels (@squid-ad/backend-onednn) serve this backend, and if not, why. */
   nativeKernels: { enabled: boolean; reason?: string };
+  /** On wasm: threads requested and running, and why fewer if so. */
+  wasmThreads?: WasmThreadsReport;
 }
 
 let current: BackendReport | undefined;
+let wasmThreads: WasmThreadsReport | undefined;
 
 /** The report of the last {@link initBackend}, if any. */
 export function backendReport(): BackendReport | undefined {
@@ -45,7 +52,7 @@ function describe(err: unknown): string {
 }
 
 /** Tries one backend; returns why it cannot be used, or undefined when it is now active. */
-async function tryBackend(backend: ConcreteBackend): Promise<string | undefined> {
+async function tryBackend(backend: ConcreteBackend, threads: number): Promise<string | undefined> {
   try {
     switch (backend) {
       case 'tensorflow-gpu': {
@@ -65,7 +72,8 @@ async function tryBackend(backend: ConcreteBackend): Promise<string | undefined>
       }
       case 'wasm': {
         await import('@tensorflow/tfjs-backend-wasm');
-        if (!(await tf.setBackend('wasm'))) return 'wasm module failed to initialise';
+        installWasmMatMul();
+        wasmThreads = await initWasmBackend(threads);
         return undefined;
       }
       case 'cpu':
@@ -99,15 +107,17 @@ async function tryNativeKernels(tfBackend: string, wanted: boolean): Promise<Bac
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendReport> {
   const choice = options.backend ?? parseChoice(process.env.SQUID_BACKEND);
+  const threads = resolveThreads(options.threads);
   const order: ConcreteBackend[] = choice === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [choice];
   const skipped: BackendReport['skipped'] = [];
   for (const backend of order) {
-    const reason = await tryBackend(backend);
+    const reason = await tryBackend(backend, threads);
     if (reason === undefined) {
       await tf.ready();
       const tfBackend = tf.getBackend();
       const wantNative = options.nativeKernels ?? process.env.SQUID_NATIVE_KERNELS !== '0';
       current = { backend, tfBackend, skipped, nativeKernels: await tryNativeKernels(tfBackend, wantNative) };
+      if (backend === 'wasm') current.wasmThreads = wasmThreads;
       return current;
     }
     skipped.push({ backend, reason });
