@@ -1,6 +1,12 @@
 import { tf } from './tf.js';
+import { registerWasmTrainingKernels } from './wasm-kernels.js';
 import { installWasmMatMul } from './wasm-matmul.js';
-import { initWasmBackend, resolveThreads, type ThreadsChoice, type WasmThreadsReport } from './wasm-threads.js';
+import {
+  initWasmBackend,
+  resolveThreads,
+  type ThreadsChoice,
+  type WasmThreadsReport,
+} from './wasm-threads.js';
 
 /** Backends squid can run on, fastest first; `auto` picks the first that works. */
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -39,7 +45,9 @@ export function backendReport(): BackendReport | undefined {
 function parseChoice(value: string | undefined): BackendChoice {
   const choice = (value ?? 'auto').trim() || 'auto';
   if (!(BACKENDS as readonly string[]).includes(choice)) {
-    throw new Error(`unknown backend "${choice}" (SQUID_BACKEND or --backend); choose one of ${BACKENDS.join(', ')}`);
+    throw new Error(
+      `unknown backend "${choice}" (SQUID_BACKEND or --backend); choose one of ${BACKENDS.join(', ')}`,
+    );
   }
   return choice as BackendChoice;
 }
@@ -66,12 +74,14 @@ async function tryBackend(backend: ConcreteBackend, threads: number): Promise<st
       }
       case 'tensorflow': {
         await import('@tensorflow/tfjs-node' as string);
-        if (!tf.findBackend('tensorflow')) return 'native binding failed to load (no "tensorflow" backend registered)';
+        if (!tf.findBackend('tensorflow'))
+          return 'native binding failed to load (no "tensorflow" backend registered)';
         await tf.setBackend('tensorflow');
         return undefined;
       }
       case 'wasm': {
         await import('@tensorflow/tfjs-backend-wasm');
+        registerWasmTrainingKernels();
         installWasmMatMul();
         wasmThreads = await initWasmBackend(threads);
         return undefined;
@@ -88,7 +98,8 @@ async function tryBackend(backend: ConcreteBackend, threads: number): Promise<st
 /** Enables the optional oneDNN kernels for `tfBackend`; never throws (absence is a reason). */
 async function tryNativeKernels(tfBackend: string, wanted: boolean): Promise<BackendReport['nativeKernels']> {
   if (!wanted) return { enabled: false, reason: 'disabled (nativeKernels: false or SQUID_NATIVE_KERNELS=0)' };
-  if (tfBackend !== 'wasm' && tfBackend !== 'cpu') return { enabled: false, reason: `not used on ${tfBackend}` };
+  if (tfBackend !== 'wasm' && tfBackend !== 'cpu')
+    return { enabled: false, reason: `not used on ${tfBackend}` };
   try {
     // A variable specifier keeps bundlers from inlining the optional package.
     const specifier = '@squid-ad/backend-onednn';
@@ -108,7 +119,8 @@ async function tryNativeKernels(tfBackend: string, wanted: boolean): Promise<Bac
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendReport> {
   const choice = options.backend ?? parseChoice(process.env.SQUID_BACKEND);
   const threads = resolveThreads(options.threads);
-  const order: ConcreteBackend[] = choice === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [choice];
+  const order: ConcreteBackend[] =
+    choice === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [choice];
   const skipped: BackendReport['skipped'] = [];
   for (const backend of order) {
     const reason = await tryBackend(backend, threads);

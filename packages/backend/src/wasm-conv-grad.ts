@@ -1,0 +1,234 @@
+// Conv2D gradients for the wasm backend, built from wasm's XNNPACK convolution. Stock
+// tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter at all and a scalar C++ loop for
+// Conv2DBackpropInput; both gradients are convolutions in disguise, so we let XNNPACK do them.
+import { tf } from './tf.js';
+import { type RunKernel, type WasmBackend, withKernelScope } from './wasm-kernel-scope.js';
+
+type TensorInfo = tf.TensorInfo;
+type Pad = tf.backend_util.ExplicitPadding | 'same' | 'valid' | number;
+
+interface GradAttrs {
+  strides: number | [number, number];
+  pad: Pad;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  dilations?: number | [number, number];
+}
+
+function checkSupported(kernel: string, attrs: GradAttrs): void {
+  if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') {
+    throw new Error(
+      `@squid-ad/backend wasm ${kernel}: dataFormat ${attrs.dataFormat} is not supported (use NHWC)`,
+    );
+  }
+  const d = attrs.dilations;
+  if (d !== undefined && (Array.isArray(d) ? d.some((v) => v !== 1) : d !== 1)) {
+    throw new Error(`@squid-ad/backend wasm ${kernel}: dilation ${d} > 1 is not supported in conv gradients`);
+  }
+}
+
+/** Explicit conv padding `[[0,0],[t,b],[l,r],[0,0]]` for the wasm Conv2D kernel. */
+function explicit(top: number, bottom: number, left: number, right: number): tf.backend_util.ExplicitPadding {
+  return [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
+}
+
+/**
+ * Pads (positive) or crops (negative) the spatial dims of an NHWC tensor for a convolution:
+ * crops with Slice, returns the non-negative remainder as conv padding.
+ */
+function cropForConv(
+  run: RunKernel,
+  x: TensorInfo,
+  [top, bottom, left, right]: [number, number, number, number],
+): { x: TensorInfo; pad: tf.backend_util.ExplicitPadding } {
+  const [n, h, w, c] = x.shape;
+  const ct = Math.max(0, -top);
+  const cb = Math.max(0, -bottom);
+  const cl = Math.max(0, -left);
+  const cr = Math.max(0, -right);
+  const cropped =
+    ct + cb + cl + cr === 0
+      ? x
+      : run('Slice', { x }, { begin: [0, ct, cl, 0], size: [n, h - ct - cb, w - cl - cr, c] });
+  return {
+    x: cropped,
+    pad: explicit(Math.max(0, top), Math.max(0, bottom), Math.max(0, left), Math.max(0, right)),
+  };
+}
+
+/**
+ * dW = Σ_{b,oh,ow} x[b, oh·s + kh − pt, ow·s + kw − pl, ci] · dy[b, oh, ow, co]: a convolution of
+ * x viewed as [CI, H, W, B] (batch = input channel, channels = batch) with dy viewed as a filter
+ * [OH, OW, B, CO] dilated by the stride. The result [CI, KH, KW, CO] is transposed to HWIO.
+ */
+function conv2DBackpropFilter(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}) {
+  const backend = args.backend as WasmBackend;
+  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+  const attrs = args.attrs as unknown as GradAttrs & { filterShape: [number, number, number, number] };
+  checkSupported('Conv2DBackpropFilter', attrs);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
+  const { inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = info;
+  const { top, left } = info.padInfo;
+  // Padding actually reached by the last output row/column (rows the stride skips get none).
+  const bottom = kh + (oh - 1) * sh - h - top;
+  const right = kw + (ow - 1) * sw - w - left;
+  return withKernelScope(backend, (run) => {
+    const xT = run('Transpose', { x }, { perm: [3, 1, 2, 0] }); // [CI, H, W, B]
+    const dyT = run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }); // [OH, OW, B, CO]
+    const c = cropForConv(run, xT, [top, bottom, left, right]);
+    const g = run(
+      'Conv2D',
+      { x: c.x, filter: dyT },
+      { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', dilations: [sh, sw] },
+    ); // [CI, KH, KW, CO]
+    return run('Transpose', { x: g }, { perm: [1, 2, 0, 3] });
+  });
+}
+
+/** How one spatial dimension of the input gradient maps onto a stride-1 convolution. */
+interface AxisPlan {
+  /** Taps per phase: ceil(K / s). */
+  taps: number;
+  /** Phase-space rows computed: q in [q0, q0 + rows). */
+  rows: number;
+  /** dy padding before / after (negative = crop). */
+  before: number;
+  after: number;
+  /** Where the input's first row sits in the assembled q·s + r space. */
+  offset: number;
+}
+
+/**
+ * Input row i = q·s + r − pt ("phase" r = (i + pt) mod s) receives Σ_j dy[q − j] · W[r + s·j]:
+ * for a fixed phase this is a stride-1 correlation of dy with the phase's sub-filter reversed.
+ * Every phase is padded to the same ceil(K/s) taps (missing taps are zero) so that all phases
+ * are output channels of one convolution.
+ */
+function planAxis(k: number, s: number, padBefore: number, size: number, outSize: number): AxisPlan {
+  const taps = Math.ceil(k / s);
+  const q0 = Math.floor(padBefore / s);
+  const q1 = Math.ceil((padBefore + size) / s);
+  return { taps, rows: q1 - q0, before: taps - 1 - q0, after: q1 - outSize, offset: padBefore - q0 * s };
+}
+
+/**
+ * Builds the combined filter [tapsH, tapsW, CO, sh·sw·CI]: channel block (rh·sw + rw) holds
+ * phase (rh, rw)'s reversed sub-filter, zero where the tap falls outside the kernel.
+ */
+function phaseFilter(
+  backend: WasmBackend,
+  filter: TensorInfo,
+  sh: number,
+  sw: number,
+  th: number,
+  tw: number,
+): TensorInfo {
+  const [kh, kw, ci, co] = filter.shape;
+  const phases = sh * sw;
+  const out = backend.makeOutput([th, tw, co, phases * ci], 'float32');
+  // Views after makeOutput: allocating may grow (and so detach) the wasm heap.
+  const src = backend.typedArrayFromHeap(filter) as Float32Array;
+  const dst = backend.typedArrayFromHeap(out) as Float32Array;
+  dst.fill(0);
+  const outChannels = phases * ci;
+  for (let jh = 0; jh < th; jh++) {
+    for (let rh = 0; rh < sh; rh++) {
+      const y = rh + sh * (th - 1 - jh);
+      if (y >= kh) continue;
+      for (let jw = 0; jw < tw; jw++) {
+        for (let rw = 0; rw < sw; rw++) {
+          const x = rw + sw * (tw - 1 - jw);
+          if (x >= kw) continue;
+          const block = (rh * sw + rw) * ci;
+          const srcBase = (y * kw + x) * ci * co;
+          const dstBase = (jh * tw + jw) * co * outChannels + block;
+          for (let i = 0; i < ci; i++) {
+            const srcRow = srcBase + i * co;
+            for (let o = 0; o < co; o++) dst[dstBase + o * outChannels + i] = src[srcRow + o];
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * dx as one stride-1 convolution of dy with the phase filter (see {@link planAxis}), then the
+ * phases are interleaved back into rows/columns (a depth-to-space) and cropped to the input.
+ * For stride 1 this is the familiar convolution with the rotated, in/out-swapped filter.
+ */
+function conv2DBackpropInput(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}) {
+  const backend = args.backend as WasmBackend;
+  const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+  const attrs = args.attrs as unknown as GradAttrs & { inputShape: [number, number, number, number] };
+  checkSupported('Conv2DBackpropInput', attrs);
+  const info = tf.backend_util.computeConv2DInfo(
+    attrs.inputShape,
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, strideHeight: sh, strideWidth: sw } = info;
+  const rows = planAxis(info.filterHeight, sh, info.padInfo.top, h, info.outHeight);
+  const cols = planAxis(info.filterWidth, sw, info.padInfo.left, w, info.outWidth);
+  return withKernelScope(backend, (run, adopt) => {
+    const wp = adopt(phaseFilter(backend, filter, sh, sw, rows.taps, cols.taps));
+    const c = cropForConv(run, dy, [rows.before, rows.after, cols.before, cols.after]);
+    const y = run(
+      'Conv2D',
+      { x: c.x, filter: wp },
+      { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] },
+    );
+    // y: [N, Qh, Qw, sh·sw·CI]
+    let full = y;
+    if (sh * sw > 1) {
+      const split = run('Reshape', { x: y }, { shape: [n, rows.rows, cols.rows, sh, sw, ci] });
+      const inter = run('Transpose', { x: split }, { perm: [0, 1, 3, 2, 4, 5] });
+      full = run('Reshape', { x: inter }, { shape: [n, rows.rows * sh, cols.rows * sw, ci] });
+    }
+    if (full.shape[1] === h && full.shape[2] === w) return full;
+    return run('Slice', { x: full }, { begin: [0, rows.offset, cols.offset, 0], size: [n, h, w, ci] });
+  });
+}
+
+/** Our wasm kernels, keyed by kernel name. */
+export const wasmConvGradKernels: tf.KernelConfig[] = [
+  {
+    kernelName: tf.Conv2DBackpropFilter,
+    backendName: 'wasm',
+    kernelFunc: conv2DBackpropFilter as tf.KernelFunc,
+  },
+  {
+    kernelName: tf.Conv2DBackpropInput,
+    backendName: 'wasm',
+    kernelFunc: conv2DBackpropInput as tf.KernelFunc,
+  },
+];

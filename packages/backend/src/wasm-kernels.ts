@@ -1,0 +1,36 @@
+import { tf } from './tf.js';
+import { wasmConvGradKernels } from './wasm-conv-grad.js';
+import { wasmCpuFallbackKernels } from './wasm-cpu-fallback.js';
+
+const replaced = new Map<string, tf.KernelConfig>();
+let registered = false;
+
+/**
+ * The wasm kernel tfjs-backend-wasm itself registered under `kernelName` before
+ * {@link registerWasmTrainingKernels} replaced it (for benchmarks and comparisons).
+ */
+export function stockWasmKernel(kernelName: string): tf.KernelConfig | undefined {
+  return replaced.get(kernelName);
+}
+
+/** Names of the wasm kernels squid adds or replaces. */
+export function wasmTrainingKernelNames(): string[] {
+  return [...wasmConvGradKernels, ...wasmCpuFallbackKernels()].map((k) => k.kernelName);
+}
+
+/**
+ * Registers the kernels that training needs and tfjs-backend-wasm 4.22 lacks or runs slowly
+ * (see the package README). Idempotent; call after importing `@tensorflow/tfjs-backend-wasm`.
+ */
+export function registerWasmTrainingKernels(): void {
+  if (registered) return;
+  for (const config of [...wasmConvGradKernels, ...wasmCpuFallbackKernels()]) {
+    const stock = tf.getKernel(config.kernelName, 'wasm');
+    if (stock) {
+      replaced.set(config.kernelName, stock);
+      tf.unregisterKernel(config.kernelName, 'wasm');
+    }
+    tf.registerKernel(config);
+  }
+  registered = true;
+}
