@@ -18,20 +18,22 @@ export interface ClfCurve {
  */
 export function binaryClfCurve(labels: Labels, scores: Scores, what = 'binaryClfCurve'): ClfCurve {
   const counts = checkBinary(what, labels, scores);
-  const order = Array.from({ length: scores.length }, (_, i) => i);
-  order.sort((a, b) => scores[b] - scores[a]);
+  const s = Float64Array.from(scores);
+  const order = new Uint32Array(s.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  order.sort((a, b) => s[b] - s[a]);
   const fps: number[] = [];
   const tps: number[] = [];
   const thresholds: number[] = [];
   let tp = 0;
   for (let k = 0; k < order.length; k++) {
     tp += labels[order[k]];
-    const s = scores[order[k]];
+    const v = s[order[k]];
     // Only the last index of a run of equal scores is a threshold.
-    if (k === order.length - 1 || scores[order[k + 1]] !== s) {
+    if (k === order.length - 1 || s[order[k + 1]] !== v) {
       tps.push(tp);
       fps.push(k + 1 - tp);
-      thresholds.push(s);
+      thresholds.push(v);
     }
   }
   return { fps, tps, thresholds, ...counts };

@@ -1,5 +1,5 @@
 import { binaryClfCurve } from './binary-clf-curve.js';
-import { type Confusion, metricsFromConfusion, type ThresholdMetrics } from './confusion.js';
+import { metricsFromConfusion, type ThresholdMetrics } from './confusion.js';
 import { type Labels, requireBothClasses, type Scores } from './validate.js';
 
 /**
@@ -31,25 +31,28 @@ export function selectThreshold(labels: Labels, scores: Scores, choice: Threshol
   const curve = binaryClfCurve(labels, scores, 'selectThreshold');
   requireBothClasses('selectThreshold', curve);
   const { positives: P, negatives: N } = curve;
-  const candidates: Array<{ threshold: number; c: Confusion }> = [
-    { threshold: Number.POSITIVE_INFINITY, c: { tp: 0, fp: 0, tn: N, fn: P } },
-  ];
-  for (let i = 0; i < curve.thresholds.length; i++) {
-    const tp = curve.tps[i];
-    const fp = curve.fps[i];
-    candidates.push({ threshold: curve.thresholds[i], c: { tp, fp, tn: N - fp, fn: P - tp } });
-  }
-  let objective: (m: ThresholdMetrics) => number;
   const { method, targetSensitivity } = choice;
+  // Candidate k = 0 is +Infinity (flag nothing); k ≥ 1 is curve index k − 1. Objectives are
+  // computed from counts without allocating, since there is one candidate per distinct score.
+  const tpAt = (k: number) => (k === 0 ? 0 : curve.tps[k - 1]);
+  const fpAt = (k: number) => (k === 0 ? 0 : curve.fps[k - 1]);
+  const thresholdAt = (k: number) => (k === 0 ? Number.POSITIVE_INFINITY : curve.thresholds[k - 1]);
+  const metricsAtCandidate = (k: number) => {
+    const tp = tpAt(k);
+    const fp = fpAt(k);
+    return metricsFromConfusion({ tp, fp, tn: N - fp, fn: P - tp }, thresholdAt(k));
+  };
+  const count = curve.thresholds.length + 1;
+  let objective: (tp: number, fp: number) => number;
   switch (method) {
     case 'max-accuracy':
-      objective = (m) => m.accuracy;
+      objective = (tp, fp) => tp + N - fp;
       break;
     case 'max-f1':
-      objective = (m) => m.f1;
+      objective = (tp, fp) => (tp === 0 ? 0 : (2 * tp) / (tp + fp + P));
       break;
     case 'youden':
-      objective = (m) => m.recall + m.specificity - 1;
+      objective = (tp, fp) => tp / P - fp / N;
       break;
     case 'sensitivity': {
       if (targetSensitivity === undefined || !(targetSensitivity > 0 && targetSensitivity <= 1)) {
@@ -58,9 +61,9 @@ export function selectThreshold(labels: Labels, scores: Scores, choice: Threshol
         );
       }
       // Candidates run from high to low threshold, so sensitivity only grows: take the first that reaches it.
-      for (const { threshold, c } of candidates) {
-        const m = metricsFromConfusion(c, threshold);
-        if (m.recall >= targetSensitivity - 1e-12) return { ...m, method, targetSensitivity };
+      for (let k = 0; k < count; k++) {
+        if (tpAt(k) / P >= targetSensitivity - 1e-12)
+          return { ...metricsAtCandidate(k), method, targetSensitivity };
       }
       throw new Error('selectThreshold: unreachable, the lowest threshold has sensitivity 1');
     }
@@ -69,15 +72,14 @@ export function selectThreshold(labels: Labels, scores: Scores, choice: Threshol
         `selectThreshold: unknown method '${method}' (max-accuracy, max-f1, youden, sensitivity)`,
       );
   }
-  let best = metricsFromConfusion(candidates[0].c, candidates[0].threshold);
-  let bestValue = objective(best);
-  for (let k = 1; k < candidates.length; k++) {
-    const m = metricsFromConfusion(candidates[k].c, candidates[k].threshold);
-    const v = objective(m);
+  let best = 0;
+  let bestValue = objective(0, 0);
+  for (let k = 1; k < count; k++) {
+    const v = objective(tpAt(k), fpAt(k));
     if (v > bestValue) {
-      best = m;
+      best = k;
       bestValue = v;
     }
   }
-  return { ...best, method };
+  return { ...metricsAtCandidate(best), method };
 }
