@@ -7,7 +7,13 @@
 // with and without native kernels, next to the reference (3.38 s / 4.77 s per step, 113 / 128 ms
 // per image), once @squid-ad/squid can build those presets.
 import { initBackend, Rng, tf } from '@squid-ad/backend';
-import { disableNativeKernels, enableNativeKernels, nativeAvailable, nativeKernelStats, oneDnn } from '../src/index.js';
+import {
+  disableNativeKernels,
+  enableNativeKernels,
+  nativeAvailable,
+  nativeKernelStats,
+  oneDnn,
+} from '../src/index.js';
 
 const quick = process.argv.includes('--quick');
 const budget = quick ? 300 : 1500;
@@ -73,17 +79,29 @@ function convBench(rng: Rng, label: string): void {
       ['conv forward', () => tf.engine().runKernel('Conv2D', { x, filter: f }, attrs) as tf.Tensor],
       [
         'conv backward-data',
-        () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, { ...attrs, inputShape: c.x }) as tf.Tensor,
+        () =>
+          tf
+            .engine()
+            .runKernel('Conv2DBackpropInput', { dy, filter: f }, { ...attrs, inputShape: c.x }) as tf.Tensor,
       ],
       [
         'conv backward-filter',
         () =>
-          tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: f.shape }) as tf.Tensor,
+          tf
+            .engine()
+            .runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: f.shape }) as tf.Tensor,
       ],
     ];
     for (const [op, run] of ops) {
       const ms = time(() => tf.dispose(run()), budget);
-      emit({ bench: 'op', op, shape: c.name, backend: label, ms: +ms.toFixed(3), gflops: +(flops / ms / 1e6).toFixed(1) });
+      emit({
+        bench: 'op',
+        op,
+        shape: c.name,
+        backend: label,
+        ms: +ms.toFixed(3),
+        gflops: +(flops / ms / 1e6).toFixed(1),
+      });
     }
     tf.dispose([x, f, y, dy]);
   }
@@ -94,14 +112,22 @@ function convBench(rng: Rng, label: string): void {
     const k = m.ta ? m.a[m.a.length - 2] : m.a[m.a.length - 1];
     const flops = 2 * y.size * k;
     const ms = time(() => tf.dispose(tf.matMul(a, b, m.ta, m.tb)), budget);
-    emit({ bench: 'op', op: 'matMul', shape: m.name, backend: label, ms: +ms.toFixed(3), gflops: +(flops / ms / 1e6).toFixed(1) });
+    emit({
+      bench: 'op',
+      op: 'matMul',
+      shape: m.name,
+      backend: label,
+      ms: +ms.toFixed(3),
+      gflops: +(flops / ms / 1e6).toFixed(1),
+    });
     tf.dispose([a, b, y]);
   }
 }
 
 /** A SQUID-like net on 64 px images (bottleneck 16x16x128, 200 memory slots): residual double convs, stride-2 downs, a bottleneck matMul, an up path. */
 function makeNet(rng: Rng) {
-  const v = (shape: number[], scale: number) => tf.variable(tf.randomNormal(shape, 0, scale, 'float32', rng.tfSeed()));
+  const v = (shape: number[], scale: number) =>
+    tf.variable(tf.randomNormal(shape, 0, scale, 'float32', rng.tfSeed()));
   const conv = (ci: number, co: number, k = 3) => v([k, k, ci, co], Math.sqrt(2 / (k * k * ci)));
   const w = {
     in1: conv(1, 32),
@@ -121,7 +147,8 @@ function makeNet(rng: Rng) {
     [1, 1],
     [0, 0],
   ];
-  const c = (x: tf.Tensor4D, f: tf.Variable, s = 1) => tf.relu(tf.conv2d(x, f as tf.Tensor4D, s, f.shape[0] === 1 ? 'valid' : pad1));
+  const c = (x: tf.Tensor4D, f: tf.Variable, s = 1) =>
+    tf.relu(tf.conv2d(x, f as tf.Tensor4D, s, f.shape[0] === 1 ? 'valid' : pad1));
   const bn = (x: tf.Tensor4D) => {
     const { mean, variance } = tf.moments(x, [0, 1, 2]);
     return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))) as tf.Tensor4D;
@@ -175,7 +202,14 @@ async function main(): Promise<void> {
     const ms = time(() => net.step(x), budget * 4, 3);
     net.dispose();
     results[label] = ms;
-    emit({ bench: 'train-step', net: 'squid-like conv net', batch: 16, image: 64, backend: label, ms: +ms.toFixed(1) });
+    emit({
+      bench: 'train-step',
+      net: 'squid-like conv net',
+      batch: 16,
+      image: 64,
+      backend: label,
+      ms: +ms.toFixed(1),
+    });
   }
   emit({
     bench: 'train-step',
@@ -183,9 +217,10 @@ async function main(): Promise<void> {
     batch: 16,
     speedup: +(results.wasm / results['wasm+onednn']).toFixed(2),
     nativeCalls: Object.fromEntries(Object.entries(nativeKernelStats()).map(([k, s]) => [k, s.native])),
-    primitives: (({ implementations, ...counts }) => ({ ...counts, kinds: [...new Set(Object.values(implementations))] }))(
-      oneDnn().cacheStats(),
-    ),
+    primitives: (({ implementations, ...counts }) => ({
+      ...counts,
+      kinds: [...new Set(Object.values(implementations))],
+    }))(oneDnn().cacheStats()),
   });
   x.dispose();
 }

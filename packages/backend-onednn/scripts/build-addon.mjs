@@ -4,7 +4,7 @@
 // on stderr and exit code 0, and squid keeps its TensorFlow.js kernels.
 // Flags: --verbose shows the compiler output. Env: SQUID_ONEDNN_SKIP=1 skips the build.
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +34,10 @@ if (process.platform !== 'linux' || process.arch !== 'x64') {
   finish(false, `not built: only linux-x64 is supported (this is ${process.platform}-${process.arch})`);
 }
 
-const headerDirs = (process.env.CPATH ?? '').split(':').filter(Boolean).concat(['/usr/include', '/usr/local/include']);
+const headerDirs = (process.env.CPATH ?? '')
+  .split(':')
+  .filter(Boolean)
+  .concat(['/usr/include', '/usr/local/include']);
 if (!headerDirs.some((d) => existsSync(join(d, 'oneapi', 'dnnl', 'dnnl.hpp')))) {
   finish(false, 'not built: oneDNN headers not found (Debian/Ubuntu: apt-get install libdnnl-dev)');
 }
@@ -63,7 +66,14 @@ const res = spawnSync(process.execPath, args, {
 });
 if (res.status !== 0) {
   const out = `${res.stderr ?? ''}\n${res.stdout ?? ''}`;
-  const firstError = out.split('\n').find((l) => /error/i.test(l))?.trim() ?? `exit code ${res.status}`;
-  finish(false, `not built: node-gyp failed (${firstError.slice(0, 200)}); rerun with pnpm build:addon for details`);
+  const firstError =
+    out
+      .split('\n')
+      .find((l) => /error/i.test(l))
+      ?.trim() ?? `exit code ${res.status}`;
+  finish(
+    false,
+    `not built: node-gyp failed (${firstError.slice(0, 200)}); rerun with pnpm build:addon for details`,
+  );
 }
 finish(true, 'native oneDNN kernels built');

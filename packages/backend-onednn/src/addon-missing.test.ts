@@ -12,7 +12,9 @@ describe('without the addon (SQUID_ONEDNN=0)', () => {
     expect(status).toMatchObject({ enabled: false, reason: 'disabled by SQUID_ONEDNN=0' });
     expect(tf.getKernel('Conv2D', 'cpu')).toBe(original);
     expect(() => oneDnn()).toThrow(/SQUID_ONEDNN=0/);
-    const y = tf.tidy(() => tf.conv2d(tf.ones([1, 3, 3, 1]) as tf.Tensor4D, tf.ones([3, 3, 1, 1]) as tf.Tensor4D, 1, 'valid'));
+    const y = tf.tidy(() =>
+      tf.conv2d(tf.ones([1, 3, 3, 1]) as tf.Tensor4D, tf.ones([3, 3, 1, 1]) as tf.Tensor4D, 1, 'valid'),
+    );
     expect(Array.from(y.dataSync())).toEqual([9]);
     y.dispose();
   });

@@ -14,7 +14,9 @@ describe('initBackend picks up @squid-ad/backend-onednn', () => {
       expect(nativeKernelsStatus().backends).toContain('wasm');
       // The wasm Conv2D now runs through oneDNN.
       const before = nativeKernelStats()['wasm/Conv2D']?.native ?? 0;
-      tf.tidy(() => tf.conv2d(tf.ones([1, 4, 4, 2]) as tf.Tensor4D, tf.ones([3, 3, 2, 2]) as tf.Tensor4D, 1, 'same'));
+      tf.tidy(() =>
+        tf.conv2d(tf.ones([1, 4, 4, 2]) as tf.Tensor4D, tf.ones([3, 3, 2, 2]) as tf.Tensor4D, 1, 'same'),
+      );
       expect(nativeKernelStats()['wasm/Conv2D'].native).toBe(before + 1);
     } else {
       expect(report.nativeKernels).toEqual({ enabled: false, reason });

@@ -45,7 +45,8 @@ export function dataAccess(backendName: NativeBackendName, backend: AnyBackend):
       if (!(values instanceof Float32Array)) throw new Error('cpu tensor has no Float32Array values');
       return values;
     },
-    alloc: (shape) => backend.makeTensorInfo(shape, 'float32', new Float32Array(tf.util.sizeFromShape(shape))),
+    alloc: (shape) =>
+      backend.makeTensorInfo(shape, 'float32', new Float32Array(tf.util.sizeFromShape(shape))),
     release: (info) => backend.disposeData(info.dataId),
   };
 }
@@ -54,7 +55,9 @@ export function dataAccess(backendName: NativeBackendName, backend: AnyBackend):
  * A native kernel's decision for one call: the output shape and how to fill it, or the reason
  * to leave the call to the backend's own kernel.
  */
-export type Plan = { outShape: number[]; run(view: (t: TensorInfo) => Float32Array, out: Float32Array): void } | string;
+export type Plan =
+  | { outShape: number[]; run(view: (t: TensorInfo) => Float32Array, out: Float32Array): void }
+  | string;
 
 type KernelArgs = { inputs: Record<string, TensorInfo | undefined>; attrs: Record<string, unknown> };
 export type Planner = (addon: OneDnnAddon, args: KernelArgs) => Plan;
@@ -78,7 +81,9 @@ function emptyConv(info: Conv2DInfo): string | undefined {
 function channelBias(bias: TensorInfo | undefined, channels: number): string | undefined {
   if (!bias) return undefined;
   const ok = bias.shape.length > 0 && bias.shape[bias.shape.length - 1] === channels;
-  return ok && tf.util.sizeFromShape(bias.shape) === channels ? undefined : `bias shape ${JSON.stringify(bias.shape)}`;
+  return ok && tf.util.sizeFromShape(bias.shape) === channels
+    ? undefined
+    : `bias shape ${JSON.stringify(bias.shape)}`;
 }
 
 function fusedActivation(attrs: Record<string, unknown>, prelu: TensorInfo | undefined): number | string {
@@ -87,7 +92,12 @@ function fusedActivation(attrs: Record<string, unknown>, prelu: TensorInfo | und
   return code === undefined ? `activation ${String(attrs.activation)}` : code;
 }
 
-function conv2dInfo(xShape: number[], filterShape: number[], attrs: Record<string, unknown>, dilations: unknown) {
+function conv2dInfo(
+  xShape: number[],
+  filterShape: number[],
+  attrs: Record<string, unknown>,
+  dilations: unknown,
+) {
   return tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],
@@ -114,7 +124,8 @@ function planConvForward(addon: OneDnnAddon, { inputs, attrs }: KernelArgs, fuse
   const alpha = Number(attrs.leakyreluAlpha ?? 0.2);
   return {
     outShape: info.outShape,
-    run: (view, out) => addon.convForward(view(x), view(filter), bias ? view(bias) : null, out, params, alpha),
+    run: (view, out) =>
+      addon.convForward(view(x), view(filter), bias ? view(bias) : null, out, params, alpha),
   };
 }
 
@@ -132,7 +143,10 @@ const planners: Record<NativeKernelName, Planner> = {
     const bad = emptyConv(info);
     if (bad) return bad;
     const params = convParams(info);
-    return { outShape: [...inputShape], run: (view, out) => addon.convBackwardData(view(dy), view(filter), out, params) };
+    return {
+      outShape: [...inputShape],
+      run: (view, out) => addon.convBackwardData(view(dy), view(filter), out, params),
+    };
   },
   Conv2DBackpropFilter: (addon, { inputs, attrs }) => {
     const { x, dy } = inputs;
@@ -145,7 +159,10 @@ const planners: Record<NativeKernelName, Planner> = {
     const bad = emptyConv(info);
     if (bad) return bad;
     const params = convParams(info);
-    return { outShape: [...filterShape], run: (view, out) => addon.convBackwardWeights(view(x), view(dy), out, params) };
+    return {
+      outShape: [...filterShape],
+      run: (view, out) => addon.convBackwardWeights(view(x), view(dy), out, params),
+    };
   },
   BatchMatMul: (addon, { inputs, attrs }) => {
     const { a, b } = inputs;
@@ -155,7 +172,10 @@ const planners: Record<NativeKernelName, Planner> = {
     const plan = planMatMul(a.shape, b.shape, !!attrs.transposeA, !!attrs.transposeB);
     if (typeof plan === 'string') return plan;
     if (plan.outShape.some((d) => d === 0) || a.shape.includes(0)) return 'empty tensor';
-    return { outShape: plan.outShape, run: (view, out) => addon.matMul(view(a), view(b), null, out, plan.params, 0) };
+    return {
+      outShape: plan.outShape,
+      run: (view, out) => addon.matMul(view(a), view(b), null, out, plan.params, 0),
+    };
   },
   _FusedMatMul: (addon, { inputs, attrs }) => {
     const { a, b, bias, preluActivationWeights } = inputs;
@@ -201,7 +221,9 @@ export function nativeKernelConfig(
     stats.fallback++;
     stats.lastFallback = reason;
     if (!original) {
-      throw new Error(`@squid-ad/backend-onednn: ${name} on ${backendName}: ${reason}, and ${backendName} has no ${name} kernel`);
+      throw new Error(
+        `@squid-ad/backend-onednn: ${name} on ${backendName}: ${reason}, and ${backendName} has no ${name} kernel`,
+      );
     }
     return original.kernelFunc(args);
   };

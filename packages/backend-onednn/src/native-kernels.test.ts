@@ -1,6 +1,12 @@
 import { initBackend, Rng, tf } from '@squid-ad/backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { disableNativeKernels, enableNativeKernels, nativeAvailable, nativeKernelStats, oneDnn } from './index.js';
+import {
+  disableNativeKernels,
+  enableNativeKernels,
+  nativeAvailable,
+  nativeKernelStats,
+  oneDnn,
+} from './index.js';
 
 const { available, reason } = nativeAvailable();
 const skip = available ? '' : ` [skipped: ${reason}]`;
@@ -8,7 +14,10 @@ const skip = available ? '' : ` [skipped: ${reason}]`;
 const count = (k: string, field: 'native' | 'fallback' = 'native') => nativeKernelStats()[k]?.[field] ?? 0;
 
 function fill(rng: Rng, shape: number[]): tf.Tensor {
-  return tf.tensor(Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () => rng.uniform(-1, 1)), shape);
+  return tf.tensor(
+    Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () => rng.uniform(-1, 1)),
+    shape,
+  );
 }
 
 describe('native kernels on the wasm backend', () => {
@@ -17,16 +26,19 @@ describe('native kernels on the wasm backend', () => {
   });
   afterAll(() => disableNativeKernels());
 
-  it.skipIf(!available)(`enable reports the library and replaces the kernels; disable restores them${skip}`, () => {
-    const original = tf.getKernel('Conv2D', 'wasm');
-    const status = enableNativeKernels({ backends: ['wasm'], threads: 2 });
-    expect(status.enabled).toBe(true);
-    expect(status.version).toMatch(/^2\.\d+\.\d+$/);
-    expect(status.threads).toBe(2);
-    expect(tf.getKernel('Conv2D', 'wasm')).not.toBe(original);
-    disableNativeKernels();
-    expect(tf.getKernel('Conv2D', 'wasm')).toBe(original);
-  });
+  it.skipIf(!available)(
+    `enable reports the library and replaces the kernels; disable restores them${skip}`,
+    () => {
+      const original = tf.getKernel('Conv2D', 'wasm');
+      const status = enableNativeKernels({ backends: ['wasm'], threads: 2 });
+      expect(status.enabled).toBe(true);
+      expect(status.version).toMatch(/^2\.\d+\.\d+$/);
+      expect(status.threads).toBe(2);
+      expect(tf.getKernel('Conv2D', 'wasm')).not.toBe(original);
+      disableNativeKernels();
+      expect(tf.getKernel('Conv2D', 'wasm')).toBe(original);
+    },
+  );
 
   it.skipIf(!available)(`hands int32 and mixed-broadcast calls back to the wasm kernels${skip}`, () => {
     enableNativeKernels({ backends: ['wasm'] });
@@ -87,43 +99,67 @@ describe('native kernels on the wasm backend', () => {
     tf.dispose([x, w]);
   });
 
-  it.skipIf(!available)(`gradients of a small conv net through native kernels match the cpu backend's${skip}`, async () => {
-    const rng = Rng.fromSeed(9);
-    const shapes = { x: [16, 12, 12, 1], w1: [3, 3, 1, 8], w2: [5, 5, 8, 16], fc: [16, 3] };
-    const data = Object.fromEntries(
-      Object.entries(shapes).map(([k, s]) => [k, Float32Array.from({ length: tf.util.sizeFromShape(s) }, () => rng.uniform(-1, 1))]),
-    );
-    const lossAndGrads = () =>
-      tf.tidy(() => {
-        const t = (k: keyof typeof shapes) => tf.tensor(data[k], shapes[k]);
-        const x = t('x') as tf.Tensor4D;
-        const f = (w1: tf.Tensor, w2: tf.Tensor, fc: tf.Tensor) => {
-          const h1 = tf.relu(tf.conv2d(x, w1 as tf.Tensor4D, 1, [[0, 0], [1, 1], [1, 1], [0, 0]]));
-          const h2 = tf.leakyRelu(tf.conv2d(h1, w2 as tf.Tensor4D, 2, [[0, 0], [2, 2], [2, 2], [0, 0]]), 0.2);
-          const pooled = tf.mean(h2, [1, 2]);
-          return tf.matMul(pooled, fc as tf.Tensor2D).square().mean() as tf.Scalar;
-        };
-        const { value, grads } = tf.valueAndGrads(f)([t('w1'), t('w2'), t('fc')]);
-        return [value, ...grads].map((g) => g.dataSync() as Float32Array);
-      });
-    enableNativeKernels({ backends: ['wasm'] });
-    await tf.setBackend('wasm');
-    const filterCalls = count('wasm/Conv2DBackpropFilter');
-    const native = lossAndGrads();
-    expect(count('wasm/Conv2DBackpropFilter') - filterCalls).toBe(2);
-    await tf.setBackend('cpu');
-    disableNativeKernels();
-    const ref = lossAndGrads();
-    await tf.setBackend('wasm');
-    for (let i = 0; i < ref.length; i++) {
-      let diff = 0;
-      let scale = 0;
-      for (let j = 0; j < ref[i].length; j++) {
-        diff = Math.max(diff, Math.abs(native[i][j] - ref[i][j]));
-        scale = Math.max(scale, Math.abs(ref[i][j]));
+  it.skipIf(!available)(
+    `gradients of a small conv net through native kernels match the cpu backend's${skip}`,
+    async () => {
+      const rng = Rng.fromSeed(9);
+      const shapes = { x: [16, 12, 12, 1], w1: [3, 3, 1, 8], w2: [5, 5, 8, 16], fc: [16, 3] };
+      const data = Object.fromEntries(
+        Object.entries(shapes).map(([k, s]) => [
+          k,
+          Float32Array.from({ length: tf.util.sizeFromShape(s) }, () => rng.uniform(-1, 1)),
+        ]),
+      );
+      const lossAndGrads = () =>
+        tf.tidy(() => {
+          const t = (k: keyof typeof shapes) => tf.tensor(data[k], shapes[k]);
+          const x = t('x') as tf.Tensor4D;
+          const f = (w1: tf.Tensor, w2: tf.Tensor, fc: tf.Tensor) => {
+            const h1 = tf.relu(
+              tf.conv2d(x, w1 as tf.Tensor4D, 1, [
+                [0, 0],
+                [1, 1],
+                [1, 1],
+                [0, 0],
+              ]),
+            );
+            const h2 = tf.leakyRelu(
+              tf.conv2d(h1, w2 as tf.Tensor4D, 2, [
+                [0, 0],
+                [2, 2],
+                [2, 2],
+                [0, 0],
+              ]),
+              0.2,
+            );
+            const pooled = tf.mean(h2, [1, 2]);
+            return tf
+              .matMul(pooled, fc as tf.Tensor2D)
+              .square()
+              .mean() as tf.Scalar;
+          };
+          const { value, grads } = tf.valueAndGrads(f)([t('w1'), t('w2'), t('fc')]);
+          return [value, ...grads].map((g) => g.dataSync() as Float32Array);
+        });
+      enableNativeKernels({ backends: ['wasm'] });
+      await tf.setBackend('wasm');
+      const filterCalls = count('wasm/Conv2DBackpropFilter');
+      const native = lossAndGrads();
+      expect(count('wasm/Conv2DBackpropFilter') - filterCalls).toBe(2);
+      await tf.setBackend('cpu');
+      disableNativeKernels();
+      const ref = lossAndGrads();
+      await tf.setBackend('wasm');
+      for (let i = 0; i < ref.length; i++) {
+        let diff = 0;
+        let scale = 0;
+        for (let j = 0; j < ref[i].length; j++) {
+          diff = Math.max(diff, Math.abs(native[i][j] - ref[i][j]));
+          scale = Math.max(scale, Math.abs(ref[i][j]));
+        }
+        expect(scale).toBeGreaterThan(0);
+        expect(diff / scale, `output ${i}`).toBeLessThan(1e-5);
       }
-      expect(scale).toBeGreaterThan(0);
-      expect(diff / scale, `output ${i}`).toBeLessThan(1e-5);
-    }
-  });
+    },
+  );
 });

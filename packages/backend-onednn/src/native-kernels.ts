@@ -68,15 +68,16 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
   }
   const addon = load.addon;
   const wasm = tf.findBackend('wasm');
-  const threads = config.threads ?? defaultThreads(config.backends.includes('wasm') && wasm ? wasmThreadsOf(wasm) : 1);
+  const threads =
+    config.threads ?? defaultThreads(config.backends.includes('wasm') && wasm ? wasmThreadsOf(wasm) : 1);
   addon.setNumThreads(threads);
   for (const backendName of config.backends) {
     for (const name of config.kernels) {
       const k = key(name, backendName);
       const prior = replaced.get(k);
       const original = prior ? prior.original : tf.getKernel(name, backendName);
-      let counts = stats.get(k);
-      if (!counts) stats.set(k, (counts = { native: 0, fallback: 0 }));
+      const counts = stats.get(k) ?? { native: 0, fallback: 0 };
+      stats.set(k, counts);
       if (tf.getKernel(name, backendName)) tf.unregisterKernel(name, backendName);
       tf.registerKernel(nativeKernelConfig(addon, name, backendName, original, counts));
       replaced.set(k, { original });

@@ -80,7 +80,17 @@ export function planMatMul(
   const dims = [batchA, batchB, m, ka, n];
   if (dims.some((d) => d > 0x7fffffff) || batch * m * n > 0x7fffffff) return 'too large for int32 params';
   return {
-    params: Int32Array.from([batchA, batchB, m, ka, n, transposeA ? 1 : 0, transposeB ? 1 : 0, hasBias ? 1 : 0, activation]),
+    params: Int32Array.from([
+      batchA,
+      batchB,
+      m,
+      ka,
+      n,
+      transposeA ? 1 : 0,
+      transposeB ? 1 : 0,
+      hasBias ? 1 : 0,
+      activation,
+    ]),
     outShape: [...outer, m, n],
   };
 }
