@@ -36,6 +36,10 @@ describe('rocCurve', () => {
     expect(roc.thresholds).toEqual([Number.POSITIVE_INFINITY, 1.0, 0.7, 0.0]);
     expect(roc.fpr).toEqual([0, 0, 0, 1]);
     expect(roc.tpr).toEqual([0, 0.5, 1, 1]);
+    // second case of the same sklearn test: repeated scores → thresholds [inf, 1, 0.9, 0.7, 0.6, 0]
+    const y2 = [0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1];
+    const s2 = [0.0, 0.1, 0.6, 0.6, 0.7, 0.8, 0.9, 0.6, 0.7, 0.8, 0.9, 0.9, 1.0];
+    expect(rocCurve(y2, s2).thresholds).toEqual([Number.POSITIVE_INFINITY, 1.0, 0.9, 0.7, 0.6, 0.0]);
     // Without dropping: every distinct score is a point (tps [1,2,2,2,2,2], fps [0,0,1,2,3,4]).
     const full = rocCurve(y, s, { dropIntermediate: false });
     expect(full.thresholds).toEqual([Number.POSITIVE_INFINITY, 1.0, 0.7, 0.6, 0.5, 0.2, 0.0]);
