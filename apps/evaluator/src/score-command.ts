@@ -40,47 +40,53 @@ export async function scoreCommand(
     deps.stderr(`squid-eval score: ${m}: no such file or directory`);
     bad++;
   }
+  if (files.length === 0 && missing.length === 0) deps.stderr('squid-eval score: no image files found');
   const run = await deps.loadRun(opts.run, { checkpoint: opts.checkpoint });
   try {
     const size = run.config.imageSize;
-    const good: string[] = [];
-    const images: Float32Array[] = [];
+    const threshold = opts.threshold ?? run.threshold ?? null;
+    const used = new Map<string, number>();
+    // Load, score and print one batch at a time, so memory stays bounded for large folders.
+    let good: string[] = [];
+    let images: Float32Array[] = [];
+    const flush = async () => {
+      const { scores, recon } = await scoreImages(run, images, opts.batchSize);
+      good.forEach((path, i) => {
+        const line: ScoreLine = {
+          path,
+          score: scores[i],
+          anomalous: threshold === null ? null : scores[i] >= threshold,
+          threshold,
+        };
+        deps.stdout(JSON.stringify(line));
+        if (opts.heatmap) {
+          // Same base name in two folders must not overwrite: number the repeats.
+          const stem = basename(path, extname(path));
+          const n = used.get(stem) ?? 0;
+          used.set(stem, n + 1);
+          const name = n === 0 ? stem : `${stem}-${n}`;
+          const diff = absDifference(images[i], recon[i]);
+          const max = diff.reduce((a, b) => Math.max(a, b), 1e-6);
+          writeFileAtomic(join(opts.heatmap, `${name}-recon.png`), encodePng(greyToRgb(recon[i], size)));
+          writeFileAtomic(join(opts.heatmap, `${name}-diff.png`), encodePng(heatmapToRgb(diff, size, max)));
+        }
+      });
+      good = [];
+      images = [];
+    };
     for (const file of files) {
       try {
         images.push(await deps.loadImage(file, { size }));
         good.push(file);
       } catch (err) {
         const msg = (err as Error).message;
-        deps.stderr(
-          `squid-eval score: bad image ${file}: ${msg.startsWith(file) ? msg.slice(file.length).replace(/^:\s*/, '') : msg}`,
-        );
+        const reason = msg.startsWith(file) ? msg.slice(file.length).replace(/^:\s*/, '') : msg;
+        deps.stderr(`squid-eval score: bad image ${file}: ${reason}`);
         bad++;
       }
+      if (images.length === opts.batchSize) await flush();
     }
-    if (files.length === 0 && missing.length === 0) deps.stderr('squid-eval score: no image files found');
-    const threshold = opts.threshold ?? run.threshold ?? null;
-    const { scores, recon } = await scoreImages(run, images, opts.batchSize);
-    const used = new Map<string, number>();
-    good.forEach((path, i) => {
-      const line: ScoreLine = {
-        path,
-        score: scores[i],
-        anomalous: threshold === null ? null : scores[i] >= threshold,
-        threshold,
-      };
-      deps.stdout(JSON.stringify(line));
-      if (opts.heatmap) {
-        // Same base name in two folders must not overwrite: number the repeats.
-        const stem = basename(path, extname(path));
-        const n = used.get(stem) ?? 0;
-        used.set(stem, n + 1);
-        const name = n === 0 ? stem : `${stem}-${n}`;
-        const diff = absDifference(images[i], recon[i]);
-        const max = diff.reduce((a, b) => Math.max(a, b), 1e-6);
-        writeFileAtomic(join(opts.heatmap, `${name}-recon.png`), encodePng(greyToRgb(recon[i], size)));
-        writeFileAtomic(join(opts.heatmap, `${name}-diff.png`), encodePng(heatmapToRgb(diff, size, max)));
-      }
-    });
+    if (images.length > 0) await flush();
   } finally {
     run.dispose();
   }
