@@ -24,22 +24,56 @@ export function augmentAffine(image: Float32Array, size: number, rng: Rng, optio
   const ty = Math.round(rng.uniform(-maxShift, maxShift));
   const s = rng.uniform(scale[0], scale[1]);
   const c = (size - 1) / 2;
+  // The map is separable (no rotation): precompute per-column and per-row taps once.
+  const xs = taps(size, tx, s, c);
+  const ys = taps(size, ty, s, c);
   const out = new Float32Array(size * size);
-  const inv = 1 / s;
   for (let y = 0; y < size; y++) {
-    const sy = (y - ty - c) * inv + c;
-    const y0 = Math.floor(sy);
-    const fy = sy - y0;
+    const y0 = ys.i0[y];
+    const wy0 = ys.w0[y];
+    const wy1 = ys.w1[y];
+    if (wy0 === 0 && wy1 === 0) continue;
+    const r0 = y0 * size;
+    const r1 = r0 + size;
     for (let x = 0; x < size; x++) {
-      const sx = (x - tx - c) * inv + c;
-      const x0 = Math.floor(sx);
-      const fx = sx - x0;
-      const at = (yy: number, xx: number) =>
-        yy >= 0 && yy < size && xx >= 0 && xx < size ? image[yy * size + xx] : 0;
-      out[y * size + x] =
-        (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) +
-        fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
+      const x0 = xs.i0[x];
+      const wx0 = xs.w0[x];
+      const wx1 = xs.w1[x];
+      let v = 0;
+      if (wy0 !== 0) v += wy0 * (wx0 * image[r0 + x0] + wx1 * image[r0 + x0 + 1]);
+      if (wy1 !== 0) v += wy1 * (wx0 * image[r1 + x0] + wx1 * image[r1 + x0 + 1]);
+      out[y * size + x] = v;
     }
   }
   return out;
+}
+
+// Bilinear taps of output index o at source (o − t − c)/s + c; a tap outside the image gets weight 0
+// (zero fill) and its index is clamped so reads stay in bounds.
+function taps(size: number, t: number, s: number, c: number) {
+  const i0 = new Int32Array(size);
+  const w0 = new Float32Array(size);
+  const w1 = new Float32Array(size);
+  for (let o = 0; o < size; o++) {
+    const src = (o - t - c) / s + c;
+    const a = Math.floor(src);
+    const f = src - a;
+    let wa = a >= 0 && a < size ? 1 - f : 0;
+    let wb = a + 1 >= 0 && a + 1 < size ? f : 0;
+    let base = a;
+    if (a < 0) {
+      base = 0; // only tap a+1 = 0 can be inside: move it to slot 0
+      wa = wb;
+      wb = 0;
+    } else if (a >= size - 1) {
+      base = size - 2; // only tap a = size−1 can be inside: move it to slot 1
+      wb = wa;
+      wa = 0;
+      if (a > size - 1) wb = 0;
+    }
+    i0[o] = base;
+    w0[o] = wa;
+    w1[o] = wb;
+  }
+  return { i0, w0, w1 };
 }
