@@ -1,4 +1,4 @@
-import { Rng, initBackend, tf } from '@squid-ad/backend';
+import { initBackend, Rng, tf } from '@squid-ad/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Conv2d } from './conv2d.js';
 
@@ -8,7 +8,14 @@ beforeAll(async () => {
 
 describe('Conv2d', () => {
   it('pads stride-2 convolutions symmetrically like PyTorch (not TF same)', () => {
-    const conv = new Conv2d({ inChannels: 1, outChannels: 1, kernelSize: 3, stride: 2, padding: 1, rng: Rng.fromSeed(0) });
+    const conv = new Conv2d({
+      inChannels: 1,
+      outChannels: 1,
+      kernelSize: 3,
+      stride: 2,
+      padding: 1,
+      rng: Rng.fromSeed(0),
+    });
     conv.weight.assign(tf.ones([3, 3, 1, 1]));
     conv.bias!.assign(tf.zeros([1]));
     const x = tf.range(0, 16).reshape([1, 4, 4, 1]) as tf.Tensor4D;

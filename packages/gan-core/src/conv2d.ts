@@ -41,7 +41,9 @@ export class Conv2d implements Stateful {
   }
 
   state(): StateEntry[] {
-    const entries: StateEntry[] = [{ name: 'weight', variable: this.weight, kind: 'parameter', layout: 'conv' }];
+    const entries: StateEntry[] = [
+      { name: 'weight', variable: this.weight, kind: 'parameter', layout: 'conv' },
+    ];
     if (this.bias) entries.push({ name: 'bias', variable: this.bias, kind: 'parameter', layout: 'raw' });
     return entries;
   }

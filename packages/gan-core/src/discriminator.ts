@@ -12,6 +12,23 @@ export interface DiscriminatorOptions {
 
 const WIDTHS = [16, 32, 64, 128, 128];
 
+/**
+ * `conv(x)` computed as `conv(x − μ) + conv(μ)`, μ the per-image channel mean. Per-image
+ * BatchNorm on a near-constant image (an untrained reconstruction) divides by a tiny standard
+ * deviation and magnifies float32 rounding of the large common part; centring keeps the varying
+ * part exact-ish and turns the common part into a per-image constant that BN removes.
+ */
+function centredConv(conv: Conv2d, x: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const mu = tf.mean(x, [1, 2], true);
+    const w = conv.weight as tf.Tensor4D;
+    const varying = tf.conv2d(tf.sub(x, mu) as tf.Tensor4D, w, conv.stride, conv.padding);
+    const common = tf.conv2d(tf.broadcastTo(mu, x.shape) as tf.Tensor4D, w, conv.stride, conv.padding);
+    const y = tf.add(varying, common);
+    return (conv.bias ? tf.add(y, conv.bias) : y) as tf.Tensor4D;
+  });
+}
+
 /** Spatial size the official SimpleDiscriminator reaches on `imageSize` inputs. */
 export function discriminatorSize(imageSize: number): number {
   let s = imageSize;
@@ -47,7 +64,7 @@ export class Discriminator implements Stateful {
     return tf.tidy(() => {
       let h = x;
       for (let i = 0; i < this.convs.length; i++) {
-        h = this.convs[i].apply(h);
+        h = i > 0 && o.stats === 'per-sample' ? centredConv(this.convs[i], h) : this.convs[i].apply(h);
         if (i > 0) h = this.norms[i - 1].apply(h, o);
         h = tf.leakyRelu(h, 0.2);
       }

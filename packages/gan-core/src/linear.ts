@@ -25,7 +25,9 @@ export class Linear implements Stateful {
   }
 
   state(): StateEntry[] {
-    const entries: StateEntry[] = [{ name: 'weight', variable: this.weight, kind: 'parameter', layout: 'linear' }];
+    const entries: StateEntry[] = [
+      { name: 'weight', variable: this.weight, kind: 'parameter', layout: 'linear' },
+    ];
     if (this.bias) entries.push({ name: 'bias', variable: this.bias, kind: 'parameter', layout: 'raw' });
     return entries;
   }

@@ -1,3 +1,87 @@
 // Public API of @squid-ad/squid. Model side: config, presets, generator, discriminator,
 // official checkpoint import. Training side: train*, checkpoint*, run*, score*.
-export {};
+
+export {
+  type CheckpointFile,
+  PARTIAL_SUFFIX,
+  readCheckpoint,
+  removePartials,
+  restoreState,
+  type StoredTensor,
+  saveCheckpoint,
+} from './checkpoint.js';
+export {
+  type DecoderMemoryConfig,
+  decoderMemorySchema,
+  type ModelConfig,
+  type ModelGeometry,
+  modelConfigSchema,
+  modelGeometry,
+  parseSquidConfig,
+  type SquidConfig,
+  type SquidConfigInput,
+  squidConfigSchema,
+  structureProblems,
+} from './config.js';
+export { type DiscriminatorForwardOptions, SquidDiscriminator } from './discriminator.js';
+export { type GeneratorForwardOptions, type GeneratorOutput, SquidGenerator } from './generator.js';
+export { loadRun, type SquidRun } from './load-run.js';
+export { createSquidModel, type SquidModel } from './model.js';
+export {
+  fromOfficialCheckpoint,
+  loadOfficialState,
+  type OfficialCheckpoint,
+  officialStateEntries,
+} from './official.js';
+export { officialArgsToConfig } from './official-args.js';
+export { splitPatches, stitchPatches } from './patches.js';
+export { getPreset, type PresetName, presets } from './presets.js';
+export {
+  appendMetrics,
+  type CheckpointName,
+  createRunFolder,
+  type RunPaths,
+  readMetrics,
+  readRunConfig,
+  runPaths,
+} from './run-folder.js';
+export {
+  anomalyScores,
+  type Discrimination,
+  discriminate,
+  type NormStats,
+  normStats,
+  type ScoreNorm,
+} from './score.js';
+export {
+  configDifferences,
+  parseRunConfig,
+  type RunConfig,
+  type RunConfigInput,
+  type RunOptions,
+  runConfigSchema,
+  runOptionsSchema,
+} from './train/run-config.js';
+export {
+  NonFiniteLossError,
+  SquidTrainer,
+  type StepLosses,
+  type StepTimings,
+} from './train/squid-trainer.js';
+export {
+  type CheckpointMeta,
+  type EpochMetrics,
+  RunFolderError,
+  type TrainOptions,
+  type TrainProgress,
+  type TrainResult,
+  trainSquid,
+} from './train/train-squid.js';
+export { type TrainingData, trainingData } from './train/training-data.js';
+export {
+  type ImageSet,
+  labelledImageSet,
+  normImageSet,
+  type Validation,
+  validate,
+} from './train/validate.js';

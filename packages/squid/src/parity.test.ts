@@ -1,0 +1,126 @@
+import { initBackend, tf } from '@squid-ad/backend';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compare, type Fixture, fixtureTensor, loadFixture, nchwToNhwc } from './fixture.test-helpers.js';
+import type { SquidModel } from './model.js';
+import { fromOfficialCheckpoint } from './official.js';
+
+// Whole-model parity with the official PyTorch SQUID on the fixture in SQUID_FIXTURE_DIR
+// (default: the visible one). Everything comes from fixture.json, nothing is hard-coded.
+const OUTPUTS_2E6 = ['out.recon', 'out.teacher_recon', 'out.patch'];
+
+// Stock TensorFlow.js kernels always; the optional oneDNN kernels too when they are installed.
+const VARIANTS = (['cpu', 'wasm'] as const).flatMap((backend) => [
+  { backend, nativeKernels: false },
+  { backend, nativeKernels: true },
+]);
+
+describe.each(VARIANTS)(
+  'official parity on $backend (native kernels: $nativeKernels)',
+  ({ backend, nativeKernels }) => {
+    let fx: Fixture;
+    let unavailable = false;
+    let model: SquidModel;
+    let captured: Map<string, tf.Tensor>;
+
+    beforeAll(async () => {
+      const report = await initBackend({ backend, nativeKernels });
+      unavailable = nativeKernels && !report.nativeKernels.enabled;
+      if (unavailable) return;
+      fx = loadFixture();
+      model = fromOfficialCheckpoint({
+        weights: fx.weightsPath,
+        ae: fx.json.ae_constructor,
+        discriminator: fx.json.discriminator_constructor,
+      });
+      captured = new Map();
+      const out = tf.tidy(() => {
+        const x = nchwToNhwc(fixtureTensor(fx, 'input'));
+        return model.generator.forward(x, { training: false, capture: captured });
+      });
+      tf.dispose([out.recon, out.teacherRecon, out.distLoss]);
+    });
+
+    afterAll(() => {
+      for (const t of captured?.values() ?? []) t.dispose();
+      model?.dispose();
+    });
+
+    it('builds the fixture configuration', (ctx) => {
+      if (unavailable) ctx.skip();
+      const d = fx.json.derived_shapes;
+      expect(model.config.model.imageSize).toBe(fx.json.image.img_size);
+      expect(model.generator.geometry.memoryChannel).toBe(d.memory_channel);
+      expect(model.generator.geometry.filters).toEqual(d.filter_list);
+      expect(model.discriminator.size).toBe(d.disc_final_spatial);
+    });
+
+    it('reproduces every generator intermediate and output', (ctx) => {
+      if (unavailable) ctx.skip();
+      const names = [...fx.tensors.keys()].filter((n) => n.startsWith('gen.') || n.startsWith('out.'));
+      expect(names.length).toBeGreaterThan(10);
+      const failures: string[] = [];
+      const report: Record<string, number> = {};
+      for (const name of names) {
+        const ours = captured.get(name);
+        if (!ours) {
+          failures.push(`${name}: not produced`);
+          continue;
+        }
+        const strict = OUTPUTS_2E6.includes(name);
+        const ref = fixtureTensor(fx, name);
+        const r = compare(ours, ref, strict ? 2e-6 : 1e-5, strict ? 0 : 1e-4);
+        ref.dispose();
+        report[name] = r.maxAbs;
+        if (r.excess > 0)
+          failures.push(`${name}: max |Δ| ${r.maxAbs} (at ${r.at}: ours ${r.ours}, official ${r.official})`);
+      }
+      expect(failures, JSON.stringify(report, null, 1)).toEqual([]);
+    });
+
+    it('reproduces the discriminator logits with running and per-image statistics', (ctx) => {
+      if (unavailable) ctx.skip();
+      const failures: string[] = [];
+      for (const which of ['recon', 'input']) {
+        const source = which === 'recon' ? 'out.recon' : 'input';
+        const x = nchwToNhwc(fixtureTensor(fx, source));
+        const checks: [string, tf.Tensor, number][] = [
+          [`disc.logits.${which}`, model.discriminator.forward(x, { training: false }), 2e-6],
+          [
+            `disc_trainmode_bs1.logits.${which}`,
+            model.discriminator.forward(x, { training: false, norm: 'per-image' }),
+            2e-6,
+          ],
+          [
+            `disc.features.${which}`,
+            tf.transpose(model.discriminator.features(x, { stats: 'running' }), [0, 3, 1, 2]),
+            1e-5,
+          ],
+        ];
+        for (const [name, ours, atol] of checks) {
+          if (!fx.tensors.has(name)) continue;
+          const ref = fixtureTensor(fx, name);
+          const r = compare(ours, ref, atol, atol === 2e-6 ? 0 : 1e-4);
+          if (process.env.PARITY_VERBOSE) console.log(backend, name, r.maxAbs);
+          if (r.excess > 0)
+            failures.push(`${name}: max |Δ| ${r.maxAbs} (ours ${r.ours}, official ${r.official})`);
+          tf.dispose([ours, ref]);
+        }
+        x.dispose();
+      }
+      expect(failures).toEqual([]);
+    });
+
+    it('eval forward leaks no tensors and changes no state', (ctx) => {
+      if (unavailable) ctx.skip();
+      const stateBefore = model.generator.state().map((e) => e.variable.dataSync().slice());
+      const n = tf.memory().numTensors;
+      const out = tf.tidy(() =>
+        model.generator.forward(nchwToNhwc(fixtureTensor(fx, 'input')), { training: false }),
+      );
+      tf.dispose([out.recon, out.teacherRecon, out.distLoss]);
+      expect(tf.memory().numTensors).toBe(n);
+      const stateAfter = model.generator.state().map((e) => e.variable.dataSync());
+      for (const [i, s] of stateAfter.entries()) expect(Array.from(s)).toEqual(Array.from(stateBefore[i]));
+    });
+  },
+);
