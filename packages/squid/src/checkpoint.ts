@@ -1,0 +1,161 @@
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import { type StateEntry, tf } from '@squid-ad/backend';
+
+/** A tensor as stored in a checkpoint file (our layout, not the official one). */
+export interface StoredTensor {
+  dtype: 'F32' | 'I32';
+  shape: number[];
+  data: Float32Array | Int32Array;
+}
+
+/** What a checkpoint file holds: named tensors and one JSON metadata object. */
+export interface CheckpointFile<M> {
+  tensors: Map<string, StoredTensor>;
+  meta: M;
+}
+
+/** Suffix of files being written; a crash can leave one behind, never a half-written checkpoint. */
+export const PARTIAL_SUFFIX = '.partial';
+
+const META_KEY = 'squid';
+
+/**
+ * Writes named state and metadata as one safetensors file, atomically: the bytes go to a
+ * `.partial` file that is fsynced and then renamed over `path`, so a reader (or a crash) sees
+ * either the previous checkpoint or the new one, never a mix.
+ */
+export function saveCheckpoint(path: string, entries: StateEntry[], meta: unknown): void {
+  const header: Record<string, unknown> = { __metadata__: { [META_KEY]: JSON.stringify(meta) } };
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  const seen = new Set<string>();
+  for (const e of entries) {
+    if (seen.has(e.name)) throw new Error(`checkpoint ${path}: tensor name ${e.name} appears twice`);
+    seen.add(e.name);
+    const v = e.variable;
+    const dtype = v.dtype === 'int32' ? 'I32' : 'F32';
+    if (v.dtype !== 'float32' && v.dtype !== 'int32')
+      throw new Error(`checkpoint ${path}: ${e.name} has dtype ${v.dtype}`);
+    const values = v.dataSync();
+    const typed =
+      dtype === 'I32' ? Int32Array.from(values as Int32Array) : Float32Array.from(values as Float32Array);
+    const bytes = new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
+    header[e.name] = { dtype, shape: v.shape, data_offsets: [offset, offset + bytes.length] };
+    chunks.push(bytes);
+    offset += bytes.length;
+  }
+  let json = Buffer.from(JSON.stringify(header), 'utf8');
+  // safetensors pads the header with spaces to a multiple of 8.
+  const pad = (8 - (json.length % 8)) % 8;
+  if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  const tmp = `${path}.${process.pid}.${Date.now()}${PARTIAL_SUFFIX}`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, len);
+    writeSync(fd, json);
+    for (const c of chunks) writeSync(fd, c);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  syncDir(dirname(path));
+}
+
+/** Makes a rename durable (best effort: not every platform can fsync a directory). */
+function syncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {}
+}
+
+/** Removes `.partial` files a crash left in `dir`. */
+export function removePartials(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) if (n.endsWith(PARTIAL_SUFFIX)) rmSync(join(dir, n), { force: true });
+}
+
+/** Reads a checkpoint written by {@link saveCheckpoint}; errors name the file and what is wrong. */
+export function readCheckpoint<M>(path: string): CheckpointFile<M> {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(path);
+  } catch (err) {
+    throw new Error(`cannot read checkpoint ${path}: ${(err as Error).message}`);
+  }
+  if (raw.length < 8) throw new Error(`checkpoint ${path}: truncated (${raw.length} bytes)`);
+  const n = Number(raw.readBigUInt64LE(0));
+  if (n <= 0 || 8 + n > raw.length)
+    throw new Error(`checkpoint ${path}: header length ${n} does not fit ${raw.length} bytes`);
+  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  try {
+    header = JSON.parse(raw.subarray(8, 8 + n).toString('utf8'));
+  } catch (err) {
+    throw new Error(`checkpoint ${path}: header is not JSON (${(err as Error).message})`);
+  }
+  const metaText = (header.__metadata__ as unknown as Record<string, string> | undefined)?.[META_KEY];
+  if (!metaText) throw new Error(`checkpoint ${path}: not a squid checkpoint (no "${META_KEY}" metadata)`);
+  const base = 8 + n;
+  const tensors = new Map<string, StoredTensor>();
+  for (const [name, e] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    if (e.dtype !== 'F32' && e.dtype !== 'I32')
+      throw new Error(`checkpoint ${path}: ${name} has dtype ${e.dtype}`);
+    const [b, t] = e.data_offsets;
+    const count = e.shape.reduce((a, x) => a * x, 1);
+    if (t - b !== count * 4 || base + t > raw.length) {
+      throw new Error(`checkpoint ${path}: ${name} [${e.shape}] does not fit the file (truncated?)`);
+    }
+    const buf = new ArrayBuffer(t - b);
+    new Uint8Array(buf).set(raw.subarray(base + b, base + t));
+    tensors.set(name, {
+      dtype: e.dtype,
+      shape: e.shape,
+      data: e.dtype === 'I32' ? new Int32Array(buf) : new Float32Array(buf),
+    });
+  }
+  return { tensors, meta: JSON.parse(metaText) as M };
+}
+
+/**
+ * Assigns stored tensors to live state entries. Every entry must be present with the same shape
+ * (a checkpoint of a different model is an error naming the file and the tensor).
+ */
+export function restoreState(path: string, tensors: Map<string, StoredTensor>, entries: StateEntry[]): void {
+  for (const e of entries) {
+    const t = tensors.get(e.name);
+    if (!t) throw new Error(`checkpoint ${path}: missing tensor ${e.name}`);
+    if (t.shape.length !== e.variable.shape.length || t.shape.some((d, i) => d !== e.variable.shape[i])) {
+      throw new Error(
+        `checkpoint ${path}: ${e.name} has shape [${t.shape}], the model expects [${e.variable.shape}]`,
+      );
+    }
+  }
+  for (const e of entries) {
+    const t = tensors.get(e.name)!;
+    const dtype = e.variable.dtype === 'int32' ? 'int32' : 'float32';
+    tf.tidy(() => e.variable.assign(tf.tensor(t.data, t.shape, dtype)));
+  }
+}

@@ -1,0 +1,77 @@
+import { existsSync } from 'node:fs';
+import { prefixState, Rng, type tf } from '@squid-ad/backend';
+import { readCheckpoint, restoreState } from './checkpoint.js';
+import type { SquidConfig } from './config.js';
+import { createSquidModel } from './model.js';
+import { type CheckpointName, readRunConfig, runPaths } from './run-folder.js';
+import { anomalyScores, discriminate, type NormStats, type ScoreNorm } from './score.js';
+import type { RunConfig } from './train/run-config.js';
+import type { CheckpointMeta } from './train/train-squid.js';
+
+/** A trained run, ready to score images. */
+export interface SquidRun {
+  /** The model recipe (has the image size: `config.model.imageSize`). */
+  config: SquidConfig;
+  /** The run's whole config.json. */
+  runConfig: RunConfig;
+  /** Which checkpoint was loaded, and its metadata. */
+  checkpoint: { name: CheckpointName; path: string; epoch: number; iteration: number; auc: number | null };
+  norm: NormStats;
+  /** How the discriminator normalises while scoring. */
+  scoreNorm: ScoreNorm;
+  /** Operating threshold picked on the validation split during training, if any. */
+  threshold?: number;
+  /**
+   * Anomaly score A = 1 − sigmoid((d − μ)/σ) per image (1 = anomalous), plus the reconstructions
+   * (`[S·S]` each). `images`: `[B, S, S, 1]` in [0, 1]. An image's score does not depend on the
+   * rest of the batch.
+   */
+  score(images: tf.Tensor4D): Promise<{ scores: Float32Array; recon: Float32Array[] }>;
+  dispose(): void;
+}
+
+/** Loads a run folder written by `trainSquid` / `squid-train` (default: the best checkpoint, else last). */
+export async function loadRun(runDir: string, opts: { checkpoint?: CheckpointName } = {}): Promise<SquidRun> {
+  const runConfig = readRunConfig(runDir);
+  const paths = runPaths(runDir);
+  let name: CheckpointName = opts.checkpoint ?? 'best';
+  if (!opts.checkpoint && !existsSync(paths.checkpoint('best'))) name = 'last';
+  const path = paths.checkpoint(name);
+  if (!existsSync(path)) throw new Error(`${runDir}: no ${name} checkpoint (${path})`);
+  const file = readCheckpoint<CheckpointMeta>(path);
+  const { meta } = file;
+  if (meta.format !== 'squid-checkpoint') throw new Error(`${path}: not a squid checkpoint`);
+  if (!meta.norm) throw new Error(`${path}: no score normalisation (μ, σ) stored; the run never validated`);
+  const config = runConfig.squid;
+  const model = createSquidModel(config, Rng.fromSeed(config.train.seed));
+  try {
+    restoreState(path, file.tensors, [
+      ...prefixState('generator', model.generator.state()),
+      ...prefixState('discriminator', model.discriminator.state()),
+    ]);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  const norm = meta.norm;
+  const scoreNorm = runConfig.run.scoreNorm;
+  const S = config.model.imageSize;
+  return {
+    config,
+    runConfig,
+    checkpoint: { name, path, epoch: meta.epoch, iteration: meta.iteration, auc: meta.auc },
+    norm,
+    scoreNorm,
+    ...(meta.threshold !== null ? { threshold: meta.threshold } : {}),
+    async score(images: tf.Tensor4D) {
+      const [, h, w, c] = images.shape;
+      if (h !== S || w !== S || c !== 1)
+        throw new Error(`score: images must be [B, ${S}, ${S}, 1], got [${images.shape}]`);
+      const d = discriminate(model, images, scoreNorm);
+      return { scores: anomalyScores(d.logits, norm), recon: d.recon };
+    },
+    dispose() {
+      model.dispose();
+    },
+  };
+}

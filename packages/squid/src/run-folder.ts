@@ -1,0 +1,82 @@
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseRunConfig, type RunConfig } from './train/run-config.js';
+
+/** Which checkpoint of a run. */
+export type CheckpointName = 'last' | 'best';
+
+/** The files of a run folder. */
+export interface RunPaths {
+  dir: string;
+  /** fully resolved run config */
+  config: string;
+  checkpoints: string;
+  /** one JSON object per epoch */
+  metrics: string;
+  /** PNG grids: input / reconstruction / difference */
+  samples: string;
+  /** human-readable log */
+  log: string;
+  checkpoint(name: CheckpointName): string;
+}
+
+/** Paths inside a run folder (nothing is created). */
+export function runPaths(dir: string): RunPaths {
+  const checkpoints = join(dir, 'checkpoints');
+  return {
+    dir,
+    config: join(dir, 'config.json'),
+    checkpoints,
+    metrics: join(dir, 'metrics.jsonl'),
+    samples: join(dir, 'samples'),
+    log: join(dir, 'train.log'),
+    checkpoint: (name) => join(checkpoints, `${name}.safetensors`),
+  };
+}
+
+/** Creates the folder structure of a run. */
+export function createRunFolder(dir: string): RunPaths {
+  const p = runPaths(dir);
+  mkdirSync(p.checkpoints, { recursive: true });
+  mkdirSync(p.samples, { recursive: true });
+  return p;
+}
+
+/** Writes a small text file through a temporary sibling and a rename. */
+export function writeTextAtomic(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+/** Reads a run's `config.json`; errors name the file. */
+export function readRunConfig(dir: string): RunConfig {
+  const path = runPaths(dir).config;
+  if (!existsSync(path)) throw new Error(`${dir} is not a squid run folder (no config.json)`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`${path}: not valid JSON (${(err as Error).message})`);
+  }
+  return parseRunConfig(json, path);
+}
+
+/** Appends one JSON line to `metrics.jsonl`. */
+export function appendMetrics(paths: RunPaths, record: object): void {
+  appendFileSync(paths.metrics, `${JSON.stringify(record)}\n`);
+}
+
+/** Reads every line of `metrics.jsonl` (an interrupted last line is skipped). */
+export function readMetrics(dir: string): Record<string, unknown>[] {
+  const path = runPaths(dir).metrics;
+  if (!existsSync(path)) return [];
+  const out: Record<string, unknown>[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line));
+    } catch {}
+  }
+  return out;
+}

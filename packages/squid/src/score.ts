@@ -1,0 +1,80 @@
+import { tf } from '@squid-ad/backend';
+
+/** How the discriminator normalises at scoring time (see the reference §4b). */
+export type ScoreNorm = 'per-image' | 'running';
+
+/** Mean μ and standard deviation σ of the discriminator logit over normal training images. */
+export interface NormStats {
+  mu: number;
+  sigma: number;
+  /** Images the statistics were computed on. */
+  count: number;
+}
+
+/** The generator/discriminator pair the scoring needs (structurally: a SquidModel). */
+export interface ScoringModel {
+  generator: {
+    forward(
+      x: tf.Tensor4D,
+      opts: { training: boolean },
+    ): { recon: tf.Tensor4D; teacherRecon: tf.Tensor4D; distLoss: tf.Scalar };
+  };
+  discriminator: { forward(x: tf.Tensor4D, opts: { training: boolean; norm?: ScoreNorm }): tf.Tensor2D };
+}
+
+/** Logits and reconstructions of a batch of images. */
+export interface Discrimination {
+  /** d = D(G(x)) per image */
+  logits: Float32Array;
+  /** one `[S·S]` reconstruction per image (row-major) */
+  recon: Float32Array[];
+}
+
+/**
+ * `d = D(G_s(x))` with both networks in eval mode, one image at a time so that an image's score
+ * never depends on the other images of the batch (bit for bit), whatever the backend's batching.
+ * `images`: `[B, S, S, 1]` in [0, 1].
+ */
+export function discriminate(model: ScoringModel, images: tf.Tensor4D, norm: ScoreNorm): Discrimination {
+  const [b] = images.shape;
+  const logits = new Float32Array(b);
+  const recon: Float32Array[] = [];
+  for (let i = 0; i < b; i++) {
+    const [d, r] = tf.tidy(() => {
+      const x = tf.slice(images, [i, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
+      const out = model.generator.forward(x, { training: false });
+      const logit = model.discriminator.forward(out.recon, { training: false, norm });
+      return [logit.dataSync()[0], out.recon.dataSync() as Float32Array];
+    });
+    logits[i] = d;
+    recon.push(Float32Array.from(r));
+  }
+  return { logits, recon };
+}
+
+/** μ, σ (population std, as numpy's default) of logits; σ is floored so the score stays finite. */
+export function normStats(logits: ArrayLike<number>): NormStats {
+  const n = logits.length;
+  if (n === 0) throw new Error('normStats: no logits');
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += logits[i];
+  mean /= n;
+  let v = 0;
+  for (let i = 0; i < n; i++) v += (logits[i] - mean) ** 2;
+  const sigma = Math.max(Math.sqrt(v / n), 1e-8);
+  return { mu: mean, sigma, count: n };
+}
+
+/** Anomaly score A = 1 − sigmoid((d − μ)/σ): 1 = anomalous (the official code's orientation). */
+export function anomalyScores(
+  logits: ArrayLike<number>,
+  stats: Pick<NormStats, 'mu' | 'sigma'>,
+): Float32Array {
+  const out = new Float32Array(logits.length);
+  for (let i = 0; i < logits.length; i++) {
+    // 1 − sigmoid(z) = sigmoid(−z), without the cancellation for large z.
+    const z = (logits[i] - stats.mu) / stats.sigma;
+    out[i] = 1 / (1 + Math.exp(z));
+  }
+  return out;
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { squidConfigSchema } from '../config.js';
+
+/** Training-run settings beyond the model recipe: validation, samples, data, scoring. */
+export const runOptionsSchema = z
+  .object({
+    /** Validate (AUC, μ/σ, threshold) every N epochs, and always after the last one. */
+    validateEvery: z.number().int().positive().default(1),
+    /** Write an input / reconstruction / difference PNG grid every N epochs (and after the last). */
+    sampleEvery: z.number().int().positive().default(5),
+    /** Normal training images (not augmented) whose logits give μ and σ (official: ~200). */
+    normImages: z.number().int().positive().default(200),
+    /** One generator forward per iteration for both steps (see SquidTrainer); false = the official two. */
+    reuseGeneratorForward: z.boolean().default(true),
+    /** Discriminator normalisation when scoring: the official per-image batch statistics or the running ones. */
+    scoreNorm: z.enum(['per-image', 'running']).default('per-image'),
+    /** How the stored operating threshold is picked on the validation split. */
+    threshold: z.enum(['youden', 'max-f1', 'max-accuracy']).default('youden'),
+    data: z
+      .object({
+        /** Root of the chest data set (zhanglab, chexpert); DigitAnatomy needs none. */
+        dir: z.string().nullable().default(null),
+        /** Fraction of abnormal images mixed into training (chest data sets). */
+        contamination: z.number().min(0).max(0.95).default(0),
+        /** DigitAnatomy: freshly generated training images per data epoch. */
+        trainLength: z.number().int().positive().default(1000),
+        /** DigitAnatomy validation split (generated, seed distinct from the test seeds). */
+        valNormal: z.number().int().min(0).default(100),
+        valAbnormal: z.number().int().min(0).default(100),
+        valSeed: z.number().int().default(7001),
+        /** Chest: training images carved out for validation (normal, abnormal). */
+        holdoutNormal: z.number().int().min(0).default(100),
+        holdoutAbnormal: z.number().int().min(0).default(100),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+export type RunOptions = z.output<typeof runOptionsSchema>;
+
+/** Everything a run folder's `config.json` holds: the model recipe and the run settings. */
+export const runConfigSchema = z.object({
+  squid: squidConfigSchema,
+  run: runOptionsSchema,
+});
+export type RunConfig = z.output<typeof runConfigSchema>;
+export type RunConfigInput = z.input<typeof runConfigSchema>;
+
+/** Validates a run config (filling defaults); the error names `source` and every bad field. */
+export function parseRunConfig(input: unknown, source: string): RunConfig {
+  const result = runConfigSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`${source}: invalid run config\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+/**
+ * Differences between two run configs that change what a resumed run computes, as
+ * `path: old → new` lines. The epoch count is left out: `--epochs` is the total length and may
+ * grow on resume.
+ */
+export function configDifferences(a: RunConfig, b: RunConfig): string[] {
+  const strip = (c: RunConfig) => {
+    const copy = structuredClone(c) as RunConfig;
+    copy.squid.train.epochs = 0;
+    return copy;
+  };
+  const out: string[] = [];
+  const walk = (x: unknown, y: unknown, path: string) => {
+    if (x !== null && y !== null && typeof x === 'object' && typeof y === 'object') {
+      const keys = new Set([...Object.keys(x), ...Object.keys(y)]);
+      for (const k of keys)
+        walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
+      return;
+    }
+    if (JSON.stringify(x) !== JSON.stringify(y))
+      out.push(`${path}: ${JSON.stringify(x)} → ${JSON.stringify(y)}`);
+  };
+  walk(strip(a), strip(b), '');
+  return out;
+}

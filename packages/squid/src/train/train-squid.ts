@@ -1,0 +1,396 @@
+import { appendFileSync, existsSync } from 'node:fs';
+import { backendReport, prefixState, Rng, type RngState, type StateEntry } from '@squid-ad/backend';
+import type { Position } from '@squid-ad/datasets';
+import { readCheckpoint, removePartials, restoreState, saveCheckpoint } from '../checkpoint.js';
+import { createSquidModel, type SquidModel } from '../model.js';
+import {
+  appendMetrics,
+  createRunFolder,
+  type RunPaths,
+  readRunConfig,
+  runPaths,
+  writeTextAtomic,
+} from '../run-folder.js';
+import type { NormStats } from '../score.js';
+import { configDifferences, type RunConfig } from './run-config.js';
+import { writeSampleGrid } from './sample-grid.js';
+import {
+  emptyTimings,
+  NonFiniteLossError,
+  SquidTrainer,
+  type StepLosses,
+  type StepTimings,
+} from './squid-trainer.js';
+import { type TrainingData, trainingData } from './training-data.js';
+import { type ImageSet, labelledImageSet, normImageSet, type Validation, validate } from './validate.js';
+
+/** Metadata stored in every checkpoint: where training stands, and what scoring needs. */
+export interface CheckpointMeta {
+  format: 'squid-checkpoint';
+  version: 1;
+  /** Epochs fully done; with `stepInEpoch > 0` the checkpoint is mid-epoch `epoch`. */
+  epoch: number;
+  stepInEpoch: number;
+  /** Iterations done since the start of the run. */
+  iteration: number;
+  /** Next batch of the data stream. */
+  dataPosition: Position;
+  /** Training Rng (masks) state. */
+  rng: RngState;
+  /** Logit normalisation of the score; null before the first validation. */
+  norm: NormStats | null;
+  threshold: number | null;
+  /** Validation AUC of this checkpoint's weights (when validated). */
+  auc: number | null;
+  bestAuc: number | null;
+  backend: string;
+  savedAt: string;
+}
+
+/** Progress of the running iteration (for progress bars and logs). */
+export interface TrainProgress {
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  iteration: number;
+  losses: StepLosses;
+  imagesPerSecond: number;
+  /** Seconds left for the whole run at the current speed (validation excluded). */
+  etaSeconds: number;
+}
+
+/** One line of `metrics.jsonl`. */
+export interface EpochMetrics {
+  epoch: number;
+  iteration: number;
+  lrG: number;
+  lrD: number;
+  /** Means over the epoch's iterations. */
+  loss: {
+    d: number;
+    g: number | null;
+    recon: number | null;
+    teacher: number | null;
+    dist: number | null;
+    adv: number | null;
+  };
+  val: { auc: number | null; threshold: number | null; count: number; seconds: number } | null;
+  norm: NormStats | null;
+  seconds: number;
+  imagesPerSecond: number;
+  /** ms per iteration and phase */
+  timings: StepTimings;
+}
+
+export interface TrainOptions {
+  runDir: string;
+  config: RunConfig;
+  /** Continue from `checkpoints/last` of `runDir`. */
+  resume?: boolean;
+  /** Resume even when the config differs from the run's `config.json`. */
+  force?: boolean;
+  /** Injected data (tests); default: built from the config. */
+  data?: TrainingData;
+  /** Polled between iterations: when true, checkpoint and return `interrupted`. */
+  shouldStop?: () => boolean;
+  onProgress?: (p: TrainProgress) => void;
+  onEpoch?: (m: EpochMetrics) => void;
+  /** Receives every log line (also written to `train.log`). */
+  log?: (line: string) => void;
+  /** Stop after this many iterations of this invocation, without a checkpoint (tests: simulate a crash). */
+  maxIterations?: number;
+}
+
+export interface TrainResult {
+  status: 'completed' | 'interrupted' | 'non-finite' | 'crashed';
+  epoch: number;
+  iteration: number;
+  bestAuc: number | null;
+  lastAuc: number | null;
+  runDir: string;
+  message?: string;
+}
+
+/** The run folder has no checkpoint to resume from, or resuming would change the recipe. */
+export class RunFolderError extends Error {
+  override name = 'RunFolderError';
+}
+
+/** Every tensor a checkpoint holds: model (official names) and optimizers. */
+function checkpointEntries(model: SquidModel, trainer: SquidTrainer): StateEntry[] {
+  return [
+    ...prefixState('generator', model.generator.state()),
+    ...prefixState('discriminator', model.discriminator.state()),
+    ...trainer.state(),
+  ];
+}
+
+/**
+ * Trains SQUID into a run folder (reference §4 schedule), checkpointing `last` after every epoch
+ * and `best` on a new best validation AUC; exact resume from `last`.
+ */
+export async function trainSquid(options: TrainOptions): Promise<TrainResult> {
+  const { runDir, config } = options;
+  const paths = runPaths(runDir);
+  const lastPath = paths.checkpoint('last');
+  if (options.resume) {
+    if (!existsSync(lastPath)) throw new RunFolderError(`cannot resume: ${lastPath} does not exist`);
+    const old = readRunConfig(runDir);
+    const diff = configDifferences(old, config);
+    if (diff.length > 0 && !options.force) {
+      throw new RunFolderError(
+        `cannot resume ${runDir}: the config differs from its config.json (use --force to resume anyway):\n  ${diff.join('\n  ')}`,
+      );
+    }
+  } else if (existsSync(lastPath)) {
+    throw new RunFolderError(
+      `${runDir} already holds a run (${lastPath}); use --resume to continue it or another --out`,
+    );
+  }
+  createRunFolder(runDir);
+  removePartials(paths.checkpoints);
+  writeTextAtomic(paths.config, `${JSON.stringify(config, null, 2)}\n`);
+  const logLine = (line: string) => {
+    appendFileSync(paths.log, `${new Date().toISOString()} ${line}\n`);
+    options.log?.(line);
+  };
+
+  const squid = config.squid;
+  const seed = squid.train.seed;
+  const model = createSquidModel(squid, Rng.fromSeed(seed));
+  let trainRng = Rng.fromSeed((seed ^ 0x5eed) | 0);
+  let epoch = 0;
+  let stepInEpoch = 0;
+  let iteration = 0;
+  let dataPosition: Position = { epoch: 0, step: 0 };
+  let norm: NormStats | null = null;
+  let threshold: number | null = null;
+  let bestAuc: number | null = null;
+  let lastAuc: number | null = null;
+  let resumeTensors: ReturnType<typeof readCheckpoint<CheckpointMeta>> | undefined;
+  if (options.resume) {
+    resumeTensors = readCheckpoint<CheckpointMeta>(lastPath);
+    const m = resumeTensors.meta;
+    ({ epoch, stepInEpoch, iteration, dataPosition, norm, threshold, bestAuc } = m);
+    lastAuc = m.auc;
+    trainRng = Rng.fromState(m.rng);
+  }
+  const trainer = new SquidTrainer(model, squid, trainRng, config.run.reuseGeneratorForward);
+  const backend = backendReport()?.backend ?? 'unknown';
+  try {
+    if (resumeTensors) {
+      restoreState(lastPath, resumeTensors.tensors, checkpointEntries(model, trainer));
+      const savedOn = resumeTensors.meta.backend;
+      if (savedOn !== backend)
+        logLine(
+          `note: checkpoint written on backend ${savedOn}, resuming on ${backend}; numbers will not match a straight run bit for bit`,
+        );
+      logLine(`resumed ${runDir} at epoch ${epoch + 1}, step ${stepInEpoch}, iteration ${iteration}`);
+      resumeTensors = undefined;
+    } else {
+      logLine(`new run ${runDir}: preset ${squid.preset}, seed ${seed}, backend ${backend}`);
+    }
+    const data = options.data ?? (await trainingData(config));
+    const { batchSize, epochs, nCritic } = squid.train;
+    const steps = squid.train.iterationsPerEpoch ?? data.train.stepsPerEpoch(batchSize, true);
+    logLine(
+      `${epochs} epochs × ${steps} iterations, batch ${batchSize}, n_critic ${nCritic}, ${data.train.length} training images per data epoch`,
+    );
+    const normSet = await normImageSet(data.train, config.run.normImages);
+    let valSet: ImageSet | null | undefined;
+
+    const save = (name: 'last' | 'best', auc: number | null) => {
+      const meta: CheckpointMeta = {
+        format: 'squid-checkpoint',
+        version: 1,
+        epoch,
+        stepInEpoch,
+        iteration,
+        dataPosition,
+        rng: trainRng.getState(),
+        norm,
+        threshold,
+        auc,
+        bestAuc,
+        backend,
+        savedAt: new Date().toISOString(),
+      };
+      saveCheckpoint(paths.checkpoint(name), checkpointEntries(model, trainer), meta);
+    };
+
+    const stream = data.train.batches({
+      batchSize,
+      seed,
+      shuffle: true,
+      augment: data.augment,
+      epochs: Number.POSITIVE_INFINITY,
+      dropLast: true,
+      start: dataPosition,
+      prefetch: 2,
+    });
+    const runStart = performance.now();
+    let itersThisRun = 0;
+    const result = (status: TrainResult['status'], message?: string): TrainResult => ({
+      status,
+      epoch,
+      iteration,
+      bestAuc,
+      lastAuc,
+      runDir,
+      message,
+    });
+    try {
+      for (; epoch < epochs; epoch++) {
+        const { lrG, lrD } = trainer.setEpoch(epoch);
+        const epochStart = performance.now();
+        const sums = { d: 0, g: 0, recon: 0, teacher: 0, dist: 0, adv: 0 };
+        let dCount = 0;
+        let gCount = 0;
+        const t0 = { ...trainer.timings };
+        const iterStart = iteration;
+        for (; stepInEpoch < steps; stepInEpoch++) {
+          if (options.shouldStop?.()) {
+            save('last', lastAuc);
+            logLine(`interrupted: checkpoint written at epoch ${epoch + 1}, step ${stepInEpoch}`);
+            return result('interrupted');
+          }
+          if (options.maxIterations !== undefined && itersThisRun >= options.maxIterations)
+            return result('crashed');
+          const tData = performance.now();
+          const next = await stream.next();
+          if (next.done) throw new Error('training data stream ended');
+          const batch = next.value;
+          trainer.timings.data += performance.now() - tData;
+          let losses: StepLosses;
+          try {
+            losses = trainer.step(batch.images, stepInEpoch, iteration);
+          } finally {
+            batch.images.dispose();
+          }
+          dataPosition = batch.next;
+          iteration++;
+          itersThisRun++;
+          sums.d += losses.d;
+          dCount++;
+          if (losses.g !== undefined) {
+            gCount++;
+            sums.g += losses.g;
+            sums.recon += losses.recon!;
+            sums.teacher += losses.teacher!;
+            sums.dist += losses.dist!;
+            sums.adv += losses.adv!;
+          }
+          const elapsed = (performance.now() - runStart) / 1000;
+          const ips = (itersThisRun * batchSize) / elapsed;
+          const left = (epochs - epoch - 1) * steps + (steps - stepInEpoch - 1);
+          options.onProgress?.({
+            epoch,
+            epochs,
+            step: stepInEpoch,
+            steps,
+            iteration,
+            losses,
+            imagesPerSecond: ips,
+            etaSeconds: (left * batchSize) / ips,
+          });
+        }
+        stepInEpoch = 0;
+        const trainSeconds = (performance.now() - epochStart) / 1000;
+        const done = epoch + 1;
+        let validation: Validation | null = null;
+        if (done % config.run.validateEvery === 0 || done === epochs) {
+          if (valSet === undefined) valSet = data.val ? await labelledImageSet(data.val) : null;
+          validation = validate(model, normSet, valSet, config.run);
+          norm = validation.norm;
+          if (validation.auc !== null) {
+            lastAuc = validation.auc;
+            threshold = validation.threshold;
+          }
+          if (
+            (done % config.run.sampleEvery === 0 || done === epochs) &&
+            validation.examples.inputs.length > 0
+          ) {
+            const file = `${paths.samples}/epoch-${String(done).padStart(4, '0')}.png`;
+            await writeSampleGrid(
+              file,
+              squid.model.imageSize,
+              validation.examples.inputs,
+              validation.examples.recons,
+            );
+          }
+        }
+        const n = iteration - iterStart;
+        const timings = emptyTimings();
+        for (const k of Object.keys(timings) as (keyof StepTimings)[])
+          timings[k] = (trainer.timings[k] - t0[k]) / Math.max(n, 1);
+        const mean = (v: number, c: number) => (c > 0 ? v / c : null);
+        const metrics: EpochMetrics = {
+          epoch: done,
+          iteration,
+          lrG,
+          lrD,
+          loss: {
+            d: sums.d / Math.max(dCount, 1),
+            g: mean(sums.g, gCount),
+            recon: mean(sums.recon, gCount),
+            teacher: mean(sums.teacher, gCount),
+            dist: mean(sums.dist, gCount),
+            adv: mean(sums.adv, gCount),
+          },
+          val: validation
+            ? {
+                auc: validation.auc,
+                threshold: validation.threshold,
+                count: validation.count,
+                seconds: validation.seconds,
+              }
+            : null,
+          norm,
+          seconds: (performance.now() - epochStart) / 1000,
+          imagesPerSecond: (n * batchSize) / trainSeconds,
+          timings,
+        };
+        const improved = validation?.auc != null && (bestAuc === null || validation.auc > bestAuc);
+        if (improved) bestAuc = validation!.auc;
+        epoch = done;
+        save('last', validation?.auc ?? null);
+        if (improved) save('best', validation!.auc);
+        epoch = done - 1;
+        appendMetrics(paths, metrics);
+        options.onEpoch?.(metrics);
+        logLine(describeEpoch(metrics, epochs, improved));
+      }
+      return result('completed');
+    } catch (err) {
+      if (err instanceof NonFiniteLossError) {
+        logLine(
+          `stopped: ${err.message}; last good checkpoint: ${existsSync(lastPath) ? lastPath : 'none yet'}`,
+        );
+        return result('non-finite', err.message);
+      }
+      throw err;
+    } finally {
+      await stream.return(undefined);
+    }
+  } finally {
+    trainer.dispose();
+    model.dispose();
+  }
+}
+
+function fmt(x: number | null, digits = 4): string {
+  return x === null ? '–' : x.toFixed(digits);
+}
+
+/** One human-readable line per epoch. */
+function describeEpoch(m: EpochMetrics, epochs: number, best: boolean): string {
+  const l = m.loss;
+  const val = m.val?.auc != null ? ` val AUC ${fmt(m.val.auc)}${best ? ' (best)' : ''}` : '';
+  return (
+    `epoch ${m.epoch}/${epochs}: D ${fmt(l.d)} G ${fmt(l.g)} recon ${fmt(l.recon)} teacher ${fmt(l.teacher)} ` +
+    `dist ${fmt(l.dist)} adv ${fmt(l.adv)} lr ${m.lrG.toExponential(2)}${val} ${m.imagesPerSecond.toFixed(1)} img/s ${m.seconds.toFixed(1)} s`
+  );
+}
+
+export type { RunPaths };

@@ -1,0 +1,66 @@
+import {
+  type AffineOptions,
+  cheXpertDataset,
+  digitAnatomyDataset,
+  type ImageDataset,
+  zhangLabDataset,
+} from '@squid-ad/datasets';
+import type { RunConfig } from './run-config.js';
+
+/** The data a training run reads. */
+export interface TrainingData {
+  /** Normal (or contaminated) training images. */
+  train: ImageDataset;
+  /** Labelled validation images; null = no AUC, only μ/σ. */
+  val: ImageDataset | null;
+  /** Per-sample augmentation of the batch stream (DigitAnatomy draws its digit scales itself). */
+  augment: AffineOptions | false;
+}
+
+/** Builds the training and validation sets a run config names. */
+export async function trainingData(config: RunConfig): Promise<TrainingData> {
+  const { squid, run } = config;
+  const size = squid.model.imageSize;
+  const aug = squid.data.augmentation;
+  const augment: AffineOptions | false =
+    aug.kind === 'affine' ? { translate: aug.translate, scale: [aug.scaleMin, aug.scaleMax] } : false;
+  const d = run.data;
+  switch (squid.data.dataset) {
+    case 'digitanatomy': {
+      if (size % 3 !== 0) throw new Error(`DigitAnatomy needs an image size divisible by 3, got ${size}`);
+      if (d.contamination > 0)
+        throw new Error(
+          'DigitAnatomy training data is generated normal-only; contamination is for the chest data sets',
+        );
+      const cell = size / 3;
+      const train = digitAnatomyDataset({
+        split: 'train',
+        seed: squid.train.seed,
+        cell,
+        length: d.trainLength,
+      });
+      const val =
+        d.valNormal > 0 && d.valAbnormal > 0
+          ? digitAnatomyDataset({
+              split: 'test',
+              seed: d.valSeed,
+              cell,
+              normal: d.valNormal,
+              abnormal: d.valAbnormal,
+            })
+          : null;
+      return { train, val, augment };
+    }
+    case 'zhanglab':
+    case 'chexpert': {
+      if (!d.dir) throw new Error(`preset ${squid.preset} needs --data DIR (the ${squid.data.dataset} root)`);
+      const holdout = { normal: d.holdoutNormal, abnormal: d.holdoutAbnormal };
+      const common = { imageSize: size, seed: squid.train.seed, contamination: d.contamination, holdout };
+      const make = squid.data.dataset === 'zhanglab' ? zhangLabDataset : cheXpertDataset;
+      const train = await make(d.dir, { ...common, split: 'train' });
+      const val =
+        d.holdoutNormal > 0 && d.holdoutAbnormal > 0 ? await make(d.dir, { ...common, split: 'val' }) : null;
+      return { train, val, augment };
+    }
+  }
+}
