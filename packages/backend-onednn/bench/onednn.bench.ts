@@ -6,6 +6,8 @@
 // TODO(squid model): add the digitanatomy / zhanglab steps (batch 16) and per-image inference
 // with and without native kernels, next to the reference (3.38 s / 4.77 s per step, 113 / 128 ms
 // per image), once @squid-ad/squid can build those presets.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { initBackend, Rng, tf } from '@squid-ad/backend';
 import {
   disableNativeKernels,
@@ -16,6 +18,8 @@ import {
 } from '../src/index.js';
 
 const quick = process.argv.includes('--quick');
+// --train-only: just the training step (used by the thread sweep, one process per setting).
+const trainOnly = process.argv.includes('--train-only');
 const budget = quick ? 300 : 1500;
 
 function emit(line: Record<string, unknown>): void {
@@ -188,9 +192,11 @@ async function main(): Promise<void> {
   disableNativeKernels();
 
   const rng = Rng.fromSeed(1);
-  convBench(rng, 'wasm');
-  enableNativeKernels({ backends: ['wasm'] });
-  convBench(rng, 'wasm+onednn');
+  if (!trainOnly) {
+    convBench(rng, 'wasm');
+    enableNativeKernels({ backends: ['wasm'] });
+    convBench(rng, 'wasm+onednn');
+  }
 
   // Batch 16 of 64x64 images (the digitanatomy patch count times batch would be 144 patches of 32 px).
   const x = tf.randomUniform([16, 64, 64, 1], 0, 1, 'float32', rng.tfSeed()) as tf.Tensor4D;
@@ -225,4 +231,29 @@ async function main(): Promise<void> {
   x.dispose();
 }
 
-await main();
+/**
+ * Every (wasm threads, oneDNN threads) pair on this machine, each in its own process because the
+ * wasm thread pool is fixed at init: shows whether the default (their sum = cores + 1, the main
+ * thread being shared) beats the alternatives.
+ */
+function threadSweep(): void {
+  const self = fileURLToPath(import.meta.url);
+  for (const wasm of [1, 2]) {
+    for (const omp of [1, 2]) {
+      const res = spawnSync(
+        process.execPath,
+        [...process.execArgv, self, '--train-only', ...(quick ? ['--quick'] : [])],
+        {
+          env: { ...process.env, SQUID_THREADS: String(wasm), SQUID_ONEDNN_THREADS: String(omp) },
+          encoding: 'utf8',
+        },
+      );
+      for (const line of res.stdout.split('\n')) {
+        if (line.includes('"train-step"') && line.includes('"ms"')) process.stdout.write(`${line}\n`);
+      }
+    }
+  }
+}
+
+if (process.argv.includes('--thread-sweep')) threadSweep();
+else await main();

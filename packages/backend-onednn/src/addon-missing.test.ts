@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { enableNativeKernels, nativeAvailable, oneDnn } from './index.js';
 
 describe('without the addon (SQUID_ONEDNN=0)', () => {
-  it('enable reports why, registers nothing, and TF.js keeps computing', async () => {
+  it('initBackend and enable report why, register nothing, and TF.js keeps computing', async () => {
     process.env.SQUID_ONEDNN = '0';
-    await initBackend({ backend: 'cpu' });
+    const report = await initBackend({ backend: 'cpu' });
+    expect(report.nativeKernels).toEqual({ enabled: false, reason: 'disabled by SQUID_ONEDNN=0' });
     const original = tf.getKernel('Conv2D', 'cpu');
     expect(nativeAvailable()).toEqual({ available: false, reason: 'disabled by SQUID_ONEDNN=0' });
     const status = enableNativeKernels();

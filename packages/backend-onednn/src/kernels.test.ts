@@ -145,8 +145,8 @@ describe('oneDNN kernels against the TF.js cpu kernels', () => {
 
   beforeAll(async () => {
     // Registers wasm too, so tests can switch between the two backends.
-    await initBackend({ backend: 'wasm' });
-    await initBackend({ backend: 'cpu' });
+    await initBackend({ backend: 'wasm', nativeKernels: false });
+    await initBackend({ backend: 'cpu', nativeKernels: false });
   });
   afterAll(() => {
     disableNativeKernels();
@@ -221,8 +221,8 @@ describe('oneDNN kernels against the TF.js cpu kernels', () => {
 describe('oneDNN batched matMul', () => {
   beforeAll(async () => {
     // Registers wasm too, so tests can switch between the two backends.
-    await initBackend({ backend: 'wasm' });
-    await initBackend({ backend: 'cpu' });
+    await initBackend({ backend: 'wasm', nativeKernels: false });
+    await initBackend({ backend: 'cpu', nativeKernels: false });
   });
   afterAll(() => disableNativeKernels());
 

@@ -22,7 +22,7 @@ function fill(rng: Rng, shape: number[]): tf.Tensor {
 
 describe('native kernels on the wasm backend', () => {
   beforeAll(async () => {
-    await initBackend({ backend: 'wasm' });
+    await initBackend({ backend: 'wasm', nativeKernels: false });
   });
   afterAll(() => disableNativeKernels());
 
