@@ -151,7 +151,7 @@ const rng = Rng.fromSeed(1);
 const budget = quick ? 300 : 1500;
 const stepMs: Record<string, number> = {};
 for (const backend of ['wasm', 'cpu'] as const) {
-  await initBackend({ backend });
+  await initBackend({ backend, threads: 1, nativeKernels: false });
   // cpu: the reference shape only, one cold run each (its filter gradient takes about a minute).
   const list = backend === 'cpu' ? cases.slice(0, 1) : quick ? cases.slice(0, 2) : cases;
   for (const c of list) {

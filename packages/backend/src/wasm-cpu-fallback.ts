@@ -4,12 +4,18 @@
 import { tf } from './tf.js';
 import type { WasmBackend } from './wasm-kernel-scope.js';
 
-/** Kernels run through the cpu backend on wasm, and the op that reaches each. */
+/** Kernels wasm lacks, run through the cpu backend, and the op that reaches each. */
 export const CPU_FALLBACK_KERNELS: Record<string, string> = {
   UnsortedSegmentSum: 'gradient of tf.gather (and tf.unsortedSegmentSum)',
   DepthwiseConv2dNativeBackpropFilter: 'gradient of tf.depthwiseConv2d / separableConv2d (filter)',
   DepthwiseConv2dNativeBackpropInput: 'gradient of tf.depthwiseConv2d / separableConv2d (input)',
   Einsum: 'tf.einsum',
+};
+
+/** Kernels wasm has but computes wrongly in 4.22 (checked against cpu in the tests): replaced. */
+export const CPU_REPLACED_KERNELS: Record<string, string> = {
+  MaxPoolGrad: "gradient of tf.maxPool: wrong with 'same' padding",
+  ResizeNearestNeighborGrad: 'gradient of tf.image.resizeNearestNeighbor: wrong values',
 };
 
 function cpuBackend(): tf.KernelBackend {
@@ -26,20 +32,27 @@ function viaCpu(kernelName: string): tf.KernelConfig {
     const cpuKernel = tf.getKernel(kernelName, 'cpu');
     if (!cpuKernel)
       throw new Error(`@squid-ad/backend: cpu backend has no ${kernelName} kernel to fall back on`);
-    const cpuInputs: tf.NamedTensorInfoMap = {};
     const written: object[] = [];
-    for (const [name, info] of Object.entries(inputs)) {
-      if (!info) continue;
-      const dataId = cpu.write(
-        wasm.readSync(info.dataId) as tf.backend_util.BackendValues,
-        info.shape,
-        info.dtype,
-      );
+    const toCpu = (info: tf.TensorInfo): tf.TensorInfo => {
+      const values = wasm.readSync(info.dataId) as tf.backend_util.BackendValues;
+      const dataId = cpu.write(values, info.shape, info.dtype);
       written.push(dataId);
-      cpuInputs[name] = { dataId, shape: info.shape, dtype: info.dtype };
-    }
+      return { dataId, shape: info.shape, dtype: info.dtype };
+    };
+    // Most kernels take named inputs; a few (Einsum) take an array.
+    const cpuInputs = Array.isArray(inputs)
+      ? (inputs as tf.TensorInfo[]).map(toCpu)
+      : Object.fromEntries(
+          Object.entries(inputs)
+            .filter(([, info]) => info !== undefined)
+            .map(([name, info]) => [name, toCpu(info as tf.TensorInfo)]),
+        );
     try {
-      const result = cpuKernel.kernelFunc({ inputs: cpuInputs, attrs, backend: cpu });
+      const result = cpuKernel.kernelFunc({
+        inputs: cpuInputs as tf.NamedTensorInfoMap,
+        attrs,
+        backend: cpu,
+      });
       const outs = Array.isArray(result) ? result : [result];
       const copied = outs.map((out) => {
         const values = cpu.readSync(out.dataId) as tf.TypedArray;
@@ -56,10 +69,12 @@ function viaCpu(kernelName: string): tf.KernelConfig {
   return { kernelName, backendName: 'wasm', kernelFunc };
 }
 
-/** Fallback configs for every listed kernel wasm does not have itself. */
+/** Fallback configs: every missing kernel wasm does not have itself, and every replaced one. */
 export function wasmCpuFallbackKernels(): tf.KernelConfig[] {
-  return Object.keys(CPU_FALLBACK_KERNELS)
+  const missing = Object.keys(CPU_FALLBACK_KERNELS).filter(
+    (name) => tf.getKernel(name, 'wasm') === undefined,
+  );
+  return [...missing, ...Object.keys(CPU_REPLACED_KERNELS)]
     .filter((name) => tf.getKernel(name, 'cpu') !== undefined)
-    .filter((name) => tf.getKernel(name, 'wasm') === undefined)
     .map(viaCpu);
 }
