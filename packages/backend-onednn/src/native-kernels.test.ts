@@ -76,6 +76,29 @@ describe('native kernels on the wasm backend', () => {
     tf.dispose([x, w, y]);
   });
 
+  it.skipIf(!available)(`dilated conv (rate 2, same) matches the cpu kernel${skip}`, async () => {
+    const rng = Rng.fromSeed(10);
+    const x = new Float32Array(2 * 11 * 11 * 3).map(() => rng.uniform(-1, 1));
+    const w = new Float32Array(3 * 3 * 3 * 4).map(() => rng.uniform(-1, 1));
+    const run = () =>
+      tf.tidy(
+        () =>
+          tf
+            .conv2d(tf.tensor4d(x, [2, 11, 11, 3]), tf.tensor4d(w, [3, 3, 3, 4]), 1, 'same', 'NHWC', 2)
+            .dataSync() as Float32Array,
+      );
+    enableNativeKernels({ backends: ['wasm'] });
+    const before = count('wasm/Conv2D');
+    const native = run();
+    expect(count('wasm/Conv2D') - before).toBe(1);
+    await tf.setBackend('cpu');
+    const ref = run();
+    await tf.setBackend('wasm');
+    let diff = 0;
+    for (let i = 0; i < ref.length; i++) diff = Math.max(diff, Math.abs(native[i] - ref[i]));
+    expect(diff).toBeLessThan(1e-5);
+  });
+
   it.skipIf(!available)(`leaks no tensors and reuses primitives across calls of one shape${skip}`, () => {
     enableNativeKernels({ backends: ['wasm'] });
     const rng = Rng.fromSeed(8);
