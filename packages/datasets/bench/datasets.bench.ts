@@ -8,7 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@squid-ad/backend';
 import { PNG } from 'pngjs';
-import { ANOMALY_TYPES, augmentAffine, CHEST_AUGMENT, decodeImage, folderDataset, makeAbnormal, makeNormal, resize } from '../src/index.js';
+import {
+  ANOMALY_TYPES,
+  augmentAffine,
+  CHEST_AUGMENT,
+  decodeImage,
+  folderDataset,
+  makeAbnormal,
+  makeNormal,
+  resize,
+} from '../src/index.js';
 
 const SIDE = 1024;
 const S = 128;
@@ -18,11 +27,20 @@ const FILES = 8;
 // real encoders) so the file size and inflate cost resemble a real 16-bit chest PNG.
 function chestPng(seed: number): Buffer {
   const rng = Rng.fromSeed(seed);
-  const png = new PNG({ width: SIDE, height: SIDE, colorType: 0, bitDepth: 16, inputColorType: 6, inputHasAlpha: true });
+  const png = new PNG({
+    width: SIDE,
+    height: SIDE,
+    colorType: 0,
+    bitDepth: 16,
+    inputColorType: 6,
+    inputHasAlpha: true,
+  });
   const rgba = new Uint16Array(SIDE * SIDE * 4);
   for (let y = 0; y < SIDE; y++) {
     for (let x = 0; x < SIDE; x++) {
-      const lung = Math.exp(-(((x - 330) / 170) ** 2 + ((y - 520) / 300) ** 2)) + Math.exp(-(((x - 700) / 170) ** 2 + ((y - 520) / 300) ** 2));
+      const lung =
+        Math.exp(-(((x - 330) / 170) ** 2 + ((y - 520) / 300) ** 2)) +
+        Math.exp(-(((x - 700) / 170) ** 2 + ((y - 520) / 300) ** 2));
       const ribs = 0.08 * Math.sin(y / 18 + Math.sin(x / 90));
       const v = 42000 - 22000 * lung + 4000 * ribs + 120 * rng.normal();
       const c = Math.max(0, Math.min(65535, Math.round(v)));
@@ -87,7 +105,8 @@ try {
   // The real pipeline: folder dataset, batches of 16 with prefetch and augmentation.
   const { mkdir, rename, readdir } = await import('node:fs/promises');
   await mkdir(join(dir, 'normal'));
-  for (const f of (await readdir(dir)).filter((f) => f.endsWith('.png'))) await rename(join(dir, f), join(dir, 'normal', f));
+  for (const f of (await readdir(dir)).filter((f) => f.endsWith('.png')))
+    await rename(join(dir, f), join(dir, 'normal', f));
   for (const [label, cacheBytes, epochs] of [
     ['first-epoch (decode)', 0, 4],
     ['cached epochs', 64 * 2 ** 20, 50],
@@ -122,7 +141,13 @@ try {
       else makeAbnormal(g, ANOMALY_TYPES[i % 4]);
     }
     const t = elapsed(t0);
-    line({ bench: 'datasets/digitanatomy', kind, size: '96x96', samples_per_s: round(N / t.wall), samples_per_cpu_s: round(N / t.cpu) });
+    line({
+      bench: 'datasets/digitanatomy',
+      kind,
+      size: '96x96',
+      samples_per_s: round(N / t.wall),
+      samples_per_cpu_s: round(N / t.cpu),
+    });
   }
 } finally {
   await rm(dir, { recursive: true, force: true });

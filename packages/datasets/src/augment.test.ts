@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { augmentAffine } from './augment.js';
 
 const S = 32;
-const pattern = Float32Array.from({ length: S * S }, (_, i) => ((i % S) * 7 + Math.floor(i / S) * 3) % 11 / 10);
+const pattern = Float32Array.from(
+  { length: S * S },
+  (_, i) => (((i % S) * 7 + Math.floor(i / S) * 3) % 11) / 10,
+);
 
 describe('augmentAffine', () => {
   it('is deterministic for a seed and differs across seeds', () => {
@@ -44,7 +47,9 @@ describe('augmentAffine', () => {
   });
 
   it('zoom is about the centre: a centred disc grows with scale > 1', () => {
-    const disc = Float32Array.from({ length: S * S }, (_, i) => (Math.hypot((i % S) - 15.5, Math.floor(i / S) - 15.5) < 8 ? 1 : 0));
+    const disc = Float32Array.from({ length: S * S }, (_, i) =>
+      Math.hypot((i % S) - 15.5, Math.floor(i / S) - 15.5) < 8 ? 1 : 0,
+    );
     const sum = (a: Float32Array) => a.reduce((s, v) => s + v, 0);
     const big = augmentAffine(disc, S, Rng.fromSeed(2), { translate: 0, scale: [1.2, 1.2] });
     expect(sum(big) / sum(disc)).toBeCloseTo(1.44, 1);

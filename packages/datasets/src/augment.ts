@@ -17,7 +17,12 @@ export const CHEST_AUGMENT: AffineOptions = { translate: 0.05, scale: [0.95, 1.0
  * Randomly shifts and zooms a square `[S, S]` grey image (bilinear, zero fill outside), drawing
  * tx, ty, scale from `rng` in that order. Returns a new array.
  */
-export function augmentAffine(image: Float32Array, size: number, rng: Rng, options: AffineOptions = {}): Float32Array {
+export function augmentAffine(
+  image: Float32Array,
+  size: number,
+  rng: Rng,
+  options: AffineOptions = {},
+): Float32Array {
   const { translate, scale } = affineSchema.parse(options);
   const maxShift = translate * size;
   const tx = Math.round(rng.uniform(-maxShift, maxShift));

@@ -8,7 +8,15 @@ import { isDir, listFiles } from './list-files.js';
 import { carveTraining, type SplitOptions, splitOptionsSchema } from './splits.js';
 
 // Columns that are not findings; Support Devices is not a disease, so it makes nobody abnormal.
-const NON_FINDINGS = new Set(['Path', 'Sex', 'Age', 'Frontal/Lateral', 'AP/PA', 'No Finding', 'Support Devices']);
+const NON_FINDINGS = new Set([
+  'Path',
+  'Sex',
+  'Age',
+  'Frontal/Lateral',
+  'AP/PA',
+  'No Finding',
+  'Support Devices',
+]);
 const REQUIRED = ['Path', 'Frontal/Lateral', 'AP/PA', 'No Finding'];
 
 const EXPECTED = (root: string) =>
@@ -71,7 +79,8 @@ function insideRoot(rootAbs: string, raw: string | undefined, where: string): st
   if (parts[0].startsWith('CheXpert-v1.0') || parts[0] === basename(rootAbs)) parts.shift();
   const full = resolve(rootAbs, ...parts);
   const r = relative(rootAbs, full);
-  if (r.startsWith('..') || isAbsolute(r)) throw new Error(`${where}: path ${raw} escapes the dataset root ${rootAbs}`);
+  if (r.startsWith('..') || isAbsolute(r))
+    throw new Error(`${where}: path ${raw} escapes the dataset root ${rootAbs}`);
   return full;
 }
 
@@ -87,7 +96,11 @@ export async function cheXpertItems(
   splits: Partial<Record<'train' | 'val' | 'test', { normal: DatasetItem[]; abnormal: DatasetItem[] }>>;
 }> {
   if (!(await isDir(root))) throw new Error(`CheXpert: ${root} is not a directory; ${EXPECTED(root)}`);
-  const exists = (p: string) => stat(p).then((s) => s.isFile(), () => false);
+  const exists = (p: string) =>
+    stat(p).then(
+      (s) => s.isFile(),
+      () => false,
+    );
   const [train, valid] = [join(root, 'train.csv'), join(root, 'valid.csv')];
   if ((await exists(train)) || (await exists(valid))) {
     const splits: Awaited<ReturnType<typeof cheXpertItems>>['splits'] = {};
@@ -108,7 +121,8 @@ export async function cheXpertItems(
       abnormal: (await isDir(a)) ? (await listFiles(a)).map((path) => ({ path, label: 1 as const })) : [],
     };
   }
-  if (Object.keys(splits).length === 0) throw new Error(`CheXpert: no known layout under ${root}; ${EXPECTED(root)}`);
+  if (Object.keys(splits).length === 0)
+    throw new Error(`CheXpert: no known layout under ${root}; ${EXPECTED(root)}`);
   return { layout: 'squid', splits };
 }
 
@@ -116,7 +130,10 @@ const chexSchema = z.object({
   /** `train`: normal PA training images (+ contamination, − hold-out); `val`: hold-out if given, else valid.csv / val/. */
   split: z.enum(['train', 'val', 'test']).default('train'),
 });
-export type CheXpertOptions = z.input<typeof chexSchema> & CheXpertLabelOptions & SplitOptions & FileDatasetOptions;
+export type CheXpertOptions = z.input<typeof chexSchema> &
+  CheXpertLabelOptions &
+  SplitOptions &
+  FileDatasetOptions;
 
 /** CheXpert chest radiographs from the official CSVs or the SQUID split layout (auto-detected). */
 export async function cheXpertDataset(root: string, options: CheXpertOptions = {}): Promise<ImageDataset> {
@@ -137,6 +154,7 @@ export async function cheXpertDataset(root: string, options: CheXpertOptions = {
     const s = need(split);
     items = [...s.normal, ...s.abnormal];
   }
-  if (items.length === 0) throw new Error(`CheXpert: split '${split}' under ${root} has no images; ${EXPECTED(root)}`);
+  if (items.length === 0)
+    throw new Error(`CheXpert: split '${split}' under ${root} has no images; ${EXPECTED(root)}`);
   return fileDataset(`chexpert:${split}`, items, options);
 }

@@ -16,7 +16,11 @@ const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.
 const cli = (...args: string[]) =>
   run(tsx, ['--tsconfig', '../../tsconfig.json', 'src/cli.ts', ...args], { cwd: pkg }).then(
     (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({
+      code: e.code,
+      stdout: e.stdout,
+      stderr: e.stderr,
+    }),
   );
 
 let tmp: string;
@@ -45,12 +49,28 @@ describe('squid-data', () => {
     const opts = { seed: 5, normal: 2, abnormal: 4, cell: 16 };
     const [a, b, c] = [join(tmp, 'a'), join(tmp, 'b'), join(tmp, 'c')];
     await writeDigitAnatomy(a, opts);
-    const r = await cli('digitanatomy', '--out', b, '--seed', '5', '--normal', '2', '--abnormal', '4', '--cell', '16');
+    const r = await cli(
+      'digitanatomy',
+      '--out',
+      b,
+      '--seed',
+      '5',
+      '--normal',
+      '2',
+      '--abnormal',
+      '4',
+      '--cell',
+      '16',
+    );
     expect(r.code).toBe(0);
     const [ta, tb] = [await tree(a), await tree(b)];
     expect(Object.keys(ta).sort()).toEqual(Object.keys(tb).sort());
     for (const k of Object.keys(ta)) expect(ta[k].equals(tb[k])).toBe(true);
-    expect(Object.keys(ta).filter((k) => k.startsWith('abnormal/')).sort()).toEqual([
+    expect(
+      Object.keys(ta)
+        .filter((k) => k.startsWith('abnormal/'))
+        .sort(),
+    ).toEqual([
       'abnormal/flip/00000.png',
       'abnormal/missing/00000.png',
       'abnormal/swap/00000.png',
@@ -72,8 +92,14 @@ describe('squid-data', () => {
     const d = join(tmp, 'set');
     await mkdir(join(d, 'normal'), { recursive: true });
     await mkdir(join(d, 'abnormal'), { recursive: true });
-    await writeFile(join(d, 'normal/a.png'), encodeGreyPng({ width: 30, height: 20, data: new Float32Array(600) }));
-    await writeFile(join(d, 'abnormal/b.png'), encodeGreyPng({ width: 10, height: 40, data: new Float32Array(400) }));
+    await writeFile(
+      join(d, 'normal/a.png'),
+      encodeGreyPng({ width: 30, height: 20, data: new Float32Array(600) }),
+    );
+    await writeFile(
+      join(d, 'abnormal/b.png'),
+      encodeGreyPng({ width: 10, height: 40, data: new Float32Array(400) }),
+    );
     const ok = await checkDataset(d);
     expect(ok.counts).toEqual({ all: { normal: 1, abnormal: 1 } });
     expect(ok.size).toEqual({ minWidth: 10, maxWidth: 30, minHeight: 20, maxHeight: 40 });

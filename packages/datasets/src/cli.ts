@@ -1,23 +1,34 @@
+#!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { checkDataset } from './check-dataset.js';
 import { writeDigitAnatomy } from './write-digit-anatomy.js';
 
-const int = (name: string, min = 0) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got '${v}'`);
-  return n;
-};
+const int =
+  (name: string, min = 0) =>
+  (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got '${v}'`);
+    return n;
+  };
 
 /** The `squid-data` command line. */
 function buildCli(): Command {
-  const program = new Command('squid-data').description('Data tools for squid: DigitAnatomy rendering, data set checks');
+  const program = new Command('squid-data').description(
+    'Data tools for squid: DigitAnatomy rendering, data set checks',
+  );
   program
     .command('digitanatomy')
     .description('render a DigitAnatomy set: DIR/normal, DIR/abnormal/<type>, DIR/masks, DIR/manifest.json')
     .requiredOption('--out <dir>', 'output directory')
     .option('--seed <n>', 'random seed', int('--seed'), 0)
     .option('--normal <n>', 'number of normal images', int('--normal'), 100)
-    .option('--abnormal <n>', 'number of abnormal images (types cycle missing, swap, flip, zero)', int('--abnormal'), 100)
+    .option(
+      '--abnormal <n>',
+      'number of abnormal images (types cycle missing, swap, flip, zero)',
+      int('--abnormal'),
+      100,
+    )
     .option('--cell <px>', 'cell side in pixels (image side = 3·cell)', int('--cell', 8), 32)
     .action(async (o: { out: string; seed: number; normal: number; abnormal: number; cell: number }) => {
       const manifest = await writeDigitAnatomy(o.out, o);
@@ -45,7 +56,11 @@ function buildCli(): Command {
           console.log(`  ${split}: ${c.normal} normal, ${c.abnormal} abnormal`);
         }
         const s = report.size;
-        console.log(s ? `  size: width ${s.minWidth}–${s.maxWidth}, height ${s.minHeight}–${s.maxHeight}` : '  size: no readable image');
+        console.log(
+          s
+            ? `  size: width ${s.minWidth}–${s.maxWidth}, height ${s.minHeight}–${s.maxHeight}`
+            : '  size: no readable image',
+        );
         console.log(`  bad files: ${report.bad.length}`);
         for (const b of report.bad) console.log(`    ${b.path}: ${b.reason}`);
       }

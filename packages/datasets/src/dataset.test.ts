@@ -4,18 +4,33 @@ import { type Batch, type DatasetItem, ImageDataset } from './dataset.js';
 import { BadImageError } from './grey-image.js';
 
 const S = 8;
-const items: DatasetItem[] = Array.from({ length: 10 }, (_, i) => ({ path: `img${i}`, label: (i % 2) as 0 | 1 }));
+const items: DatasetItem[] = Array.from({ length: 10 }, (_, i) => ({
+  path: `img${i}`,
+  label: (i % 2) as 0 | 1,
+}));
 // Image i is a constant i/10 with a bright dot, so augmentation visibly moves something.
-const loader = async (item: DatasetItem, index: number) => {
+const loader = async (_item: DatasetItem, index: number) => {
   const a = new Float32Array(S * S).fill(index / 10);
   a[27] = 1;
   return a;
 };
 
 async function collect(ds: ImageDataset, options: Parameters<ImageDataset['batches']>[0], max = 1000) {
-  const out: { paths: string[]; labels: number[]; values: number[]; position: Batch['position']; next: Batch['next'] }[] = [];
+  const out: {
+    paths: string[];
+    labels: number[];
+    values: number[];
+    position: Batch['position'];
+    next: Batch['next'];
+  }[] = [];
   for await (const b of ds.batches(options)) {
-    out.push({ paths: b.paths, labels: b.labels, values: Array.from(b.images.dataSync()), position: b.position, next: b.next });
+    out.push({
+      paths: b.paths,
+      labels: b.labels,
+      values: Array.from(b.images.dataSync()),
+      position: b.position,
+      next: b.next,
+    });
     expect(b.images.shape).toEqual([b.paths.length, S, S, 1]);
     expect(b.images.dtype).toBe('float32');
     b.images.dispose();
@@ -49,7 +64,13 @@ describe('ImageDataset.batches', () => {
 
   it('resuming from `next` reproduces the stream exactly, augmentation included', async () => {
     const ds = new ImageDataset('t', S, items, loader);
-    const opts = { batchSize: 3, seed: 9, epochs: 3, augment: { translate: 0.25, scale: [0.8, 1.2] as [number, number] }, prefetch: 3 };
+    const opts = {
+      batchSize: 3,
+      seed: 9,
+      epochs: 3,
+      augment: { translate: 0.25, scale: [0.8, 1.2] as [number, number] },
+      prefetch: 3,
+    };
     const full = await collect(ds, opts);
     expect(full.length).toBe(12);
     const cut = 5;
@@ -72,7 +93,9 @@ describe('ImageDataset.batches', () => {
     expect(endless.length).toBe(25);
     expect(endless[24].position).toEqual({ epoch: 8, step: 0 });
     expect(() => ds.stepsPerEpoch(20, true)).not.toThrow();
-    await expect(collect(ds, { batchSize: 20, dropLast: true })).rejects.toThrow(/cannot fill one batch of 20/);
+    await expect(collect(ds, { batchSize: 20, dropLast: true })).rejects.toThrow(
+      /cannot fill one batch of 20/,
+    );
   });
 
   it('onError skip leaves bad files out, logs each once and counts them; throw stops', async () => {
@@ -87,7 +110,9 @@ describe('ImageDataset.batches', () => {
     expect(logs).toEqual(['t: skipping img3: corrupt PNG (test)']);
     expect([...ds.skipped]).toEqual([['img3', 'corrupt PNG (test)']]);
     const strict = new ImageDataset('t', S, items, bad);
-    await expect(collect(strict, { batchSize: 5, shuffle: false })).rejects.toThrow('img3: corrupt PNG (test)');
+    await expect(collect(strict, { batchSize: 5, shuffle: false })).rejects.toThrow(
+      'img3: corrupt PNG (test)',
+    );
   });
 
   it('samples() yields every item once in order; no tensors leak', async () => {

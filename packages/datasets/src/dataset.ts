@@ -106,8 +106,15 @@ export class ImageDataset {
   private cache = new Map<number, Float32Array>();
   private cachedBytes = 0;
 
-  constructor(name: string, imageSize: number, items: readonly DatasetItem[], loader: ItemLoader, options: DatasetOptions = {}) {
-    if (!Number.isInteger(imageSize) || imageSize <= 0) throw new Error(`${name}: image size must be a positive integer, got ${imageSize}`);
+  constructor(
+    name: string,
+    imageSize: number,
+    items: readonly DatasetItem[],
+    loader: ItemLoader,
+    options: DatasetOptions = {},
+  ) {
+    if (!Number.isInteger(imageSize) || imageSize <= 0)
+      throw new Error(`${name}: image size must be a positive integer, got ${imageSize}`);
     this.name = name;
     this.imageSize = imageSize;
     this.items = items;
@@ -134,7 +141,11 @@ export class ImageDataset {
   }
 
   /** Loads item `index` (optionally augmented); null when skipped under `onError: 'skip'`. */
-  async sample(index: number, rng: Rng = Rng.fromSeed(index), augment: AffineOptions | false = false): Promise<Sample | null> {
+  async sample(
+    index: number,
+    rng: Rng = Rng.fromSeed(index),
+    augment: AffineOptions | false = false,
+  ): Promise<Sample | null> {
     const item = this.items[index];
     if (!item) throw new Error(`${this.name}: no item ${index} (size ${this.items.length})`);
     let image = this.cache.get(index);
@@ -161,7 +172,9 @@ export class ImageDataset {
 
   /** Every item once, in order, as `{ image, label, path }` (bad files skipped or thrown per `onError`). */
   async *samples(options: { prefetch?: number } = {}): AsyncGenerator<Sample> {
-    for await (const b of this.loadedBatches(batchOptionsSchema.parse({ batchSize: 1, shuffle: false, prefetch: options.prefetch ?? 4 }))) {
+    for await (const b of this.loadedBatches(
+      batchOptionsSchema.parse({ batchSize: 1, shuffle: false, prefetch: options.prefetch ?? 4 }),
+    )) {
       if (b.images.length) yield { image: b.images[0], label: b.labels[0], path: b.paths[0] };
     }
   }
@@ -177,15 +190,25 @@ export class ImageDataset {
       const n = b.images.length;
       if (n === 0) continue;
       const buf = new Float32Array(n * S * S);
-      b.images.forEach((img, i) => buf.set(img, i * S * S));
-      yield { images: tf.tensor4d(buf, [n, S, S, 1]), labels: b.labels, paths: b.paths, position: b.position, next: b.next };
+      b.images.forEach((img, i) => {
+        buf.set(img, i * S * S);
+      });
+      yield {
+        images: tf.tensor4d(buf, [n, S, S, 1]),
+        labels: b.labels,
+        paths: b.paths,
+        position: b.position,
+        next: b.next,
+      };
     }
   }
 
   private async *loadedBatches(o: z.output<typeof batchOptionsSchema>): AsyncGenerator<LoadedBatch> {
     const steps = this.stepsPerEpoch(o.batchSize, o.dropLast);
     if (steps === 0) {
-      throw new Error(`${this.name}: ${this.items.length} items cannot fill one batch of ${o.batchSize} with dropLast`);
+      throw new Error(
+        `${this.name}: ${this.items.length} items cannot fill one batch of ${o.batchSize} with dropLast`,
+      );
     }
     let { epoch, step } = o.start;
     epoch += Math.floor(step / steps);
@@ -200,7 +223,9 @@ export class ImageDataset {
       const slots = order.slice(s * o.batchSize, (s + 1) * o.batchSize);
       const next = s + 1 < steps ? { epoch: e, step: s + 1 } : { epoch: e + 1, step: 0 };
       return Promise.all(
-        slots.map((index, k) => this.sample(index, Rng.fromSeed(mixSeed(o.seed, e, s * o.batchSize + k)), o.augment)),
+        slots.map((index, k) =>
+          this.sample(index, Rng.fromSeed(mixSeed(o.seed, e, s * o.batchSize + k)), o.augment),
+        ),
       ).then((loaded) => {
         const got = loaded.filter((x): x is Sample => x !== null);
         return {

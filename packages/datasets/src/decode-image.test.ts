@@ -8,26 +8,56 @@ import { dicomBytes } from './test-fixtures.js';
 
 const close = (got: Float32Array, want: number[], tol = 1e-6) => {
   expect(got.length).toBe(want.length);
-  want.forEach((w, i) => expect(Math.abs(got[i] - w)).toBeLessThanOrEqual(tol));
+  want.forEach((w, i) => {
+    expect(Math.abs(got[i] - w)).toBeLessThanOrEqual(tol);
+  });
 };
 
 // pngjs is a second, independent PNG encoder: fixtures are not round trips through our decoder's library.
-function pngjsBytes(width: number, height: number, rgba: number[], opts: { colorType: 0 | 2 | 6; bitDepth: 8 | 16 }) {
-  const png = new PNG({ width, height, colorType: opts.colorType, bitDepth: opts.bitDepth, inputColorType: 6, inputHasAlpha: true });
+function pngjsBytes(
+  width: number,
+  height: number,
+  rgba: number[],
+  opts: { colorType: 0 | 2 | 6; bitDepth: 8 | 16 },
+) {
+  const png = new PNG({
+    width,
+    height,
+    colorType: opts.colorType,
+    bitDepth: opts.bitDepth,
+    inputColorType: 6,
+    inputHasAlpha: true,
+  });
   png.data = (opts.bitDepth === 16 ? Buffer.from(new Uint16Array(rgba).buffer) : Buffer.from(rgba)) as Buffer;
-  return new Uint8Array(PNG.sync.write(png, { colorType: opts.colorType, bitDepth: opts.bitDepth, inputColorType: 6, inputHasAlpha: true }));
+  return new Uint8Array(
+    PNG.sync.write(png, {
+      colorType: opts.colorType,
+      bitDepth: opts.bitDepth,
+      inputColorType: 6,
+      inputHasAlpha: true,
+    }),
+  );
 }
 
 describe('decodeImage: PNG', () => {
   it('8-bit grey gives value/255', () => {
-    const bytes = pngjsBytes(2, 2, [0, 0, 0, 255, 51, 51, 51, 255, 128, 128, 128, 255, 255, 255, 255, 255], { colorType: 0, bitDepth: 8 });
+    const bytes = pngjsBytes(2, 2, [0, 0, 0, 255, 51, 51, 51, 255, 128, 128, 128, 255, 255, 255, 255, 255], {
+      colorType: 0,
+      bitDepth: 8,
+    });
     const img = decodeImage(bytes, 'g8.png');
     expect([img.width, img.height]).toEqual([2, 2]);
     close(img.data, [0, 0.2, 128 / 255, 1]);
   });
 
   it('16-bit grey keeps the full 16-bit resolution (value/65535)', () => {
-    const bytes = encodePng({ width: 4, height: 1, depth: 16, channels: 1, data: Uint16Array.of(0, 1, 32768, 65535) });
+    const bytes = encodePng({
+      width: 4,
+      height: 1,
+      depth: 16,
+      channels: 1,
+      data: Uint16Array.of(0, 1, 32768, 65535),
+    });
     close(decodeImage(bytes, 'g16.png').data, [0, 1 / 65535, 32768 / 65535, 1], 1e-8);
   });
 
@@ -35,7 +65,11 @@ describe('decodeImage: PNG', () => {
     const v = [0, 1000, 40000, 65535];
     const rgba = v.flatMap((x) => [x, x, x, 65535]);
     const bytes = pngjsBytes(4, 1, rgba, { colorType: 0, bitDepth: 16 });
-    close(decodeImage(bytes, 'p16.png').data, v.map((x) => x / 65535), 1e-7);
+    close(
+      decodeImage(bytes, 'p16.png').data,
+      v.map((x) => x / 65535),
+      1e-7,
+    );
   });
 
   it('RGB and RGBA become ITU-R 601 luma, alpha ignored', () => {
@@ -48,7 +82,13 @@ describe('decodeImage: PNG', () => {
   });
 
   it('1-bit grey and palette images', () => {
-    const bits = encodePng({ width: 10, height: 1, depth: 1, channels: 1, data: Uint8Array.of(0b10110000, 0b01000000) });
+    const bits = encodePng({
+      width: 10,
+      height: 1,
+      depth: 1,
+      channels: 1,
+      data: Uint8Array.of(0b10110000, 0b01000000),
+    });
     close(decodeImage(bits, 'b1.png').data, [1, 0, 1, 1, 0, 0, 0, 0, 0, 1]);
     const pal = encodePng({
       width: 3,
@@ -82,7 +122,8 @@ describe('decodeImage: JPEG', () => {
     const img = decodeImage(new Uint8Array(bytes), 'flat.jpg');
     expect([img.width, img.height]).toEqual([32, 8]);
     levels.forEach((v, b) => {
-      for (let x = b * 8; x < b * 8 + 8; x++) expect(Math.abs(img.data[4 * w + x] - v / 255)).toBeLessThanOrEqual(1.5 / 255);
+      for (let x = b * 8; x < b * 8 + 8; x++)
+        expect(Math.abs(img.data[4 * w + x] - v / 255)).toBeLessThanOrEqual(1.5 / 255);
     });
   });
 });
@@ -102,24 +143,43 @@ describe('decodeImage: DICOM', () => {
 
   it('signed 12-bit stored values are sign-extended', () => {
     // -2048 stored as 0x800 in 12 bits, -1 as 0xfff; high bits hold garbage that must be masked off.
-    const bytes = dicomBytes({ rows: 1, cols: 3, pixels: [0xf800, 0x0fff, 0x07ff], bitsStored: 12, signed: true });
+    const bytes = dicomBytes({
+      rows: 1,
+      cols: 3,
+      pixels: [0xf800, 0x0fff, 0x07ff],
+      bitsStored: 12,
+      signed: true,
+    });
     close(decodeImage(bytes, 's12.dcm').data, [0, 2047 / 4095, 1]);
   });
 
   it('8-bit DICOM', () => {
-    close(decodeImage(dicomBytes({ rows: 1, cols: 3, pixels: [10, 20, 30], bitsAllocated: 8 }), 'u8.dcm').data, [0, 0.5, 1]);
+    close(
+      decodeImage(dicomBytes({ rows: 1, cols: 3, pixels: [10, 20, 30], bitsAllocated: 8 }), 'u8.dcm').data,
+      [0, 0.5, 1],
+    );
   });
 
   it('refuses compressed transfer syntaxes and truncated pixel data, naming the file', () => {
     const jpegLs = dicomBytes({ rows: 1, cols: 2, pixels: [1, 2], transferSyntax: '1.2.840.10008.1.2.4.80' });
-    expect(() => decodeImage(jpegLs, 'c.dcm')).toThrow(/c\.dcm: DICOM transfer syntax 1\.2\.840\.10008\.1\.2\.4\.80/);
+    expect(() => decodeImage(jpegLs, 'c.dcm')).toThrow(
+      /c\.dcm: DICOM transfer syntax 1\.2\.840\.10008\.1\.2\.4\.80/,
+    );
     const full = dicomBytes({ rows: 8, cols: 8, pixels: Array(64).fill(7) });
-    expect(() => decodeImage(full.subarray(0, full.length - 10), 't.dcm')).toThrow(/t\.dcm: (truncated|corrupt) DICOM/);
+    expect(() => decodeImage(full.subarray(0, full.length - 10), 't.dcm')).toThrow(
+      /t\.dcm: (truncated|corrupt) DICOM/,
+    );
   });
 });
 
 describe('decodeImage: bad input', () => {
-  const png = encodePng({ width: 16, height: 16, depth: 8, channels: 1, data: new Uint8Array(256).map((_, i) => i) });
+  const png = encodePng({
+    width: 16,
+    height: 16,
+    depth: 8,
+    channels: 1,
+    data: new Uint8Array(256).map((_, i) => i),
+  });
 
   it.each([
     ['empty', new Uint8Array(0), /empty\.png: empty file/],
@@ -139,11 +199,15 @@ describe('decodeImage: bad input', () => {
   it('truncated JPEG', () => {
     const rgba = new Uint8Array(64 * 64 * 4).map((_, i) => (i * 7) % 251);
     const jpg = new Uint8Array(jpeg.encode({ width: 64, height: 64, data: rgba }, 90).data);
-    expect(() => decodeImage(jpg.subarray(0, Math.floor(jpg.length / 2)), 'half.jpg')).toThrow(/half\.jpg: corrupt JPEG/);
+    expect(() => decodeImage(jpg.subarray(0, Math.floor(jpg.length / 2)), 'half.jpg')).toThrow(
+      /half\.jpg: corrupt JPEG/,
+    );
   });
 
   it('refuses images over the pixel limit before decoding', () => {
-    expect(() => decodeImage(png, 'big.png', { maxPixels: 255 })).toThrow(/big\.png: image too large: 16×16 = 256 pixels/);
+    expect(() => decodeImage(png, 'big.png', { maxPixels: 255 })).toThrow(
+      /big\.png: image too large: 16×16 = 256 pixels/,
+    );
     // A header claiming 100k×100k on a tiny file: refused from the header alone.
     const bomb = png.slice();
     new DataView(bomb.buffer).setUint32(16, 100_000);

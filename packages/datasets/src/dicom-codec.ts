@@ -30,7 +30,8 @@ export function decodeDicomGrey(bytes: Uint8Array, path: string, maxPixels: numb
   const rows = ds.uint16('x00280010');
   const cols = ds.uint16('x00280011');
   const pixel = ds.elements.x7fe00010;
-  if (!rows || !cols || !pixel) throw new BadImageError(path, 'DICOM file has no image (Rows/Columns/PixelData)');
+  if (!rows || !cols || !pixel)
+    throw new BadImageError(path, 'DICOM file has no image (Rows/Columns/PixelData)');
   checkPixelLimit(cols, rows, maxPixels, path);
   const samplesPerPixel = ds.uint16('x00280002') ?? 1;
   const bitsAllocated = ds.uint16('x00280100') ?? 16;
@@ -44,7 +45,10 @@ export function decodeDicomGrey(bytes: Uint8Array, path: string, maxPixels: numb
     throw new BadImageError(path, `DICOM BitsAllocated ${bitsAllocated} is not supported (8 or 16)`);
   }
   if (samplesPerPixel !== 1 && !(samplesPerPixel === 3 && photometric === 'RGB')) {
-    throw new BadImageError(path, `DICOM photometric ${photometric} with ${samplesPerPixel} samples is not supported`);
+    throw new BadImageError(
+      path,
+      `DICOM photometric ${photometric} with ${samplesPerPixel} samples is not supported`,
+    );
   }
   const n = rows * cols;
   const bytesPer = bitsAllocated / 8;

@@ -31,7 +31,10 @@ const flip = (d: Float32Array, axis: 'horizontal' | 'vertical') =>
   });
 
 /** Which digit class (and split) the cell content is, by exact match against MNIST instances. */
-function identify(cell: Float32Array, axis?: 'horizontal' | 'vertical'): { digit: number; split: string } | 'blank' | undefined {
+function identify(
+  cell: Float32Array,
+  axis?: 'horizontal' | 'vertical',
+): { digit: number; split: string } | 'blank' | undefined {
   if (cell.every((v) => v === 0)) return 'blank';
   // A flip is its own inverse: unflip the cell once instead of flipping every instance.
   const target = axis ? flip(cell, axis) : cell;
@@ -103,7 +106,9 @@ describe('DigitAnatomy', () => {
   });
 
   it('same seed → same sample; the test set is fixed and cycles the types', () => {
-    expect(Array.from(makeAbnormal(Rng.fromSeed(7), 'swap').image)).toEqual(Array.from(makeAbnormal(Rng.fromSeed(7), 'swap').image));
+    expect(Array.from(makeAbnormal(Rng.fromSeed(7), 'swap').image)).toEqual(
+      Array.from(makeAbnormal(Rng.fromSeed(7), 'swap').image),
+    );
     const a = digitAnatomyTestSet({ seed: 1, normal: 2, abnormal: 8, cell: 16 });
     const b = digitAnatomyTestSet({ seed: 1, normal: 2, abnormal: 8, cell: 16 });
     expect(a.map((s) => Array.from(s.image))).toEqual(b.map((s) => Array.from(s.image)));

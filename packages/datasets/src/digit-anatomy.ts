@@ -59,7 +59,14 @@ function flipped(src: Float32Array, axis: FlipAxis): Float32Array {
 }
 
 // A 28-px digit fills 28/32 of a cell; scaled by `factor`, centred in the cell, cropped when larger.
-function renderCell(image: Float32Array, side: number, cellIndex: number, cell: number, digit: Float32Array, factor: number) {
+function renderCell(
+  image: Float32Array,
+  side: number,
+  cellIndex: number,
+  cell: number,
+  digit: Float32Array,
+  factor: number,
+) {
   const t = Math.max(1, Math.round((MNIST_SIDE * factor * cell) / 32));
   const scaled = resize({ width: MNIST_SIDE, height: MNIST_SIDE, data: digit }, t, t).data;
   const off = Math.floor((cell - t) / 2);
@@ -113,7 +120,11 @@ export function makeNormal(rng: Rng, options: DigitAnatomyOptions = {}): DigitAn
 }
 
 /** An abnormal DigitAnatomy image of the given type; records the affected cells and a mask. */
-export function makeAbnormal(rng: Rng, type: AnomalyType, options: DigitAnatomyOptions = {}): DigitAnatomySample {
+export function makeAbnormal(
+  rng: Rng,
+  type: AnomalyType,
+  options: DigitAnatomyOptions = {},
+): DigitAnatomySample {
   const o = digitAnatomySchema.parse(options);
   const specs: (CellSpec | null)[] = normalSpecs();
   let cells: number[];
@@ -140,7 +151,15 @@ export function makeAbnormal(rng: Rng, type: AnomalyType, options: DigitAnatomyO
     throw new Error(`unknown DigitAnatomy anomaly type '${type}' (expected ${ANOMALY_TYPES.join(', ')})`);
   }
   const { image, side } = render(specs, rng, o);
-  return { image, side, mask: cellMask(side, o.cell, cells), label: 1, type, cells, ...(flip ? { flip } : {}) };
+  return {
+    image,
+    side,
+    mask: cellMask(side, o.cell, cells),
+    label: 1,
+    type,
+    cells,
+    ...(flip ? { flip } : {}),
+  };
 }
 
 /**
@@ -161,9 +180,12 @@ export function digitAnatomyTestSet(
 }
 
 /** Endless seeded stream of normal training samples (train digit instances). */
-export function* digitAnatomyStream(options: { seed?: number; cell?: number; start?: number } = {}): Generator<DigitAnatomySample> {
+export function* digitAnatomyStream(
+  options: { seed?: number; cell?: number; start?: number } = {},
+): Generator<DigitAnatomySample> {
   const { seed = 0, cell = 32, start = 0 } = options;
-  for (let i = start; ; i++) yield makeNormal(Rng.fromSeed(mixSeed(seed, 0x7a1, i)), { cell, split: 'train' });
+  for (let i = start; ; i++)
+    yield makeNormal(Rng.fromSeed(mixSeed(seed, 0x7a1, i)), { cell, split: 'train' });
 }
 
 const datasetSchema = z.object({
@@ -192,10 +214,16 @@ export function digitAnatomyDataset(options: DigitAnatomyDatasetOptions = {}): I
       type: 'normal',
       cells: [],
     }));
-    const load = async (_item: DatasetItem, _index: number, rng: Rng) => makeNormal(rng, { cell: o.cell, split: 'train' }).image;
+    const load = async (_item: DatasetItem, _index: number, rng: Rng) =>
+      makeNormal(rng, { cell: o.cell, split: 'train' }).image;
     return new ImageDataset('digitanatomy:train', side, items, load);
   }
   const samples = digitAnatomyTestSet(o);
-  const items: DatasetItem[] = samples.map((s, i) => ({ path: `digitanatomy:test/${i}`, label: s.label, type: s.type, cells: s.cells }));
+  const items: DatasetItem[] = samples.map((s, i) => ({
+    path: `digitanatomy:test/${i}`,
+    label: s.label,
+    type: s.type,
+    cells: s.cells,
+  }));
   return new ImageDataset('digitanatomy:test', side, items, async (_item, index) => samples[index].image);
 }

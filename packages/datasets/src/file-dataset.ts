@@ -11,7 +11,11 @@ export const fileDatasetSchema = z.object({
   /** Larger images are refused before decoding. */
   maxPixels: z.number().int().positive().default(DEFAULT_MAX_PIXELS),
   /** Bytes of decoded `[S, S]` images kept in memory across epochs (first come, no eviction). */
-  cacheBytes: z.number().int().min(0).default(512 * 2 ** 20),
+  cacheBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(512 * 2 ** 20),
   filter: z.enum(['area', 'bilinear', 'auto']).default('auto'),
 });
 export type FileDatasetOptions = z.input<typeof fileDatasetSchema> & { log?: (message: string) => void };

@@ -25,7 +25,8 @@ export async function folderItems(
   const n = resolve(root, normalDir);
   const a = resolve(root, abnormalDir);
   const [hasN, hasA] = [await isDir(n), await isDir(a)];
-  if (!hasN && !hasA) throw new Error(`folder dataset: ${root} has neither ${normalDir}/ nor ${abnormalDir}/; ${layout}`);
+  if (!hasN && !hasA)
+    throw new Error(`folder dataset: ${root} has neither ${normalDir}/ nor ${abnormalDir}/; ${layout}`);
   const normal = hasN ? (await listFiles(n)).map((path) => ({ path, label: 0 as const })) : [];
   const abnormal = hasA ? (await listFiles(a)).map((path) => ({ path, label: 1 as const })) : [];
   return { normal, abnormal };

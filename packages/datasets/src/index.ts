@@ -38,12 +38,18 @@ export { type FileDatasetOptions, fileDataset, fileDatasetSchema } from './file-
 export { type FolderDatasetOptions, folderDataset, folderItems } from './folder-dataset.js';
 export { BadImageError, type GreyImage } from './grey-image.js';
 export { type ImageFormat, imageFormat } from './image-format.js';
-export { type LoadImageOptions, loadImage } from './load-image.js';
 export { listFiles } from './list-files.js';
+export { type LoadImageOptions, loadImage } from './load-image.js';
 export { digitInstances, MNIST_SIDE, mnistDigits } from './mnist-digits.js';
 export { encodeGreyPng } from './png-codec.js';
 export { type ResizeFilter, resize } from './resize.js';
 export { type SplitOptions, splitOptionsSchema } from './splits.js';
-export { type ManifestEntry, writeDigitAnatomy } from './write-digit-anatomy.js';
 export { writeFileAtomic } from './write-atomic.js';
-export { type SplitName, type ZhangLabLayout, type ZhangLabOptions, zhangLabDataset, zhangLabItems } from './zhanglab-dataset.js';
+export { type ManifestEntry, writeDigitAnatomy } from './write-digit-anatomy.js';
+export {
+  type SplitName,
+  type ZhangLabLayout,
+  type ZhangLabOptions,
+  zhangLabDataset,
+  zhangLabItems,
+} from './zhanglab-dataset.js';

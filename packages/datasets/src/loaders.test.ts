@@ -17,16 +17,24 @@ const put = async (path: string, bytes: Uint8Array | string) => {
   await writeFile(join(root, path), bytes);
 };
 // A constant grey image (level/255) identifies each fixture after decoding and resizing.
-const png8 = (level: number, w = 20, h = 12) => encodePng({ width: w, height: h, depth: 8, channels: 1, data: new Uint8Array(w * h).fill(level) });
-const png16 = (level: number) => encodePng({ width: 40, height: 40, depth: 16, channels: 1, data: new Uint16Array(1600).fill(level * 257) });
+const png8 = (level: number, w = 20, h = 12) =>
+  encodePng({ width: w, height: h, depth: 8, channels: 1, data: new Uint8Array(w * h).fill(level) });
+const png16 = (level: number) =>
+  encodePng({ width: 40, height: 40, depth: 16, channels: 1, data: new Uint16Array(1600).fill(level * 257) });
 const jpg = (level: number) =>
-  new Uint8Array(jpeg.encode({ width: 16, height: 16, data: new Uint8Array(16 * 16 * 4).fill(level) }, 100).data);
+  new Uint8Array(
+    jpeg.encode({ width: 16, height: 16, data: new Uint8Array(16 * 16 * 4).fill(level) }, 100).data,
+  );
 
 async function all(ds: ImageDataset) {
   const out: { path: string; label: number; mean: number }[] = [];
   for await (const s of ds.samples()) {
     expect(s.image.length).toBe(ds.imageSize ** 2);
-    out.push({ path: s.path.slice(root.length + 1), label: s.label, mean: s.image.reduce((a, v) => a + v, 0) / s.image.length });
+    out.push({
+      path: s.path.slice(root.length + 1),
+      label: s.label,
+      mean: s.image.reduce((a, v) => a + v, 0) / s.image.length,
+    });
   }
   return out.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
@@ -46,7 +54,11 @@ beforeAll(async () => {
   await put('broken/abnormal/trunc.png', png8(60, 64, 64).subarray(0, 70));
   await put('broken/abnormal/huge.png', png8(70, 300, 300));
   // ZhangLab, published layout
-  for (const [s, n, a] of [['train', 4, 3], ['val', 1, 1], ['test', 2, 2]] as const) {
+  for (const [s, n, a] of [
+    ['train', 4, 3],
+    ['val', 1, 1],
+    ['test', 2, 2],
+  ] as const) {
     for (let i = 0; i < n; i++) await put(`zl/chest_xray/${s}/NORMAL/n${i}.jpeg`, jpg(10 + i));
     for (let i = 0; i < a; i++) await put(`zl/chest_xray/${s}/PNEUMONIA/p${i}.jpeg`, jpg(150 + i));
   }
@@ -55,7 +67,8 @@ beforeAll(async () => {
   await put('zs/test/normal_256/b.png', png8(2));
   await put('zs/test/pneumonia_256/c.png', png8(3));
   // CheXpert CSV layout
-  const head = 'Path,Sex,Age,Frontal/Lateral,AP/PA,No Finding,Enlarged Cardiomediastinum,Cardiomegaly,Edema,Support Devices';
+  const head =
+    'Path,Sex,Age,Frontal/Lateral,AP/PA,No Finding,Enlarged Cardiomediastinum,Cardiomegaly,Edema,Support Devices';
   const rows = [
     'CheXpert-v1.0-small/train/p1/s1/v1.jpg,F,50,Frontal,PA,1.0,,,,', // normal
     'CheXpert-v1.0-small/train/p2/s1/v1.jpg,M,60,Frontal,PA,,,1.0,,', // abnormal
@@ -66,7 +79,10 @@ beforeAll(async () => {
     'CheXpert-v1.0-small/train/p7/s1/v1.jpg,F,40,Frontal,PA,,0.0,,,', // no label at all: left out
   ];
   await put('cx/train.csv', [head, ...rows].join('\n'));
-  await put('cx/valid.csv', [head, 'CheXpert-v1.0-small/valid/p9/s1/v1.jpg,F,50,Frontal,PA,1.0,,,,'].join('\n'));
+  await put(
+    'cx/valid.csv',
+    [head, 'CheXpert-v1.0-small/valid/p9/s1/v1.jpg,F,50,Frontal,PA,1.0,,,,'].join('\n'),
+  );
   for (const p of [1, 2, 3, 5, 6, 7]) await put(`cx/train/p${p}/s1/v1.jpg`, jpg(p * 20));
   await put('cx/train/p4/s1/v2.jpg', jpg(90));
   await put('cx/valid/p9/s1/v1.jpg', jpg(99));
@@ -99,17 +115,24 @@ describe('folderDataset', () => {
   });
 
   it('configurable folder names; a wrong layout shows the expected one', async () => {
-    await expect(folderDataset(join(root, 'folder'), { normalDir: 'healthy', abnormalDir: 'sick' })).rejects.toThrow(
-      /has neither healthy\/ nor sick\/; expected layout:\n.*\n\s+healthy\/\*\*/,
+    await expect(
+      folderDataset(join(root, 'folder'), { normalDir: 'healthy', abnormalDir: 'sick' }),
+    ).rejects.toThrow(/has neither healthy\/ nor sick\/; expected layout:\n.*\n\s+healthy\/\*\*/);
+    await expect(folderDataset(join(root, 'nope'))).rejects.toThrow(
+      /nope is not a directory; expected layout/,
     );
-    await expect(folderDataset(join(root, 'nope'))).rejects.toThrow(/nope is not a directory; expected layout/);
   });
 
   it('bad files: throw names the file; skip logs each once and counts them', async () => {
     const strict = await folderDataset(join(root, 'broken'), { imageSize: 8, maxPixels: 10_000 });
     await expect(all(strict)).rejects.toThrow(/broken\/normal\/empty\.png: empty file \(0 bytes\)/);
     const logs: string[] = [];
-    const lenient = await folderDataset(join(root, 'broken'), { imageSize: 8, maxPixels: 10_000, onError: 'skip', log: (m) => logs.push(m) });
+    const lenient = await folderDataset(join(root, 'broken'), {
+      imageSize: 8,
+      maxPixels: 10_000,
+      onError: 'skip',
+      log: (m) => logs.push(m),
+    });
     const got = await all(lenient);
     expect(got.map((g) => g.path)).toEqual(['broken/normal/ok.png']);
     await all(lenient);
@@ -147,7 +170,9 @@ describe('zhangLabDataset', () => {
     const dirty = await zhangLabDataset(join(root, 'zl'), { ...opts, contamination: 0.4 });
     expect(dirty.items.map((i) => i.label).sort()).toEqual([0, 0, 0, 1, 1]);
     expect(dirty.items.some((t) => val.items.some((v) => v.path === t.path))).toBe(false);
-    await expect(zhangLabDataset(join(root, 'zl'), { contamination: 0.9 })).rejects.toThrow(/contamination 0.9 needs 36 abnormal/);
+    await expect(zhangLabDataset(join(root, 'zl'), { contamination: 0.9 })).rejects.toThrow(
+      /contamination 0.9 needs 36 abnormal/,
+    );
   });
 
   it('SQUID split layout, and a clear error for an unknown layout', async () => {
@@ -156,15 +181,22 @@ describe('zhangLabDataset', () => {
       [0, 2],
       [1, 3],
     ]);
-    await expect(zhangLabDataset(join(root, 'zs'), { split: 'val' })).rejects.toThrow(/split 'val' missing.*expected one of/s);
-    await expect(zhangLabDataset(join(root, 'folder'))).rejects.toThrow(/no known layout.*chest_xray\/\{train,val,test\}\/\{NORMAL,PNEUMONIA\}/s);
+    await expect(zhangLabDataset(join(root, 'zs'), { split: 'val' })).rejects.toThrow(
+      /split 'val' missing.*expected one of/s,
+    );
+    await expect(zhangLabDataset(join(root, 'folder'))).rejects.toThrow(
+      /no known layout.*chest_xray\/\{train,val,test\}\/\{NORMAL,PNEUMONIA\}/s,
+    );
   });
 });
 
 describe('cheXpertDataset', () => {
   it('CSV: frontal PA, No Finding = normal, any positive finding = abnormal, uncertain excluded', async () => {
     const items = async (o: object) =>
-      (await cheXpertDataset(join(root, 'cx'), { split: 'train', ...o })).items.map((i) => [i.path.slice(root.length + 1), i.label]);
+      (await cheXpertDataset(join(root, 'cx'), { split: 'train', ...o })).items.map((i) => [
+        i.path.slice(root.length + 1),
+        i.label,
+      ]);
     expect(await items({})).toEqual([
       ['cx/train/p1/s1/v1.jpg', 0],
       ['cx/train/p6/s1/v1.jpg', 0],
@@ -172,21 +204,32 @@ describe('cheXpertDataset', () => {
     const contaminated = await items({ contamination: 1 / 3 });
     expect(contaminated).toContainEqual(['cx/train/p2/s1/v1.jpg', 1]);
     // U-Ones makes the uncertain-only image abnormal; AP view adds the AP normal.
-    expect(await items({ uncertain: 'positive', contamination: 0.5 })).toContainEqual(['cx/train/p5/s1/v1.jpg', 1]);
+    expect(await items({ uncertain: 'positive', contamination: 0.5 })).toContainEqual([
+      'cx/train/p5/s1/v1.jpg',
+      1,
+    ]);
     expect(await items({ view: 'AP' })).toEqual([['cx/train/p3/s1/v1.jpg', 0]]);
     const valid = await cheXpertDataset(join(root, 'cx'), { split: 'test', imageSize: 8 });
-    expect((await all(valid)).map((g) => [g.path, Math.round(g.mean * 255)])).toEqual([['cx/valid/p9/s1/v1.jpg', 99]]);
+    expect((await all(valid)).map((g) => [g.path, Math.round(g.mean * 255)])).toEqual([
+      ['cx/valid/p9/s1/v1.jpg', 99],
+    ]);
   });
 
   it('refuses CSV paths escaping the root and CSVs without the needed columns', async () => {
-    await expect(cheXpertDataset(join(root, 'cx-escape'))).rejects.toThrow(/train\.csv line 2: path \.\.\/secret\/x\.jpg escapes the dataset root/);
-    await expect(cheXpertDataset(join(root, 'cx-badcols'))).rejects.toThrow(/train\.csv: missing column\(s\) Frontal\/Lateral, AP\/PA, No Finding/);
+    await expect(cheXpertDataset(join(root, 'cx-escape'))).rejects.toThrow(
+      /train\.csv line 2: path \.\.\/secret\/x\.jpg escapes the dataset root/,
+    );
+    await expect(cheXpertDataset(join(root, 'cx-badcols'))).rejects.toThrow(
+      /train\.csv: missing column\(s\) Frontal\/Lateral, AP\/PA, No Finding/,
+    );
   });
 
   it('SQUID split layout', async () => {
     const test = await cheXpertDataset(join(root, 'cs'), { split: 'test' });
     expect(test.items.map((i) => i.label)).toEqual([0, 1]);
-    await expect(cheXpertDataset(join(root, 'folder'))).rejects.toThrow(/CheXpert: no known layout.*normal_256,abnormal_256/s);
+    await expect(cheXpertDataset(join(root, 'folder'))).rejects.toThrow(
+      /CheXpert: no known layout.*normal_256,abnormal_256/s,
+    );
   });
 });
 
@@ -204,7 +247,11 @@ describe('checkDataset', () => {
     ]);
     const z = await checkDataset(join(root, 'zl'));
     expect(z.layout).toBe('zhanglab (published)');
-    expect(z.counts).toEqual({ train: { normal: 4, abnormal: 3 }, val: { normal: 1, abnormal: 1 }, test: { normal: 2, abnormal: 2 } });
+    expect(z.counts).toEqual({
+      train: { normal: 4, abnormal: 3 },
+      val: { normal: 1, abnormal: 1 },
+      test: { normal: 2, abnormal: 2 },
+    });
     expect(z.bad).toEqual([]);
     const c = await checkDataset(join(root, 'cx'), { layout: 'chexpert' });
     expect(c.counts.train).toEqual({ normal: 2, abnormal: 1 });

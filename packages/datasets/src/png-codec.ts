@@ -23,7 +23,10 @@ export function decodePngGrey(bytes: Uint8Array, path: string): GreyImage {
   }
   // A truncated IDAT stream can inflate to fewer bytes than the header promises.
   if (samples.length < n * channels) {
-    throw new BadImageError(path, `truncated PNG: ${samples.length} samples for ${width}×${height}×${channels}`);
+    throw new BadImageError(
+      path,
+      `truncated PNG: ${samples.length} samples for ${width}×${height}×${channels}`,
+    );
   }
   const out = new Float32Array(n);
   const inv = 1 / max;

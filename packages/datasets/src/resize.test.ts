@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { resize } from './resize.js';
 
-const img = (width: number, height: number, data: number[]) => ({ width, height, data: Float32Array.from(data) });
+const img = (width: number, height: number, data: number[]) => ({
+  width,
+  height,
+  data: Float32Array.from(data),
+});
 
 describe('resize', () => {
   it('area: 4×4 → 2×2 gives the 2×2 block means', () => {

@@ -59,7 +59,12 @@ function axisWeights(src: number, dst: number, filter: ResizeFilter): AxisWeight
  * Resizes `[H, W]` grey to `height × width` directly (no crop, aspect not kept), like the official
  * loaders' `Image.resize`. `auto` uses area averaging on shrinking axes and bilinear on growing ones.
  */
-export function resize(image: GreyImage, width: number, height: number, filter: ResizeFilter = 'auto'): GreyImage {
+export function resize(
+  image: GreyImage,
+  width: number,
+  height: number,
+  filter: ResizeFilter = 'auto',
+): GreyImage {
   if (image.width === width && image.height === height) {
     return { width, height, data: image.data.slice() };
   }

@@ -34,7 +34,14 @@ export async function writeDigitAnatomy(
     const maskRel = `masks/${rel}`;
     await writeFileAtomic(join(out, rel), png(s, s.image));
     await writeFileAtomic(join(out, maskRel), png(s, s.mask));
-    manifest.push({ path: rel, mask: maskRel, label: s.label, type: s.type, cells: s.cells, ...(s.flip ? { flip: s.flip } : {}) });
+    manifest.push({
+      path: rel,
+      mask: maskRel,
+      label: s.label,
+      type: s.type,
+      cells: s.cells,
+      ...(s.flip ? { flip: s.flip } : {}),
+    });
   }
   await writeFileAtomic(
     join(out, 'manifest.json'),
@@ -43,4 +50,5 @@ export async function writeDigitAnatomy(
   return manifest;
 }
 
-const png = (s: DigitAnatomySample, data: Float32Array) => encodeGreyPng({ width: s.side, height: s.side, data });
+const png = (s: DigitAnatomySample, data: Float32Array) =>
+  encodeGreyPng({ width: s.side, height: s.side, data });

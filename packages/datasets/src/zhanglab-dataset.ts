@@ -69,6 +69,7 @@ export async function zhangLabDataset(root: string, options: ZhangLabOptions = {
     const s = need(split);
     items = [...s.normal, ...s.abnormal];
   }
-  if (items.length === 0) throw new Error(`ZhangLab: split '${split}' under ${root} has no images; ${EXPECTED(root)}`);
+  if (items.length === 0)
+    throw new Error(`ZhangLab: split '${split}' under ${root} has no images; ${EXPECTED(root)}`);
   return fileDataset(`zhanglab:${split}`, items, options);
 }
