@@ -1,15 +1,13 @@
-export { tf } from './tf.js';
 export {
   BACKENDS,
   type BackendChoice,
   type BackendReport,
+  backendReport,
   type ConcreteBackend,
   type InitBackendOptions,
-  backendReport,
   initBackend,
 } from './init-backend.js';
 export { Rng, type RngState } from './rng.js';
-export { stopGradient } from './stop-gradient.js';
 export { readSafetensors, type SafetensorsEntry } from './safetensors.js';
 export {
   fromOfficialLayout,
@@ -19,6 +17,21 @@ export {
   type Stateful,
   toOfficialLayout,
 } from './state.js';
+export { stopGradient } from './stop-gradient.js';
+export {
+  hasTensors,
+  type JsonValue,
+  type LoadedTensors,
+  type LoadTensorsOptions,
+  loadTensors,
+  MANIFEST,
+  type SavedDtype,
+  saveTensors,
+  type TensorExpectation,
+} from './tensor-io.js';
+export { tf } from './tf.js';
+export { CPU_FALLBACK_KERNELS, CPU_REPLACED_KERNELS } from './wasm-cpu-fallback.js';
+export { registerWasmTrainingKernels, stockWasmKernel, wasmTrainingKernelNames } from './wasm-kernels.js';
 export { installWasmMatMul } from './wasm-matmul.js';
 export {
   initWasmBackend,
