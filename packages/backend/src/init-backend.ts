@@ -1,3 +1,4 @@
+import { probeNativeBinding } from './native-binding.js';
 import { tf } from './tf.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 import { installWasmMatMul } from './wasm-matmul.js';
@@ -63,20 +64,19 @@ function describe(err: unknown): string {
 async function tryBackend(backend: ConcreteBackend, threads: number): Promise<string | undefined> {
   try {
     switch (backend) {
-      case 'tensorflow-gpu': {
-        await import('@tensorflow/tfjs-node-gpu' as string);
-        // biome-ignore lint/suspicious/noExplicitAny: tfjs-node's backend exposes this flag untyped
-        const native = tf.findBackend('tensorflow') as any;
-        if (!native) return 'native binding failed to load (no "tensorflow" backend registered)';
-        if (native.isUsingGpuDevice === false) return 'no GPU (CUDA device not found)';
-        await tf.setBackend('tensorflow');
-        return undefined;
-      }
+      case 'tensorflow-gpu':
       case 'tensorflow': {
-        await import('@tensorflow/tfjs-node' as string);
-        if (!tf.findBackend('tensorflow'))
-          return 'native binding failed to load (no "tensorflow" backend registered)';
-        await tf.setBackend('tensorflow');
+        const gpu = backend === 'tensorflow-gpu';
+        const pkg = gpu ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+        // Either package registers the one 'tensorflow' backend; never import a second one.
+        if (!tf.findBackendFactory('tensorflow')) {
+          const probe = probeNativeBinding(pkg, { gpu });
+          if (!probe.ok) return probe.reason;
+          await import(pkg);
+        }
+        // biome-ignore lint/suspicious/noExplicitAny: tfjs-node's backend exposes this flag untyped
+        if (gpu && (tf.findBackend('tensorflow') as any)?.isUsingGpuDevice !== true) return 'no GPU';
+        if (!(await tf.setBackend('tensorflow'))) return 'native backend failed to initialise';
         return undefined;
       }
       case 'wasm': {
