@@ -26,7 +26,9 @@ function benchFiles() {
   return files;
 }
 
-const selected = benchFiles().filter((f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s)));
+const selected = benchFiles().filter(
+  (f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s)),
+);
 if (selected.length === 0) {
   console.error(`bench: no bench file matches ${filters.join(', ') || '(any)'}`);
   process.exit(1);
