@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { initBackend, Rng, tf } from '@squid-ad/backend';
 import {
+  convParams,
   disableNativeKernels,
   enableNativeKernels,
   nativeAvailable,
@@ -128,6 +129,34 @@ function convBench(rng: Rng, label: string): void {
   }
 }
 
+/** What a first call, a new shape and a cached call cost (raw addon, no TF.js in between). */
+function startupCosts(): void {
+  const addon = oneDnn();
+  const call = (n: number, c: number) => {
+    const info = tf.backend_util.computeConv2DInfo([n, 8, 8, c], [3, 3, c, c], 1, 1, 'same');
+    const x = new Float32Array(n * 64 * c);
+    const w = new Float32Array(9 * c * c);
+    const y = new Float32Array(n * 64 * c);
+    const params = convParams(info);
+    const t0 = performance.now();
+    addon.convForward(x, w, null, y, params, 0);
+    return { ms: performance.now() - t0, again: () => addon.convForward(x, w, null, y, params, 0) };
+  };
+  const first = call(1, 8);
+  const fresh = call(2, 16);
+  const reps = 2000;
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) first.again();
+  const cachedUs = ((performance.now() - t0) / reps) * 1000;
+  emit({
+    bench: 'startup',
+    firstCallMs: +first.ms.toFixed(2),
+    newShapeMs: +fresh.ms.toFixed(2),
+    cachedCallUs: +cachedUs.toFixed(1),
+    note: 'cached call = 1x8x8x8 3x3 conv incl. its compute',
+  });
+}
+
 /** A SQUID-like net on 64 px images (bottleneck 16x16x128, 200 memory slots): residual double convs, stride-2 downs, a bottleneck matMul, an up path. */
 function makeNet(rng: Rng) {
   const v = (shape: number[], scale: number) =>
@@ -187,6 +216,7 @@ async function main(): Promise<void> {
     emit({ bench: 'onednn', skipped: true, reason });
     return;
   }
+  startupCosts();
   const status = enableNativeKernels({ backends: ['wasm'] });
   emit({ bench: 'onednn', version: status.version, ompThreads: status.threads, wasmThreads });
   disableNativeKernels();
