@@ -115,15 +115,17 @@ describe('wasm conv2d gradient kernels', () => {
   it('leaves no tensor or wasm buffer behind', () => {
     const x = tf.randomNormal([2, 9, 9, 3]) as tf.Tensor4D;
     const f = tf.randomNormal([3, 3, 3, 4]) as tf.Tensor4D;
+    const p = tf.randomNormal([1, 1, 4, 2]) as tf.Tensor4D; // 1×1: the GEMM path
+    const net = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+      tf.conv2d(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), c as tf.Tensor4D, 1, 'valid');
     const step = () =>
       tf.tidy(() => {
-        const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-          tf
-            .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')
-            .square()
-            .sum(),
-        )([x, f]);
-        return dx.sum().add(df.sum()).dataSync()[0];
+        const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => net(a, b, c).square().sum())([
+          x,
+          f,
+          p,
+        ]);
+        return tf.addN(grads.map((g) => g.sum())).dataSync()[0];
       });
     step();
     const tensors = tf.memory().numTensors;
@@ -131,6 +133,6 @@ describe('wasm conv2d gradient kernels', () => {
     for (let i = 0; i < 3; i++) step();
     expect(tf.memory().numTensors).toBe(tensors);
     expect(tf.backend().numDataIds()).toBe(buffers);
-    tf.dispose([x, f]);
+    tf.dispose([x, f, p]);
   });
 });
