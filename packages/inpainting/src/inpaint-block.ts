@@ -143,11 +143,23 @@ export class InpaintBlock implements Stateful {
       const nx = read.out.transpose([1, 0, 2]) as tf.Tensor3D; // [B, P², dim]
       cap('queue_out', () => nx.clone());
 
-      const neighbours = patchNeighbours(nx, numPatch); // [rows, 8, dim]
       const query = fFlat.reshape([rows, 1, d]) as tf.Tensor3D;
       cap('attention.query', () => query.transpose([1, 0, 2]));
-      cap('attention.key', () => neighbours.transpose([1, 0, 2]));
-      const attn = this.attention.apply(query, neighbours, neighbours, options.capture !== undefined);
+      cap('attention.key', () => patchNeighbours(nx, numPatch).transpose([1, 0, 2]));
+      // Keys/values are the 8 neighbours of each read-out: project every read-out once, then
+      // gather neighbours (8× fewer flops than projecting the neighbourhoods). A zero
+      // out-of-grid neighbour projects to exactly the bias, so the bias is added after padding.
+      const neighbourProjection = (part: 'k' | 'v') => {
+        const projected = this.attention.projectIn(nx, part, false) as tf.Tensor3D; // [B, P², dim]
+        const bias = this.attention.inProjBias.slice([part === 'k' ? d : 2 * d], [d]);
+        return tf.add(patchNeighbours(projected, numPatch), bias) as tf.Tensor3D; // [rows, 8, dim]
+      };
+      const attn = this.attention.attendProjected(
+        this.attention.projectIn(query, 'q') as tf.Tensor3D,
+        neighbourProjection('k'),
+        neighbourProjection('v'),
+        options.capture !== undefined,
+      );
       cap('attention.out', () => attn.out.transpose([1, 0, 2]));
       if (attn.weights) cap('attention.weights', () => attn.weights!.clone());
 

@@ -42,29 +42,48 @@ export class MultiheadAttention implements Stateful {
 
   /** `query [R, Lq, E]`, `key`/`value` `[R, Lk, E]` → `out [R, Lq, E]` (and head-averaged weights if `needWeights`). */
   apply(query: tf.Tensor3D, key: tf.Tensor3D, value: tf.Tensor3D, needWeights = false): AttentionResult {
+    return tf.tidy(() =>
+      this.attendProjected(
+        this.projectIn(query, 'q') as tf.Tensor3D,
+        this.projectIn(key, 'k') as tf.Tensor3D,
+        this.projectIn(value, 'v') as tf.Tensor3D,
+        needWeights,
+      ),
+    );
+  }
+
+  /**
+   * The input projection of queries, keys or values: `[..., E]` → `[..., E]`, `x·W + b` (without
+   * the bias when `bias` is false, for callers that project before rearranging).
+   */
+  projectIn(x: tf.Tensor, part: 'q' | 'k' | 'v', bias = true): tf.Tensor {
+    const e = this.embedDim;
+    const offset = { q: 0, k: e, v: 2 * e }[part];
+    return tf.tidy(() => {
+      const w = this.inProjWeight.slice([0, offset], [e, e]) as tf.Tensor2D;
+      const y = tf.matMul(x.reshape([-1, e]), w);
+      return (bias ? tf.add(y, this.inProjBias.slice([offset], [e])) : y).reshape(x.shape);
+    });
+  }
+
+  /** Attention on already projected `q [R, Lq, E]`, `k`/`v` `[R, Lk, E]`, then the output projection. */
+  attendProjected(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, needWeights = false): AttentionResult {
     const e = this.embedDim;
     const h = this.heads;
     const hd = this.headDim;
     return tf.tidy(() => {
-      const project = (x: tf.Tensor3D, part: number): tf.Tensor => {
-        const [r, l] = x.shape;
-        const w = this.inProjWeight.slice([0, part * e], [e, e]) as tf.Tensor2D;
-        const b = this.inProjBias.slice([part * e], [e]);
-        // [R·L, E] → [R, L, heads, hd] → [R·heads, L, hd]
-        return tf
-          .add(tf.matMul(x.reshape([r * l, e]), w), b)
+      const [r, lq] = q.shape;
+      const lk = k.shape[1];
+      // [R, L, E] → [R, L, heads, hd] → [R·heads, L, hd]: head i uses features [i·hd, (i+1)·hd).
+      const split = (t: tf.Tensor3D, l: number) =>
+        t
           .reshape([r, l, h, hd])
           .transpose([0, 2, 1, 3])
-          .reshape([r * h, l, hd]);
-      };
-      const [r, lq] = query.shape;
-      const lk = key.shape[1];
-      const q = tf.mul(project(query, 0), 1 / Math.sqrt(hd)) as tf.Tensor3D;
-      const k = project(key, 1) as tf.Tensor3D;
-      const v = project(value, 2) as tf.Tensor3D;
-      const probs = tf.softmax(tf.matMul(q, k, false, true)); // [R·heads, Lq, Lk]
+          .reshape([r * h, l, hd]) as tf.Tensor3D;
+      const qh = tf.mul(split(q, lq), 1 / Math.sqrt(hd)) as tf.Tensor3D;
+      const probs = tf.softmax(tf.matMul(qh, split(k, lk), false, true)); // [R·heads, Lq, Lk]
       const context = tf
-        .matMul(probs as tf.Tensor3D, v)
+        .matMul(probs as tf.Tensor3D, split(v, lk))
         .reshape([r, h, lq, hd])
         .transpose([0, 2, 1, 3])
         .reshape([r, lq, e]);

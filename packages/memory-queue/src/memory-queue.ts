@@ -53,18 +53,25 @@ export class MemoryQueue implements Stateful {
     // With n > slots, only the last `slots` features survive the wrap-around.
     const m = Math.min(n, this.slots);
     const first = n - m;
-    const source = new Int32Array(this.slots);
-    const written = new Array<boolean>(this.slots).fill(false);
-    for (let j = 0; j < m; j++) {
-      const slot = (ptr + first + j) % this.slots;
-      source[slot] = j;
-      written[slot] = true;
+    // Source of every slot after the write: the incoming row j, or the old slot itself.
+    const source: { fromTail: boolean; index: number }[] = Array.from({ length: this.slots }, (_, s) => ({
+      fromTail: false,
+      index: s,
+    }));
+    for (let j = 0; j < m; j++) source[(ptr + first + j) % this.slots] = { fromTail: true, index: j };
+    // Contiguous runs of the same source become slices; one concat rebuilds the buffer.
+    const runs: { fromTail: boolean; begin: number; size: number }[] = [];
+    for (const { fromTail, index } of source) {
+      const last = runs[runs.length - 1];
+      if (last && last.fromTail === fromTail && last.begin + last.size === index) last.size++;
+      else runs.push({ fromTail, begin: index, size: 1 });
     }
     tf.tidy(() => {
       const tail = stopGradient(features.slice([first, 0], [m, this.dim]));
-      const incoming = tf.gather(tail, tf.tensor1d(source, 'int32'));
-      const mask = tf.broadcastTo(tf.tensor2d(written, [this.slots, 1], 'bool'), [this.slots, this.dim]);
-      this.memory.assign(tf.where(mask, incoming, this.memory as tf.Tensor2D));
+      const pieces = runs.map((r) =>
+        (r.fromTail ? tail : this.memory).slice([r.begin, 0], [r.size, this.dim]),
+      );
+      this.memory.assign(pieces.length === 1 ? pieces[0] : tf.concat(pieces, 0));
       this.ptr.assign(tf.scalar((ptr + n) % this.slots, 'int32'));
     });
   }

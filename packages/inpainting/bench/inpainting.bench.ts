@@ -1,0 +1,60 @@
+// InpaintBlock at the zhanglab/chexpert preset size (2×2 patches, 4×4×512 bottleneck,
+// D = 2048, 200 slots, batch 16): eval forward and a training step (forward + backward +
+// queue update), on wasm and cpu. One JSON line per measurement:
+// { bench, backend, op, shape, ms, imagesPerSec }.
+import { initBackend, Rng, tf } from '@squid-ad/backend';
+import { InpaintBlock } from '../src/index.js';
+
+const quick = process.argv.includes('--quick');
+const batch = quick ? 4 : 16;
+const budgetMs = quick ? 1000 : 4000;
+
+function median(fn: () => void): number {
+  fn(); // warm-up
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < 3 || (performance.now() - start < budgetMs && times.length < 30)) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+for (const backend of ['wasm', 'cpu'] as const) {
+  await initBackend({ backend });
+  const rng = Rng.fromSeed(0);
+  const block = new InpaintBlock({
+    channels: 512,
+    numPatch: 2,
+    height: 4,
+    width: 4,
+    slots: 200,
+    shrink: 5,
+    rng,
+  });
+  const x = tf.randomNormal([batch * 4, 4, 4, 512], 0, 1, 'float32', rng.tfSeed()) as tf.Tensor4D;
+  const shape = `x=[${x.shape}] D=${block.dim} slots=200`;
+  const emit = (op: string, ms: number) =>
+    process.stdout.write(
+      `${JSON.stringify({ bench: 'inpainting', backend, op, shape, ms: +ms.toFixed(2), imagesPerSec: +((1000 * batch) / ms).toFixed(1) })}\n`,
+    );
+  emit(
+    'eval-forward',
+    median(() => tf.dispose(block.apply(x, { training: false }).dataSync())),
+  );
+  emit(
+    'train-step',
+    median(() => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.mean(tf.square(block.apply(x, { training: true, rng }))) as tf.Scalar,
+      );
+      value.dataSync();
+      tf.dispose([value, ...Object.values(grads)]);
+      block.updateQueues();
+    }),
+  );
+  x.dispose();
+  block.dispose();
+}
