@@ -57,25 +57,28 @@ for (const backend of ['cpu', 'wasm'] as const) {
       loadOfficialState(fixture, 'generator.inpaint_block', block.state());
       const before = tf.memory().numTensors;
       const capture = new Map<string, tf.Tensor>();
-      const x = nchwToNhwc(input);
-      const y = block.apply(x, { training: false, capture });
       const errors: Record<string, number> = {};
-      for (const name of INTERNALS) {
-        const official = `gen.inpaint_block.${name}`;
-        if (!fixture.tensors.has(official)) continue;
-        expect(capture.has(name), name).toBe(true);
-        errors[name] = expectClose(capture.get(name)!, fixtureTensor(fixture, official), official);
-      }
-      errors.output = expectClose(
-        nhwcToNchw(y),
-        fixtureTensor(fixture, 'gen.inpaint_block'),
-        'gen.inpaint_block',
-      );
+      tf.tidy(() => {
+        const y = block.apply(nchwToNhwc(input), { training: false, capture });
+        for (const name of INTERNALS) {
+          const official = `gen.inpaint_block.${name}`;
+          if (!fixture.tensors.has(official)) continue;
+          expect(capture.has(name), name).toBe(true);
+          errors[name] = expectClose(capture.get(name)!, fixtureTensor(fixture, official), official);
+        }
+        errors.output = expectClose(
+          nhwcToNchw(y),
+          fixtureTensor(fixture, 'gen.inpaint_block'),
+          'gen.inpaint_block',
+        );
+      });
       console.log(JSON.stringify({ backend, maxAbsErr: errors }));
       expect(Object.keys(errors).length).toBeGreaterThanOrEqual(8);
-      tf.dispose([x, y, ...capture.values()]);
-      // Only the test's own fixture tensors (not disposed: tidy-less reads) remain.
-      expect(tf.memory().numTensors).toBeLessThanOrEqual(before + 2 * INTERNALS.length + 4);
+      // Captured tensors belong to the caller; once disposed, nothing else is left behind.
+      expect(tf.memory().numTensors).toBe(before + capture.size);
+      tf.dispose([...capture.values()]);
+      expect(tf.memory().numTensors).toBe(before);
+      input.dispose();
       block.dispose();
     });
   });

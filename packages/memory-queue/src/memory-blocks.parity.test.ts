@@ -54,23 +54,25 @@ for (const backend of ['cpu', 'wasm'] as const) {
         loadOfficialState(fixture, `generator.${stage.memory_block}`, block.state());
         const before = tf.memory().numTensors;
         const capture = new Map<string, tf.Tensor>();
-        const x = nchwToNhwc(input);
-        const y = block.apply(x, { training: false, capture });
-        const err = expectClose(
-          nhwcToNchw(y),
-          fixtureTensor(fixture, `gen.${stage.memory_block}`),
-          stage.memory_block,
-        );
-        const attErr = expectClose(
-          capture.get('attention')!,
-          fixtureTensor(fixture, `gen.${stage.memory_block}.attention`),
-          `${stage.memory_block}.attention`,
-        );
-        console.log(
-          JSON.stringify({ backend, block: stage.memory_block, maxAbsErr: err, attentionMaxAbsErr: attErr }),
-        );
-        tf.dispose([x, y, ...capture.values()]);
-        expect(tf.memory().numTensors).toBeLessThanOrEqual(before + 10);
+        const errors = tf.tidy(() => {
+          const y = block.apply(nchwToNhwc(input), { training: false, capture });
+          return {
+            maxAbsErr: expectClose(
+              nhwcToNchw(y),
+              fixtureTensor(fixture, `gen.${stage.memory_block}`),
+              stage.memory_block,
+            ),
+            attentionMaxAbsErr: expectClose(
+              capture.get('attention')!,
+              fixtureTensor(fixture, `gen.${stage.memory_block}.attention`),
+              `${stage.memory_block}.attention`,
+            ),
+          };
+        });
+        console.log(JSON.stringify({ backend, block: stage.memory_block, ...errors }));
+        tf.dispose([...capture.values()]);
+        expect(tf.memory().numTensors).toBe(before);
+        input.dispose();
         block.dispose();
       });
     }
