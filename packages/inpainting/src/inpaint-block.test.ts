@@ -87,7 +87,7 @@ describe('InpaintBlock queues', () => {
   it('enqueues the detached query features of the last training forward, B per position, after updateQueues', () => {
     const block = new InpaintBlock({ ...OPTIONS, rng: Rng.fromSeed(5) });
     const x = tf.randomNormal([18, 2, 2, 16], 0, 1, 'float32', 6) as tf.Tensor4D;
-    const before = block.queues.map((q) => q.memory.arraySync());
+    const before = block.queues.map((q) => q.memory.arraySync() as number[][]);
     const capture = new Map<string, tf.Tensor>();
     tf.dispose(block.apply(x, { training: true, rng: Rng.fromSeed(7), capture }));
     // Nothing is written before updateQueues (the optimizer step comes first).

@@ -2,12 +2,13 @@ import { type Rng, type StateEntry, type Stateful, tf } from '@squid-ad/backend'
 import { Linear } from '@squid-ad/gan-core';
 
 /** Output of {@link MultiheadAttention.apply}. */
-export interface AttentionResult {
+// A type alias (not an interface) so that it is a valid tf.tidy result.
+export type AttentionResult = {
   /** `[R, Lq, E]` after the output projection. */
   out: tf.Tensor3D;
   /** `[R, Lq, Lk]` attention probabilities averaged over heads (PyTorch's `need_weights`), if asked for. */
   weights?: tf.Tensor3D;
-}
+};
 
 /**
  * PyTorch `nn.MultiheadAttention(E, heads)` (no extra biases or zero attention, dropout 0) on

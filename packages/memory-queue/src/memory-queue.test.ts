@@ -31,7 +31,7 @@ describe('MemoryQueue ring buffer', () => {
     expect(q.pointer).toBe(4);
     expect(slotLabels(q)).toEqual([33, 34, 35, 36, 32]);
     // Every entry of a slot is the enqueued row, not only the first column.
-    expect(q.memory.arraySync()[0]).toEqual([33, 33, 33]);
+    expect((q.memory.arraySync() as number[][])[0]).toEqual([33, 33, 33]);
     q.dispose();
   });
 
