@@ -29,11 +29,11 @@ export class BatchNorm2d implements Stateful {
     readonly eps = 1e-5,
     readonly momentum = 0.1,
   ) {
-    this.weight = tf.variable(tf.ones([channels]));
-    this.bias = tf.variable(tf.zeros([channels]));
-    this.runningMean = tf.variable(tf.zeros([channels]), false);
-    this.runningVar = tf.variable(tf.ones([channels]), false);
-    this.numBatchesTracked = tf.variable(tf.scalar(0, 'int32'), false);
+    this.weight = tf.tidy(() => tf.variable(tf.ones([channels])));
+    this.bias = tf.tidy(() => tf.variable(tf.zeros([channels])));
+    this.runningMean = tf.tidy(() => tf.variable(tf.zeros([channels]), false));
+    this.runningVar = tf.tidy(() => tf.variable(tf.ones([channels]), false));
+    this.numBatchesTracked = tf.tidy(() => tf.variable(tf.scalar(0, 'int32'), false));
   }
 
   /** `[B, H, W, C]` → same shape */

@@ -25,10 +25,10 @@ export class Conv2d implements Stateful {
     this.stride = o.stride ?? 1;
     this.padding = o.padding ?? 0;
     const fanIn = o.inChannels * o.kernelSize * o.kernelSize;
-    this.weight = tf.variable(
-      pytorchUniform([o.kernelSize, o.kernelSize, o.inChannels, o.outChannels], fanIn, o.rng),
+    this.weight = tf.tidy(() =>
+      tf.variable(pytorchUniform([o.kernelSize, o.kernelSize, o.inChannels, o.outChannels], fanIn, o.rng)),
     );
-    if (o.bias ?? true) this.bias = tf.variable(pytorchUniform([o.outChannels], fanIn, o.rng));
+    if (o.bias ?? true) this.bias = tf.tidy(() => tf.variable(pytorchUniform([o.outChannels], fanIn, o.rng)));
   }
 
   /** `[B, H, W, in]` → `[B, H', W', out]` */

@@ -9,8 +9,8 @@ export class LayerNorm implements Stateful {
     dim: number,
     readonly eps = 1e-5,
   ) {
-    this.weight = tf.variable(tf.ones([dim]));
-    this.bias = tf.variable(tf.zeros([dim]));
+    this.weight = tf.tidy(() => tf.variable(tf.ones([dim])));
+    this.bias = tf.tidy(() => tf.variable(tf.zeros([dim])));
   }
 
   /** `[..., dim]` → same shape */

@@ -9,8 +9,9 @@ export class Linear implements Stateful {
   readonly bias?: tf.Variable;
 
   constructor(inFeatures: number, outFeatures: number, rng: Rng, options: { bias?: boolean } = {}) {
-    this.weight = tf.variable(pytorchUniform([inFeatures, outFeatures], inFeatures, rng));
-    if (options.bias ?? true) this.bias = tf.variable(pytorchUniform([outFeatures], inFeatures, rng));
+    this.weight = tf.tidy(() => tf.variable(pytorchUniform([inFeatures, outFeatures], inFeatures, rng)));
+    if (options.bias ?? true)
+      this.bias = tf.tidy(() => tf.variable(pytorchUniform([outFeatures], inFeatures, rng)));
   }
 
   /** `[..., in]` → `[..., out]` */

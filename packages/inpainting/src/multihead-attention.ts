@@ -33,12 +33,12 @@ export class MultiheadAttention implements Stateful {
     this.headDim = embedDim / heads;
     // PyTorch: xavier_uniform_ on in_proj_weight, zero in_proj_bias and out_proj.bias.
     const bound = Math.sqrt(6 / (embedDim + 3 * embedDim));
-    this.inProjWeight = tf.variable(
-      tf.randomUniform([embedDim, 3 * embedDim], -bound, bound, 'float32', rng.tfSeed()),
+    this.inProjWeight = tf.tidy(() =>
+      tf.variable(tf.randomUniform([embedDim, 3 * embedDim], -bound, bound, 'float32', rng.tfSeed())),
     );
-    this.inProjBias = tf.variable(tf.zeros([3 * embedDim]));
+    this.inProjBias = tf.tidy(() => tf.variable(tf.zeros([3 * embedDim])));
     this.outProj = new Linear(embedDim, embedDim, rng);
-    this.outProj.bias!.assign(tf.zeros([embedDim]));
+    tf.tidy(() => this.outProj.bias!.assign(tf.zeros([embedDim])));
   }
 
   /** `query [R, Lq, E]`, `key`/`value` `[R, Lk, E]` → `out [R, Lq, E]` (and head-averaged weights if `needWeights`). */

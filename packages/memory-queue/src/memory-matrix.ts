@@ -19,7 +19,7 @@ export class MemoryMatrix implements Stateful {
     this.slots = c.slots;
     this.dim = c.dim;
     this.shrink = c.shrink;
-    this.memory = tf.variable(memoryInit(c.slots, c.dim, options.rng), true);
+    this.memory = tf.tidy(() => tf.variable(memoryInit(c.slots, c.dim, options.rng), true));
   }
 
   /** `query [R, dim]` → `out [R, dim]`, `attention [R, slots]`. */

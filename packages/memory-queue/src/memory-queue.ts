@@ -25,8 +25,8 @@ export class MemoryQueue implements Stateful {
     this.slots = c.slots;
     this.dim = c.dim;
     this.shrink = c.shrink;
-    this.memory = tf.variable(memoryInit(c.slots, c.dim, options.rng), false);
-    this.ptr = tf.variable(tf.scalar(0, 'int32'), false);
+    this.memory = tf.tidy(() => tf.variable(memoryInit(c.slots, c.dim, options.rng), false));
+    this.ptr = tf.tidy(() => tf.variable(tf.scalar(0, 'int32'), false));
   }
 
   /** Next slot the ring buffer writes. */
