@@ -104,25 +104,26 @@ type Op = 'Conv2D' | 'Conv2DBackpropInput' | 'Conv2DBackpropFilter';
 function runConv(op: Op, cs: Case, d: ReturnType<typeof convData>): Float32Array {
   const { n, hw, c, k, o, stride, pad } = cs;
   return tf.tidy(() => {
-    const attrs = { strides: stride, pad, dataFormat: 'NHWC', dilations: 1, dimRoundingMode: undefined };
+    const base = { strides: stride, pad, dataFormat: 'NHWC', dilations: 1 };
+    const attrs = (extra: object = {}) => ({ ...base, ...extra }) as unknown as tf.NamedAttrMap;
     const x = tf.tensor4d(d.x, [n, hw, hw, c]);
     const w = tf.tensor4d(d.w, [k, k, c, o]);
     const dy = tf.tensor(d.dy, d.outShape);
     let out: tf.Tensor;
     if (op === 'Conv2D') {
-      out = tf.engine().runKernel('Conv2D', { x, filter: w }, attrs) as tf.Tensor;
+      out = tf.engine().runKernel('Conv2D', { x, filter: w }, attrs()) as tf.Tensor;
     } else if (op === 'Conv2DBackpropInput') {
       out = tf
         .engine()
         .runKernel(
           'Conv2DBackpropInput',
           { dy, filter: w },
-          { ...attrs, inputShape: [n, hw, hw, c] },
+          attrs({ inputShape: [n, hw, hw, c] }),
         ) as tf.Tensor;
     } else {
       out = tf
         .engine()
-        .runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: [k, k, c, o] }) as tf.Tensor;
+        .runKernel('Conv2DBackpropFilter', { x, dy }, attrs({ filterShape: [k, k, c, o] })) as tf.Tensor;
     }
     return out.dataSync() as Float32Array;
   });

@@ -106,7 +106,11 @@ describe('native kernels on the wasm backend', () => {
     const w = fill(rng, [3, 3, 3, 8]);
     const step = () =>
       tf.tidy(() => {
-        const f = (xx: tf.Tensor4D, ww: tf.Tensor4D) => tf.conv2d(xx, ww, 1, 'same').square().sum();
+        const f = (xx: tf.Tensor, ww: tf.Tensor) =>
+          tf
+            .conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, 'same')
+            .square()
+            .sum();
         const [gx, gw] = tf.grads(f)([x, w]);
         return tf.add(gx.sum(), gw.sum());
       });

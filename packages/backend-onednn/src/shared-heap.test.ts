@@ -26,7 +26,11 @@ describe('native kernels on a threaded wasm backend', () => {
     const ws = Float32Array.from({ length: 3 * 3 * 5 * 6 }, () => rng.uniform(-1, 1));
     const run = () =>
       tf.tidy(() => {
-        const f = (x: tf.Tensor4D, w: tf.Tensor4D) => tf.conv2d(x, w, 2, 'same').square().sum();
+        const f = (x: tf.Tensor, w: tf.Tensor) =>
+          tf
+            .conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same')
+            .square()
+            .sum();
         const [gx, gw] = tf.grads(f)([tf.tensor4d(xs, [4, 9, 9, 5]), tf.tensor4d(ws, [3, 3, 5, 6])]);
         return [gx.dataSync() as Float32Array, gw.dataSync() as Float32Array];
       });
