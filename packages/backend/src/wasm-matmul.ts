@@ -211,7 +211,7 @@ function makeBatchMatMul(original: KernelFn): KernelFn {
     const { backend, attrs } = args;
     const a = args.inputs.a!;
     const b = args.inputs.b!;
-    if (!usable(a, b) || process.env.DBG_STOCK) return original(args);
+    if (!usable(a, b)) return original(args);
     const tA = Boolean(attrs.transposeA);
     const tB = Boolean(attrs.transposeB);
     const outShape = outShapeOf(a, b, tA, tB);
@@ -248,13 +248,7 @@ function makeFusedMatMul(original: KernelFn): KernelFn {
     const { backend, attrs } = args;
     const { a, b, bias, preluActivationWeights: prelu } = args.inputs as Record<string, TensorInfo>;
     const activation = ACTIVATIONS[String(attrs.activation ?? 'linear')];
-    if (
-      process.env.DBG_STOCK ||
-      !usable(a, b) ||
-      activation === undefined ||
-      (bias && bias.shape.length !== 1)
-    )
-      return original(args);
+    if (!usable(a, b) || activation === undefined || (bias && bias.shape.length !== 1)) return original(args);
     const tA = Boolean(attrs.transposeA);
     const tB = Boolean(attrs.transposeB);
     const outShape = outShapeOf(a, b, tA, tB);
