@@ -7,12 +7,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@squid-ad/backend';
+import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import {
   ANOMALY_TYPES,
   augmentAffine,
   CHEST_AUGMENT,
   decodeImage,
+  decodeImageAsync,
   folderDataset,
   makeAbnormal,
   makeNormal,
@@ -93,8 +95,17 @@ try {
     tResize += t2 - t1;
     tAugment += t3 - t2;
   }
+  // sharp decodes on libuv's pool: CPU time covers those threads too (process-wide).
+  let tSharp = 0;
+  await decodeImageAsync(files[0], 'warm-up.png', { decoder: 'sharp' }).catch(() => undefined);
+  for (let i = 0; i < reps; i++) {
+    const t0 = cpu();
+    await decodeImageAsync(files[i % FILES], 'bench.png', { decoder: 'sharp' }).catch(() => undefined);
+    tSharp += cpu() - t0;
+  }
   line({
     bench: 'datasets/chest-stages',
+    decode_sharp_ms: round(tSharp / reps, 2),
     input: `${SIDE}x${SIDE} 16-bit grey PNG, ${round(bytes / FILES / 2 ** 20, 2)} MiB avg`,
     unit: 'CPU ms per image',
     decode_ms: round(tDecode / reps, 2),
@@ -102,22 +113,54 @@ try {
     augment_ms: round(tAugment / reps, 3),
   });
 
+  // ZhangLab's published images are ~1500×1800 8-bit JPEGs.
+  {
+    const [w, h] = [1500, 1800];
+    const g = Rng.fromSeed(4);
+    const rgba = new Uint8Array(w * h * 4);
+    for (let i = 0; i < w * h; i++) {
+      const v = Math.max(0, Math.min(255, Math.round(128 + 70 * Math.sin(i / 4000) + 6 * g.normal())));
+      rgba.set([v, v, v, 255], i * 4);
+    }
+    const jpg = new Uint8Array(jpeg.encode({ width: w, height: h, data: rgba }, 90).data);
+    const ms: Record<string, number> = {};
+    for (const decoder of ['js', 'sharp'] as const) {
+      await decodeImageAsync(jpg, 'warm-up.jpg', { decoder }).catch(() => undefined);
+      const t0 = cpu();
+      for (let i = 0; i < 4; i++)
+        await decodeImageAsync(jpg, 'bench.jpg', { decoder }).catch(() => undefined);
+      ms[`decode_${decoder}_ms`] = round((cpu() - t0) / 4, 2);
+    }
+    line({
+      bench: 'datasets/jpeg-decode',
+      input: `${w}x${h} 8-bit JPEG (ZhangLab-like)`,
+      unit: 'CPU ms per image',
+      ...ms,
+    });
+  }
+
   // The real pipeline: folder dataset, batches of 16 with prefetch and augmentation.
   const { mkdir, rename, readdir } = await import('node:fs/promises');
   await mkdir(join(dir, 'normal'));
   for (const f of (await readdir(dir)).filter((f) => f.endsWith('.png')))
     await rename(join(dir, f), join(dir, 'normal', f));
-  for (const [label, cacheBytes, epochs] of [
-    ['first-epoch (decode)', 0, 4],
-    ['cached epochs', 64 * 2 ** 20, 50],
+  for (const [label, decoder, cacheBytes, epochs] of [
+    ['first epoch, js decoders', 'js', 0, 3],
+    ['first epoch, sharp', 'sharp', 0, 6],
+    ['cached epochs', 'js', 64 * 2 ** 20, 50],
   ] as const) {
-    const ds = await folderDataset(dir, { imageSize: S, cacheBytes });
+    const ds = await folderDataset(dir, { imageSize: S, cacheBytes, decoder });
     if (cacheBytes) for await (const b of ds.batches({ batchSize: 8, epochs: 1 })) b.images.dispose();
     const t0 = clock();
     let n = 0;
-    for await (const b of ds.batches({ batchSize: 8, epochs, augment: CHEST_AUGMENT, seed: 3 })) {
-      n += b.images.shape[0];
-      b.images.dispose();
+    try {
+      for await (const b of ds.batches({ batchSize: 8, epochs, augment: CHEST_AUGMENT, seed: 3 })) {
+        n += b.images.shape[0];
+        b.images.dispose();
+      }
+    } catch (err) {
+      line({ bench: 'datasets/chest-pipeline', mode: label, error: (err as Error).message });
+      continue;
     }
     const t = elapsed(t0);
     line({

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { cheXpertItems } from './chexpert-dataset.js';
 import type { DatasetItem } from './dataset.js';
-import { DEFAULT_MAX_PIXELS, decodeImage } from './decode-image.js';
+import { DEFAULT_MAX_PIXELS, type Decoder, decodeImageAsync } from './decode-image.js';
 import { folderItems } from './folder-dataset.js';
 import { BadImageError } from './grey-image.js';
 import { zhangLabItems } from './zhanglab-dataset.js';
@@ -49,7 +49,12 @@ async function splitsOf(root: string, layout?: CheckLayout): Promise<{ layout: s
  */
 export async function checkDataset(
   root: string,
-  options: { layout?: CheckLayout; maxPixels?: number; onProgress?: (done: number) => void } = {},
+  options: {
+    layout?: CheckLayout;
+    maxPixels?: number;
+    decoder?: Decoder;
+    onProgress?: (done: number) => void;
+  } = {},
 ): Promise<CheckReport> {
   const { layout, splits } = await splitsOf(root, options.layout);
   const counts: CheckReport['counts'] = {};
@@ -67,7 +72,10 @@ export async function checkDataset(
         const bytes = await readFile(item.path).catch((err: NodeJS.ErrnoException) => {
           throw new BadImageError(item.path, `cannot read file (${err.code ?? err.message})`);
         });
-        const img = decodeImage(bytes, item.path, { maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS });
+        const img = await decodeImageAsync(bytes, item.path, {
+          maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
+          decoder: options.decoder,
+        });
         size = size
           ? {
               minWidth: Math.min(size.minWidth, img.width),

@@ -2,7 +2,7 @@ import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { decodeImage } from './decode-image.js';
+import { decodeImage, decodeImageAsync } from './decode-image.js';
 import { BadImageError } from './grey-image.js';
 import { dicomBytes } from './test-fixtures.js';
 
@@ -215,5 +215,113 @@ describe('decodeImage: bad input', () => {
     expect(() => decodeImage(bomb, 'bomb.png')).toThrow(/bomb\.png: image too large/);
     const dcm = dicomBytes({ rows: 4, cols: 4, pixels: Array(16).fill(1) });
     expect(() => decodeImage(dcm, 'big.dcm', { maxPixels: 15 })).toThrow(/big\.dcm: image too large/);
+  });
+});
+
+describe('decodeImageAsync: sharp (native) matches the JS decoders', async () => {
+  const { loadSharp } = await import('./sharp-codec.js');
+  const hasSharp = (await loadSharp()) !== null;
+  const sharp = (bytes: Uint8Array, path: string, maxPixels?: number) =>
+    decodeImageAsync(bytes, path, { decoder: 'sharp', maxPixels });
+  const maxDiff = (a: Float32Array, b: Float32Array) =>
+    a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+
+  it.runIf(hasSharp)('PNG 1/8/16-bit grey, RGB, RGBA, palette: identical values', async () => {
+    const fixtures: [string, Uint8Array][] = [
+      [
+        'g16',
+        encodePng({ width: 4, height: 1, depth: 16, channels: 1, data: Uint16Array.of(0, 1, 32768, 65535) }),
+      ],
+      [
+        'g8',
+        encodePng({
+          width: 16,
+          height: 16,
+          depth: 8,
+          channels: 1,
+          data: new Uint8Array(256).map((_, i) => i),
+        }),
+      ],
+      [
+        'b1',
+        encodePng({
+          width: 10,
+          height: 1,
+          depth: 1,
+          channels: 1,
+          data: Uint8Array.of(0b10110000, 0b01000000),
+        }),
+      ],
+      [
+        'rgb',
+        pngjsBytes(4, 1, [255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 10, 20, 30, 255], {
+          colorType: 2,
+          bitDepth: 8,
+        }),
+      ],
+      ['rgba', pngjsBytes(2, 1, [255, 0, 0, 7, 10, 20, 30, 255], { colorType: 6, bitDepth: 8 })],
+      [
+        'rgb16',
+        pngjsBytes(2, 1, [65535, 0, 0, 65535, 1000, 2000, 3000, 65535], { colorType: 2, bitDepth: 16 }),
+      ],
+      [
+        'pal',
+        encodePng({
+          width: 3,
+          height: 1,
+          depth: 8,
+          channels: 1,
+          data: Uint8Array.of(2, 0, 1),
+          palette: [
+            [0, 0, 0],
+            [255, 255, 255],
+            [255, 0, 0],
+          ],
+        }),
+      ],
+    ];
+    for (const [name, bytes] of fixtures) {
+      const js = decodeImage(bytes, `${name}.png`, { decoder: 'js' });
+      const native = await sharp(bytes, `${name}.png`);
+      expect([native.width, native.height], name).toEqual([js.width, js.height]);
+      expect(maxDiff(native.data, js.data), name).toBeLessThan(1e-6);
+    }
+  });
+
+  it.runIf(hasSharp)('JPEG within two grey levels of jpeg-js on a textured image', async () => {
+    const w = 64;
+    const rgba = new Uint8Array(w * w * 4);
+    for (let i = 0; i < w * w; i++) {
+      const v = Math.round(128 + 60 * Math.sin(i / 37) + 40 * Math.cos((i % w) / 5));
+      rgba.set([v, v, v, 255], i * 4);
+    }
+    const bytes = new Uint8Array(jpeg.encode({ width: w, height: w, data: rgba }, 90).data);
+    const js = decodeImage(bytes, 't.jpg');
+    const native = await sharp(bytes, 't.jpg');
+    expect(maxDiff(native.data, js.data)).toBeLessThanOrEqual(2.5 / 255);
+  });
+
+  it.runIf(hasSharp)('bad input names the file', async () => {
+    const png = encodePng({
+      width: 16,
+      height: 16,
+      depth: 8,
+      channels: 1,
+      data: new Uint8Array(256).map((_, i) => i),
+    });
+    await expect(sharp(new Uint8Array(0), 'e.png')).rejects.toThrow(/e\.png: empty file/);
+    await expect(sharp(png.subarray(0, 60), 'tr.png')).rejects.toThrow(/tr\.png: corrupt PNG/);
+    const crc = png.slice();
+    crc[50] ^= 0xff;
+    await expect(sharp(crc, 'crc.png')).rejects.toThrow(/crc\.png: corrupt PNG/);
+    const rgba = new Uint8Array(64 * 64 * 4).map((_, i) => (i * 7) % 251);
+    const jpg = new Uint8Array(jpeg.encode({ width: 64, height: 64, data: rgba }, 90).data);
+    await expect(sharp(jpg.subarray(0, jpg.length >> 1), 'half.jpg')).rejects.toThrow(
+      /half\.jpg: corrupt JPEG/,
+    );
+    await expect(sharp(png, 'big.png', 255)).rejects.toThrow(/big\.png: image too large/);
+    // DICOM always takes the JS path.
+    const dcm = dicomBytes({ rows: 1, cols: 2, pixels: [0, 10] });
+    expect(Array.from((await sharp(dcm, 'd.dcm')).data)).toEqual([0, 1]);
   });
 });

@@ -3,14 +3,23 @@ import { BadImageError, type GreyImage } from './grey-image.js';
 import { checkPixelLimit, headerDimensions, imageFormat } from './image-format.js';
 import { decodeJpegGrey } from './jpeg-codec.js';
 import { decodePngGrey } from './png-codec.js';
+import { decodeWithSharp, loadSharp } from './sharp-codec.js';
 
 /** Default decompression-bomb guard: 50 megapixels (a 7000×7000 radiograph). */
 export const DEFAULT_MAX_PIXELS = 50_000_000;
+
+/** Which PNG/JPEG decoder {@link decodeImageAsync} uses; DICOM is always decoded in JS. */
+export type Decoder = 'auto' | 'js' | 'sharp';
 
 /** Options of {@link decodeImage}. */
 export interface DecodeOptions {
   /** Images with more pixels are refused before decoding. */
   maxPixels?: number;
+  /**
+   * `auto` (default): `sharp` when installed, else `js`. Env `SQUID_DECODER=js` forces the pure-JS
+   * decoders (bit-identical results on every platform).
+   */
+  decoder?: Decoder;
 }
 
 /**
@@ -26,4 +35,30 @@ export function decodeImage(bytes: Uint8Array, path: string, options: DecodeOpti
   const { width, height } = headerDimensions(bytes, path);
   checkPixelLimit(width, height, maxPixels, path);
   return format === 'png' ? decodePngGrey(bytes, path) : decodeJpegGrey(bytes, path, maxPixels);
+}
+
+/**
+ * Like {@link decodeImage}, but PNG and JPEG go through the optional native `sharp` when available:
+ * about 10× faster for JPEG and ~2× for large 16-bit PNG, decoding off the main thread.
+ */
+export async function decodeImageAsync(
+  bytes: Uint8Array,
+  path: string,
+  options: DecodeOptions = {},
+): Promise<GreyImage> {
+  const decoder = options.decoder ?? (process.env.SQUID_DECODER === 'js' ? 'js' : 'auto');
+  const format = imageFormat(bytes);
+  if (decoder === 'js' || bytes.length === 0 || (format !== 'png' && format !== 'jpeg')) {
+    return decodeImage(bytes, path, options);
+  }
+  const sharp = await loadSharp();
+  if (!sharp) {
+    if (decoder === 'sharp')
+      throw new Error(`${path}: decoder 'sharp' requested but the sharp module is not installed`);
+    return decodeImage(bytes, path, options);
+  }
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const { width, height } = headerDimensions(bytes, path);
+  checkPixelLimit(width, height, maxPixels, path);
+  return decodeWithSharp(sharp, bytes, path, format, maxPixels);
 }

@@ -17,6 +17,8 @@ export const fileDatasetSchema = z.object({
     .min(0)
     .default(512 * 2 ** 20),
   filter: z.enum(['area', 'bilinear', 'auto']).default('auto'),
+  /** PNG/JPEG decoder: `auto` uses the optional native `sharp` when installed. */
+  decoder: z.enum(['auto', 'js', 'sharp']).optional(),
 });
 export type FileDatasetOptions = z.input<typeof fileDatasetSchema> & { log?: (message: string) => void };
 
@@ -24,7 +26,7 @@ export type FileDatasetOptions = z.input<typeof fileDatasetSchema> & { log?: (me
 export function fileDataset(name: string, items: DatasetItem[], options: FileDatasetOptions): ImageDataset {
   const o = fileDatasetSchema.parse(options);
   const load = (item: DatasetItem) =>
-    loadImage(item.path, { size: o.imageSize, maxPixels: o.maxPixels, filter: o.filter });
+    loadImage(item.path, { size: o.imageSize, maxPixels: o.maxPixels, filter: o.filter, decoder: o.decoder });
   return new ImageDataset(name, o.imageSize, items, load, {
     onError: o.onError,
     cacheBytes: o.cacheBytes,

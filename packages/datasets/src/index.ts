@@ -20,7 +20,13 @@ export {
   type Position,
   type Sample,
 } from './dataset.js';
-export { DEFAULT_MAX_PIXELS, type DecodeOptions, decodeImage } from './decode-image.js';
+export {
+  DEFAULT_MAX_PIXELS,
+  type DecodeOptions,
+  type Decoder,
+  decodeImage,
+  decodeImageAsync,
+} from './decode-image.js';
 export {
   ANOMALY_TYPES,
   type AnomalyType,

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { type DecodeOptions, decodeImage } from './decode-image.js';
+import { type DecodeOptions, decodeImageAsync } from './decode-image.js';
 import { BadImageError } from './grey-image.js';
 import { type ResizeFilter, resize } from './resize.js';
 
@@ -18,6 +18,6 @@ export async function loadImage(path: string, options: LoadImageOptions): Promis
   } catch (err) {
     throw new BadImageError(path, `cannot read file (${(err as NodeJS.ErrnoException).code ?? err})`);
   }
-  const image = decodeImage(bytes, path, options);
+  const image = await decodeImageAsync(bytes, path, options);
   return resize(image, options.size, options.size, options.filter).data;
 }
