@@ -10,6 +10,8 @@ export interface ScoringRun {
   score(images: tf.Tensor4D): Promise<{ scores: Float32Array; recon: Float32Array[] }>;
   /** threshold picked on the validation split during training, if any */
   threshold?: number;
+  /** which checkpoint was loaded (`best`, `last`) */
+  checkpoint?: string;
   /** how that threshold was picked (e.g. `youden`) */
   thresholdMethod?: string;
   /** the data the run was trained on, so `evaluate` can find its test split without `--data` */
@@ -28,7 +30,10 @@ export interface RunData {
 }
 
 /** Opens a run directory (`@squid-ad/squid` `loadRun`). */
-export type LoadRun = (runDir: string, options?: { checkpoint?: 'best' | 'last' }) => Promise<ScoringRun>;
+export type LoadRun = (
+  runDir: string,
+  options?: { checkpoint?: 'best' | 'last'; backend?: string },
+) => Promise<ScoringRun>;
 
 /** Reads one image file preprocessed like training: `[S, S]` grey in [0, 1] (`@squid-ad/datasets` `loadImage`). */
 export type LoadImage = (path: string, options: { size: number }) => Promise<Float32Array>;

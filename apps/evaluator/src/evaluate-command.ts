@@ -11,6 +11,8 @@ export interface EvaluateCommandOptions {
   data?: string;
   split: string;
   checkpoint?: 'best' | 'last';
+  /** TensorFlow.js backend (default: env SQUID_BACKEND, else auto) */
+  backend?: string;
   thresholdFrom: 'val' | 'oracle';
   thresholdMethod: ThresholdMethod;
   targetSensitivity?: number;
@@ -65,7 +67,7 @@ async function valThreshold(
  * (default `RUN_DIR/eval/`). Returns the report's paths.
  */
 export async function evaluateCommand(opts: EvaluateCommandOptions, deps: CliDeps): Promise<EvaluationFiles> {
-  const run = await deps.loadRun(opts.run, { checkpoint: opts.checkpoint });
+  const run = await deps.loadRun(opts.run, { checkpoint: opts.checkpoint, backend: opts.backend });
   try {
     const size = run.config.imageSize;
     const split = await deps.openSplit({
@@ -97,7 +99,7 @@ export async function evaluateCommand(opts: EvaluateCommandOptions, deps: CliDep
       options: { resamples: opts.resamples, seed: opts.seed },
       source: {
         run: opts.run,
-        checkpoint: opts.checkpoint ?? 'best',
+        checkpoint: run.checkpoint ?? opts.checkpoint ?? 'best',
         data: opts.data ?? '(run data)',
         split: opts.split,
       },

@@ -1,8 +1,10 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+
+// Kept in sync with @squid-ad/backend's BACKENDS; not imported so `compare` loads no TensorFlow.js.
+const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
 import { compareRuns, formatComparison } from './compare-runs.js';
 import type { CliDeps } from './deps.js';
-import { evaluateCommand } from './evaluate-command.js';
-import { scoreCommand } from './score-command.js';
 
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
@@ -39,7 +41,14 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
     .requiredOption('--run <dir>', 'run directory (from squid-train)')
     .option('--data <dir>', "data directory (default: the run's own data)")
     .option('--split <name>', 'split to evaluate', 'test')
-    .addOption(new Option('--checkpoint <which>', 'checkpoint').choices(['best', 'last']).default('best'))
+    .addOption(
+      new Option('--checkpoint <which>', 'checkpoint (default: best, else last)').choices(['best', 'last']),
+    )
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend (default: env SQUID_BACKEND, else auto)').choices(
+        BACKENDS,
+      ),
+    )
     .addOption(
       new Option(
         '--threshold-from <where>',
@@ -63,6 +72,7 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
       if (o.thresholdMethod === 'sensitivity' && o.targetSensitivity === undefined) {
         throw new Error('--threshold-method sensitivity needs --target-sensitivity');
       }
+      const { evaluateCommand } = await import('./evaluate-command.js');
       await evaluateCommand({ ...o, gridCount: o.grid }, deps);
     });
 
@@ -71,7 +81,14 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
     .description('score new images (PNG/JPEG/DICOM files or folders); one JSON line per image')
     .requiredOption('--run <dir>', 'run directory (from squid-train)')
     .argument('<files...>', 'image files or folders')
-    .addOption(new Option('--checkpoint <which>', 'checkpoint').choices(['best', 'last']).default('best'))
+    .addOption(
+      new Option('--checkpoint <which>', 'checkpoint (default: best, else last)').choices(['best', 'last']),
+    )
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend (default: env SQUID_BACKEND, else auto)').choices(
+        BACKENDS,
+      ),
+    )
     .option('--heatmap <dir>', 'also write <name>-recon.png and <name>-diff.png per image here')
     .option('--batch-size <n>', 'images per model call', positiveInt('--batch-size'), 16)
     .option(
@@ -80,6 +97,7 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
       finite,
     )
     .action(async (files: string[], o) => {
+      const { scoreCommand } = await import('./score-command.js');
       exit.code = await scoreCommand(files, o, deps);
     });
 

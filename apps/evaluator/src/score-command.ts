@@ -9,6 +9,8 @@ import { scoreImages } from './score-images.js';
 export interface ScoreCommandOptions {
   run: string;
   checkpoint?: 'best' | 'last';
+  /** TensorFlow.js backend (default: env SQUID_BACKEND, else auto) */
+  backend?: string;
   /** write `<name>-recon.png` and `<name>-diff.png` per image here */
   heatmap?: string;
   batchSize: number;
@@ -41,7 +43,7 @@ export async function scoreCommand(
     bad++;
   }
   if (files.length === 0 && missing.length === 0) deps.stderr('squid-eval score: no image files found');
-  const run = await deps.loadRun(opts.run, { checkpoint: opts.checkpoint });
+  const run = await deps.loadRun(opts.run, { checkpoint: opts.checkpoint, backend: opts.backend });
   try {
     const size = run.config.imageSize;
     const threshold = opts.threshold ?? run.threshold ?? null;
