@@ -294,7 +294,12 @@ function makeFusedMatMul(original: KernelFn): KernelFn {
   };
 }
 
-const installed = new Set<string>();
+const stockKernels = new Map<string, tf.KernelConfig>();
+
+/** The kernel tfjs-backend-wasm registered under `name` before {@link installWasmMatMul} (for benchmarks). */
+export function stockWasmMatMul(name: 'BatchMatMul' | '_FusedMatMul'): tf.KernelConfig | undefined {
+  return stockKernels.get(name);
+}
 
 /**
  * Replaces the wasm `BatchMatMul` and `_FusedMatMul` kernels with ones that never take the
@@ -307,9 +312,10 @@ export function installWasmMatMul(): void {
     ['_FusedMatMul', makeFusedMatMul],
   ];
   for (const [name, make] of kernels) {
-    if (installed.has(name)) continue;
+    if (stockKernels.has(name)) continue;
     const stock = tf.getKernel(name, 'wasm');
     if (!stock) continue;
+    stockKernels.set(name, stock);
     const original = stock.kernelFunc as unknown as KernelFn;
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({
@@ -320,6 +326,5 @@ export function installWasmMatMul(): void {
       disposeFunc: stock.disposeFunc,
       kernelFunc: make(original) as unknown as tf.KernelFunc,
     });
-    installed.add(name);
   }
 }
