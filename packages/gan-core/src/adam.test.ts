@@ -116,7 +116,10 @@ describe('Adam', () => {
 
   it('leaks no tensors', () => {
     const w = tf.variable(tf.tensor2d([1, 2, 3, 4], [2, 2]));
+    const start = tf.memory().numTensors;
     const adam = new Adam([{ name: 'w', variable: w }], { weightDecay: 0.1 });
+    // Two moments and the step counter, nothing else.
+    expect(tf.memory().numTensors - start).toBe(3);
     const grad = tf.onesLike(w);
     const before = tf.memory().numTensors;
     adam.update({ [w.name]: grad });
@@ -124,6 +127,7 @@ describe('Adam', () => {
     expect(tf.memory().numTensors).toBe(before);
     grad.dispose();
     adam.dispose();
+    expect(tf.memory().numTensors).toBe(start);
     w.dispose();
   });
 

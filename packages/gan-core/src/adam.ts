@@ -51,9 +51,11 @@ export class Adam implements Stateful {
       names.add(p.name);
     }
     this.params = params;
-    this.expAvg = params.map((p) => tf.variable(tf.zerosLike(p.variable), false));
-    this.expAvgSq = params.map((p) => tf.variable(tf.zerosLike(p.variable), false));
-    this.stepCount = tf.variable(tf.scalar(0, 'int32'), false);
+    // Inside tidy: tf.variable keeps its initial value alive as a separate tensor otherwise.
+    const zeros = (v: tf.Variable) => tf.tidy(() => tf.variable(tf.zerosLike(v), false));
+    this.expAvg = params.map((p) => zeros(p.variable));
+    this.expAvgSq = params.map((p) => zeros(p.variable));
+    this.stepCount = tf.tidy(() => tf.variable(tf.scalar(0, 'int32'), false));
   }
 
   /** Steps taken so far. */
