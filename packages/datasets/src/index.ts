@@ -47,6 +47,7 @@ export { type ImageFormat, imageFormat } from './image-format.js';
 export { listFiles } from './list-files.js';
 export { type LoadImageOptions, loadImage } from './load-image.js';
 export { digitInstances, MNIST_SIDE, mnistDigits } from './mnist-digits.js';
+export { type DatasetKind, type OpenDatasetOptions, openDataset, PRESET_IMAGE_SIZE } from './open-dataset.js';
 export { encodeGreyPng } from './png-codec.js';
 export { type ResizeFilter, resize } from './resize.js';
 export { type SplitOptions, splitOptionsSchema } from './splits.js';

@@ -257,3 +257,22 @@ describe('checkDataset', () => {
     expect(c.counts.train).toEqual({ normal: 2, abnormal: 1 });
   });
 });
+
+describe('openDataset', () => {
+  it('dispatches by kind with the preset image sizes', async () => {
+    const { openDataset, PRESET_IMAGE_SIZE } = await import('./open-dataset.js');
+    const train = await openDataset('digitanatomy', { split: 'train', seed: 1, length: 8 });
+    expect(train.imageSize).toBe(PRESET_IMAGE_SIZE.digitanatomy);
+    const val = await openDataset('digitanatomy', { split: 'val', seed: 1, normal: 2, abnormal: 2 });
+    const test = await openDataset('digitanatomy', { split: 'test', seed: 1, normal: 2, abnormal: 2 });
+    expect(val.items.map((i) => i.label)).toEqual([0, 0, 1, 1]);
+    const first = async (ds: typeof val) => (await ds.sample(0))!.image;
+    expect(Array.from(await first(val))).not.toEqual(Array.from(await first(test)));
+    const zl = await openDataset('zhanglab', { root: join(root, 'zl'), split: 'test' });
+    expect(zl.imageSize).toBe(128);
+    expect(zl.items.length).toBe(4);
+    const f = await openDataset('folder', { root: join(root, 'folder'), split: 'test', imageSize: 16 });
+    expect(f.items.length).toBe(4);
+    await expect(openDataset('chexpert', { split: 'train' })).rejects.toThrow(/option 'root'/);
+  });
+});
