@@ -2,7 +2,8 @@
 // backward-filter, matMul) on SQUID-like shapes, then a batch-16 conv-net training step with and
 // without the native kernels. One JSON line per measurement on stdout:
 // { bench, op, shape, backend, ms, gflops } and { bench: 'train-step', ..., speedup }.
-// Flags: --quick (smaller time budget). Env: SQUID_ONEDNN_THREADS, SQUID_THREADS (wasm threads).
+// Flags: --quick (smaller time budget), --thread-sweep (training step per wasm/oneDNN thread
+// count and OpenMP wait policy, one process each). Env: SQUID_ONEDNN_THREADS, SQUID_THREADS.
 // TODO(squid model): add the digitanatomy / zhanglab steps (batch 16) and per-image inference
 // with and without native kernels, next to the reference (3.38 s / 4.77 s per step, 113 / 128 ms
 // per image), once @squid-ad/squid can build those presets.
@@ -234,7 +235,10 @@ async function main(): Promise<void> {
   // Batch 16 of 64x64 images (the digitanatomy patch count times batch would be 144 patches of 32 px).
   const x = tf.randomUniform([16, 64, 64, 1], 0, 1, 'float32', rng.tfSeed()) as tf.Tensor4D;
   const results: Record<string, number> = {};
-  for (const label of ['wasm', 'wasm+onednn'] as const) {
+  const labels = process.argv.includes('--native-only')
+    ? (['wasm+onednn'] as const)
+    : (['wasm', 'wasm+onednn'] as const);
+  for (const label of labels) {
     if (label === 'wasm') disableNativeKernels();
     else enableNativeKernels({ backends: ['wasm'] });
     const net = makeNet(Rng.fromSeed(2));
@@ -254,6 +258,7 @@ async function main(): Promise<void> {
       imagesPerSecond: +((16 / ms) * 1000).toFixed(2),
     });
   }
+  if (!results.wasm) return;
   emit({
     bench: 'train-step',
     net: 'squid-like conv net',
@@ -275,18 +280,27 @@ async function main(): Promise<void> {
  */
 function threadSweep(): void {
   const self = fileURLToPath(import.meta.url);
-  for (const wasm of [1, 2]) {
-    for (const omp of [1, 2]) {
-      const res = spawnSync(
-        process.execPath,
-        [...process.execArgv, self, '--train-only', ...(quick ? ['--quick'] : [])],
-        {
-          env: { ...process.env, SQUID_THREADS: String(wasm), SQUID_ONEDNN_THREADS: String(omp) },
-          encoding: 'utf8',
-        },
-      );
-      for (const line of res.stdout.split('\n')) {
-        if (line.includes('"train-step"') && line.includes('"ms"')) process.stdout.write(`${line}\n`);
+  const settings = [
+    { wasm: 1, omp: 2, wait: 'passive' },
+    { wasm: 1, omp: 2, wait: 'active' },
+    { wasm: 1, omp: 1, wait: 'passive' },
+    { wasm: 2, omp: 1, wait: 'passive' },
+    { wasm: 2, omp: 2, wait: 'passive' },
+  ];
+  for (const s of settings) {
+    const args = [...process.execArgv, self, '--train-only', '--native-only', ...(quick ? ['--quick'] : [])];
+    const res = spawnSync(process.execPath, args, {
+      env: {
+        ...process.env,
+        SQUID_THREADS: String(s.wasm),
+        SQUID_ONEDNN_THREADS: String(s.omp),
+        OMP_WAIT_POLICY: s.wait,
+      },
+      encoding: 'utf8',
+    });
+    for (const line of res.stdout.split('\n')) {
+      if (line.includes('"train-step"') && line.includes('"ms"')) {
+        process.stdout.write(`${JSON.stringify({ ...JSON.parse(line), sweep: s })}\n`);
       }
     }
   }
