@@ -60,36 +60,43 @@ export async function checkDataset(
   const counts: CheckReport['counts'] = {};
   const bad: CheckReport['bad'] = [];
   let size: CheckReport['size'] = null;
-  const seen = new Set<string>();
-  let done = 0;
+  const todo = new Map<string, DatasetItem>();
   for (const [name, s] of Object.entries(splits)) {
     if (!s) continue;
     counts[name] = { normal: s.normal.length, abnormal: s.abnormal.length };
-    for (const item of [...s.normal, ...s.abnormal]) {
-      if (seen.has(item.path)) continue;
-      seen.add(item.path);
-      try {
-        const bytes = await readFile(item.path).catch((err: NodeJS.ErrnoException) => {
-          throw new BadImageError(item.path, `cannot read file (${err.code ?? err.message})`);
-        });
-        const img = await decodeImageAsync(bytes, item.path, {
-          maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
-          decoder: options.decoder,
-        });
-        size = size
-          ? {
-              minWidth: Math.min(size.minWidth, img.width),
-              maxWidth: Math.max(size.maxWidth, img.width),
-              minHeight: Math.min(size.minHeight, img.height),
-              maxHeight: Math.max(size.maxHeight, img.height),
-            }
-          : { minWidth: img.width, maxWidth: img.width, minHeight: img.height, maxHeight: img.height };
-      } catch (err) {
-        if (!(err instanceof BadImageError)) throw err;
-        bad.push({ path: err.path, reason: err.reason });
-      }
-      options.onProgress?.(++done);
-    }
+    for (const item of [...s.normal, ...s.abnormal]) todo.set(item.path, item);
   }
+  const paths = [...todo.keys()];
+  let next = 0;
+  let done = 0;
+  const checkOne = async (path: string) => {
+    try {
+      const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
+        throw new BadImageError(path, `cannot read file (${err.code ?? err.message})`);
+      });
+      const img = await decodeImageAsync(bytes, path, {
+        maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
+        decoder: options.decoder,
+      });
+      size = size
+        ? {
+            minWidth: Math.min(size.minWidth, img.width),
+            maxWidth: Math.max(size.maxWidth, img.width),
+            minHeight: Math.min(size.minHeight, img.height),
+            maxHeight: Math.max(size.maxHeight, img.height),
+          }
+        : { minWidth: img.width, maxWidth: img.width, minHeight: img.height, maxHeight: img.height };
+    } catch (err) {
+      if (!(err instanceof BadImageError)) throw err;
+      bad.push({ path: err.path, reason: err.reason });
+    }
+    options.onProgress?.(++done);
+  };
+  // A few files in flight: native decodes (sharp) then overlap with reading and JS work.
+  const worker = async () => {
+    while (next < paths.length) await checkOne(paths[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(4, paths.length) }, worker));
+  bad.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { root, layout, counts, size, bad };
 }

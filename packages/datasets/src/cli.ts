@@ -48,7 +48,14 @@ function buildCli(): Command {
       const report = await checkDataset(dir, {
         layout: o.layout as 'folder' | 'zhanglab' | 'chexpert' | undefined,
         maxPixels: o.maxPixels,
+        // Large sets take minutes: show progress on a terminal only (never in captured output).
+        onProgress: process.stderr.isTTY
+          ? (done) => {
+              if (done % 500 === 0) process.stderr.write(`\r${done} files checked`);
+            }
+          : undefined,
       });
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       if (o.json) console.log(JSON.stringify(report, null, 1));
       else {
         console.log(`${report.root}: layout ${report.layout}`);

@@ -153,6 +153,16 @@ describe('decodeImage: DICOM', () => {
     close(decodeImage(bytes, 's12.dcm').data, [0, 2047 / 4095, 1]);
   });
 
+  it('implicit VR little endian (the default transfer syntax)', () => {
+    const bytes = dicomBytes({
+      rows: 1,
+      cols: 3,
+      pixels: [100, 300, 500],
+      transferSyntax: '1.2.840.10008.1.2',
+    });
+    close(decodeImage(bytes, 'iv.dcm').data, [0, 0.5, 1]);
+  });
+
   it('8-bit DICOM', () => {
     close(
       decodeImage(dicomBytes({ rows: 1, cols: 3, pixels: [10, 20, 30], bitsAllocated: 8 }), 'u8.dcm').data,

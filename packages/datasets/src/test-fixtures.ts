@@ -16,7 +16,19 @@ interface DicomSpec {
 
 const LONG_VRS = new Set(['OB', 'OW', 'OF', 'SQ', 'UT', 'UN']);
 
-function element(group: number, el: number, vr: string, value: Uint8Array): Uint8Array {
+function element(group: number, el: number, vr: string, value: Uint8Array, implicit = false): Uint8Array {
+  if (implicit) {
+    // Implicit VR: tag, 4-byte length, value (PS3.5 §7.1.3).
+    const head = new Uint8Array(8);
+    const dv = new DataView(head.buffer);
+    dv.setUint16(0, group, true);
+    dv.setUint16(2, el, true);
+    dv.setUint32(4, value.length, true);
+    const out = new Uint8Array(8 + value.length);
+    out.set(head);
+    out.set(value, 8);
+    return out;
+  }
   const long = LONG_VRS.has(vr);
   const head = new Uint8Array(long ? 12 : 8);
   const dv = new DataView(head.buffer);
@@ -58,18 +70,20 @@ export function dicomBytes(spec: DicomSpec): Uint8Array {
     bitsAllocated === 8
       ? Uint8Array.from(spec.pixels.map((v) => v & 0xff))
       : new Uint8Array(Uint16Array.from(spec.pixels.map((v) => v & 0xffff)).buffer);
+  const implicit = spec.transferSyntax === '1.2.840.10008.1.2';
+  const e = (g: number, el: number, vr: string, v: Uint8Array) => element(g, el, vr, v, implicit);
   const body = concat([
-    element(0x28, 2, 'US', us(1)),
-    element(0x28, 4, 'CS', text(spec.photometric ?? 'MONOCHROME2', ' ')),
-    element(0x28, 0x10, 'US', us(spec.rows)),
-    element(0x28, 0x11, 'US', us(spec.cols)),
-    element(0x28, 0x100, 'US', us(bitsAllocated)),
-    element(0x28, 0x101, 'US', us(spec.bitsStored ?? bitsAllocated)),
-    element(0x28, 0x102, 'US', us((spec.bitsStored ?? bitsAllocated) - 1)),
-    element(0x28, 0x103, 'US', us(spec.signed ? 1 : 0)),
-    element(0x28, 0x1052, 'DS', text(String(spec.intercept ?? 0), ' ')),
-    element(0x28, 0x1053, 'DS', text(String(spec.slope ?? 1), ' ')),
-    element(0x7fe0, 0x10, bitsAllocated === 8 ? 'OB' : 'OW', pixelBytes),
+    e(0x28, 2, 'US', us(1)),
+    e(0x28, 4, 'CS', text(spec.photometric ?? 'MONOCHROME2', ' ')),
+    e(0x28, 0x10, 'US', us(spec.rows)),
+    e(0x28, 0x11, 'US', us(spec.cols)),
+    e(0x28, 0x100, 'US', us(bitsAllocated)),
+    e(0x28, 0x101, 'US', us(spec.bitsStored ?? bitsAllocated)),
+    e(0x28, 0x102, 'US', us((spec.bitsStored ?? bitsAllocated) - 1)),
+    e(0x28, 0x103, 'US', us(spec.signed ? 1 : 0)),
+    e(0x28, 0x1052, 'DS', text(String(spec.intercept ?? 0), ' ')),
+    e(0x28, 0x1053, 'DS', text(String(spec.slope ?? 1), ' ')),
+    e(0x7fe0, 0x10, bitsAllocated === 8 ? 'OB' : 'OW', pixelBytes),
   ]);
   const preamble = new Uint8Array(132);
   preamble.set(new TextEncoder().encode('DICM'), 128);
