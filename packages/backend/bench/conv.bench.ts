@@ -1,6 +1,9 @@
 // Conv kernel throughput on wasm (with squid's gradient kernels), stock wasm and cpu, plus a
 // whole conv+BN+relu training step. Prints one JSON line per measurement:
-// { backend, op, shape, ms, gflops } (and { ..., ratio } for the training-step comparison).
+// { backend, op, shape, ms, cpuMs, gflops, gflopsWall } (and { ..., ratio } for the training
+// step). `gflops` uses the process's CPU time, i.e. throughput on one core, so that numbers stay
+// meaningful on a shared machine; `ms`/`gflopsWall` are wall-clock. Flags: --quick,
+// --backend=wasm|cpu.
 import { initBackend, Rng, tf } from '../src/index.js';
 import { stockWasmKernel } from '../src/wasm-kernels.js';
 
@@ -29,26 +32,48 @@ function emit(line: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
+interface Timing {
+  /** Median wall-clock ms. */
+  ms: number;
+  /** Median CPU ms of this process (user + system): the time on one core, even when other
+   * processes share the machine (wasm runs single-threaded here). */
+  cpuMs: number;
+}
+
+function once(fn: () => void): Timing {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  fn();
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { ms, cpuMs: (c.user + c.system) / 1000 };
+}
+
 /**
- * Median wall time of `fn` in ms, repeating until `budgetMs` is spent (at least `min` runs).
- * `budgetMs` 0 means one cold run (cpu: its filter gradient alone takes about a minute).
+ * Median timing of `fn`, repeating until `budgetMs` is spent (at least `min` runs).
+ * `budgetMs` 0 means one cold run (the cpu backend is slow enough for that).
  */
-function time(fn: () => void, budgetMs: number, min = 3): number {
-  if (budgetMs === 0) {
-    const t0 = performance.now();
-    fn();
-    return performance.now() - t0;
-  }
+function time(fn: () => void, budgetMs: number, min = 3): Timing {
+  if (budgetMs === 0) return once(fn);
   fn(); // warm-up: XNNPACK operator creation, heap growth
-  const times: number[] = [];
+  const runs: Timing[] = [];
   const start = performance.now();
-  while (times.length < min || (performance.now() - start < budgetMs && times.length < 50)) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  while (runs.length < min || (performance.now() - start < budgetMs && runs.length < 50)) runs.push(once(fn));
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { ms: median(runs.map((r) => r.ms)), cpuMs: median(runs.map((r) => r.cpuMs)) };
+}
+
+/** One JSON line; `gflops` is per CPU-second (one core), `gflopsWall` per wall-clock second. */
+function emitTiming(backend: string, op: string, shape: string, t: Timing, flops: number): void {
+  emit({
+    backend,
+    op,
+    shape,
+    ms: +t.ms.toFixed(2),
+    cpuMs: +t.cpuMs.toFixed(2),
+    gflops: +(flops / Math.max(t.cpuMs, 1e-3) / 1e6).toFixed(2),
+    gflopsWall: +(flops / t.ms / 1e6).toFixed(2),
+  });
 }
 
 function convOps(c: Case, backendLabel: string, budgetMs: number, rng: Rng): void {
@@ -60,8 +85,7 @@ function convOps(c: Case, backendLabel: string, budgetMs: number, rng: Rng): voi
   const flops = 2 * c.x[0] * oh * ow * c.k * c.k * c.x[3] * c.co;
   const shape = `x=[${c.x}] f=[${c.k},${c.k},${c.x[3]},${c.co}] s=${c.stride} ${c.pad}`;
   const report = (op: string, fn: () => void) => {
-    const ms = time(fn, budgetMs);
-    emit({ backend: backendLabel, op, shape, ms: +ms.toFixed(2), gflops: +(flops / ms / 1e6).toFixed(2) });
+    emitTiming(backendLabel, op, shape, time(fn, budgetMs), flops);
   };
   const gradAttrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC' };
   const engine = tf.engine();
@@ -106,7 +130,7 @@ function convOps(c: Case, backendLabel: string, budgetMs: number, rng: Rng): voi
 }
 
 /** conv(3×3)+BN+relu ×3 with a stride-2 conv and a linear head, batch 16 at 16×16: ms per SGD step. */
-function trainStep(budgetMs: number, rng: Rng): { ms: number; flops: number } {
+function trainStep(budgetMs: number, rng: Rng): { timing: Timing; flops: number } {
   const chans = [8, 16, 16, 32];
   const weights: tf.Variable[] = [];
   for (let i = 0; i < 3; i++) {
@@ -140,41 +164,38 @@ function trainStep(budgetMs: number, rng: Rng): { ms: number; flops: number } {
     loss?.dataSync();
     loss?.dispose();
   };
-  const ms = time(step, budgetMs);
+  const timing = time(step, budgetMs);
   // Forward convs; a training step does ~3× that (forward + two gradients).
   const conv = (hw: number, ci: number, co: number) => 2 * 16 * hw * hw * 9 * ci * co;
   const flops = 3 * (conv(16, 8, 16) + conv(8, 16, 16) + conv(8, 16, 32));
   tf.dispose([...weights, head, x, labels]);
   opt.dispose();
-  return { ms, flops };
+  return { timing, flops };
 }
 
 const rng = Rng.fromSeed(1);
 const budget = quick ? 300 : 1500;
-const stepMs: Record<string, number> = {};
+const steps: Record<string, Timing> = {};
 for (const backend of (['wasm', 'cpu'] as const).filter((b) => !only || b === only)) {
   await initBackend({ backend, threads: 1, nativeKernels: false });
-  // cpu: the reference shape only, one cold run each (its filter gradient takes about a minute).
-  const list = backend === 'cpu' ? cases.slice(0, 1) : quick ? cases.slice(0, 2) : cases;
+  // cpu: the reference shape at batch 4 (same GFLOP/s; its filter gradient alone would take
+  // minutes at batch 16), one cold run each.
+  const cpuCase: Case = { ...cases[0], x: [4, 32, 32, 32] };
+  const list = backend === 'cpu' ? [cpuCase] : quick ? cases.slice(0, 2) : cases;
   for (const c of list) {
     convOps(c, backend, backend === 'cpu' ? 0 : budget, rng);
     if (backend === 'wasm') convOps(c, 'wasm-stock', budget, rng);
   }
-  const { ms, flops } = trainStep(backend === 'cpu' ? 0 : budget, rng);
-  stepMs[backend] = ms;
-  emit({
-    backend,
-    op: 'train-step',
-    shape: 'x=[16,16,16,8] conv3x3+BN+relu 8→16→16(s2)→32, sgd',
-    ms: +ms.toFixed(2),
-    gflops: +(flops / ms / 1e6).toFixed(2),
-  });
+  const { timing, flops } = trainStep(backend === 'cpu' ? 0 : budget, rng);
+  steps[backend] = timing;
+  emitTiming(backend, 'train-step', 'x=[16,16,16,8] conv3x3+BN+relu 8→16→16(s2)→32, sgd', timing, flops);
 }
-if (stepMs.cpu && stepMs.wasm) {
+if (steps.cpu && steps.wasm) {
   emit({
     backend: 'wasm/cpu',
     op: 'train-step-speedup',
-    shape: 'cpu ms / wasm ms',
-    ratio: +(stepMs.cpu / stepMs.wasm).toFixed(2),
+    shape: 'cpu time / wasm time',
+    ratio: +(steps.cpu.cpuMs / steps.wasm.cpuMs).toFixed(2),
+    ratioWall: +(steps.cpu.ms / steps.wasm.ms).toFixed(2),
   });
 }
