@@ -250,6 +250,9 @@ export async function trainSquid(options: TrainOptions): Promise<TrainResult> {
         const t0 = { ...trainer.timings };
         const iterStart = iteration;
         for (; stepInEpoch < steps; stepInEpoch++) {
+          // An iteration is synchronous tensor work: yield once so that signal handlers and
+          // timers (which set the stop request) get to run.
+          await new Promise((resolve) => setImmediate(resolve));
           if (options.shouldStop?.()) {
             save('last', lastAuc);
             logLine(`interrupted: checkpoint written at epoch ${epoch + 1}, step ${stepInEpoch}`);

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+import { runTrainCli } from './program.js';
+
+process.exitCode = await runTrainCli(process.argv.slice(2), {
+  stdout: (line) => process.stdout.write(`${line}\n`),
+  stderr: (line) => process.stderr.write(`${line}\n`),
+  tty: process.stderr.isTTY ? process.stderr : undefined,
+  onSignal: (handler) => {
+    let count = 0;
+    const h = (signal: NodeJS.Signals) => {
+      // A second Ctrl-C while the checkpoint is being written means: stop now.
+      if (++count > 1) process.exit(1);
+      handler(signal);
+    };
+    process.on('SIGINT', h);
+    process.on('SIGTERM', h);
+    return () => {
+      process.off('SIGINT', h);
+      process.off('SIGTERM', h);
+    };
+  },
+});

@@ -1,0 +1,181 @@
+import { type BackendChoice, initBackend } from '@squid-ad/backend';
+import { RunFolderError, trainSquid } from '@squid-ad/squid';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { barView, jsonView, type ProgressView, plainView } from './progress.js';
+import { resolveTrainConfig, type TrainFlags, trainFlagsSchema } from './resolve-config.js';
+
+/** What the CLI touches outside itself (replaced in tests). */
+export interface TrainCliIo {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+  /** The TTY stream for a progress bar, or undefined for plain lines. */
+  tty?: NodeJS.WriteStream;
+  /** Registers a handler for SIGINT/SIGTERM; returns a function that unregisters it. */
+  onSignal?: (handler: (signal: string) => void) => () => void;
+}
+
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got "${v}"`);
+  return n;
+};
+const float = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${v}"`);
+  return n;
+};
+
+const HELP_AFTER = `
+A run folder (--out) holds:
+  config.json              the fully resolved config (preset + --config + flags)
+  checkpoints/last.safetensors, best.safetensors
+                           weights, BN statistics, memory queues and pointers, Adam moments,
+                           LR-schedule position, RNG state and data position (exact resume);
+                           best = highest validation AUC; both carry the score normalisation μ, σ
+  metrics.jsonl            one JSON line per epoch: losses, lr, validation AUC, seconds, images/s
+  samples/epoch-NNNN.png   input / reconstruction / difference grids
+  train.log                human-readable log
+
+--epochs is the total length: a resumed run continues up to it. Ctrl-C (SIGINT) or SIGTERM
+writes a checkpoint and exits cleanly; --resume continues from it. A NaN/Inf loss stops the run,
+keeping the last good checkpoint. Resuming with a different config is refused unless --force.
+
+Examples:
+  squid-train --preset digitanatomy --out runs/digits --epochs 20
+  squid-train --preset zhanglab --data ~/data/zhanglab --out runs/zl --backend tensorflow
+  squid-train --out runs/digits --resume --epochs 40
+  squid-train --config my-run.json --out runs/custom      # {"squid": {...}, "run": {...}}
+
+Exit codes: 0 finished or interrupted cleanly, 1 error or non-finite loss.`;
+
+/** Builds the commander program; `action` receives the validated flags. */
+export function buildProgram(action: (flags: TrainFlags) => Promise<void>): Command {
+  const program = new Command('squid-train')
+    .description(
+      'Train SQUID (CVPR 2023) anomaly detection on DigitAnatomy, ZhangLab or CheXpert into a resumable run folder.',
+    )
+    .addOption(
+      new Option('--preset <name>', 'official configuration (tiny = test-size model)').choices([
+        'digitanatomy',
+        'zhanglab',
+        'chexpert',
+        'tiny',
+      ]),
+    )
+    .option('--data <dir>', 'data set root (zhanglab, chexpert); digitanatomy generates its data')
+    .option('--out <dir>', 'run folder (default runs/<preset>)')
+    .option('--epochs <n>', 'total number of epochs', int('--epochs'))
+    .option('--batch-size <n>', 'images per iteration', int('--batch-size'))
+    .option(
+      '--steps-per-epoch <n>',
+      'iterations per epoch (default: the whole training set)',
+      int('--steps-per-epoch'),
+    )
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend')
+        .choices(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])
+        .default('auto'),
+    )
+    .option('--seed <n>', 'seed of initialisation, data order, augmentation and masks', int('--seed'))
+    .option('--config <file>', 'JSON {"squid": {...}, "run": {...}} merged over the preset')
+    .option('--resume', 'continue the run in --out from checkpoints/last', false)
+    .option('--force', 'resume even if the config differs from the run folder', false)
+    .option(
+      '--contamination <f>',
+      'fraction of abnormal training images (chest data sets)',
+      float('--contamination'),
+    )
+    .option('--validate-every <n>', 'validate every N epochs (default 1)', int('--validate-every'))
+    .option('--sample-every <n>', 'write a sample grid every N epochs (default 5)', int('--sample-every'))
+    .option(
+      '--json',
+      'machine-readable output: one JSON line per epoch and a final result line on stdout',
+      false,
+    )
+    .addHelpText('after', HELP_AFTER)
+    .showHelpAfterError()
+    .action(async (opts) => {
+      const parsed = trainFlagsSchema.safeParse(opts);
+      if (!parsed.success) {
+        throw new Error(parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n'));
+      }
+      await action(parsed.data);
+    });
+  return program;
+}
+
+/** Runs `squid-train` with `argv` (without node and script); resolves to the exit code. */
+export async function runTrainCli(argv: string[], io: TrainCliIo): Promise<number> {
+  let code = 0;
+  const program = buildProgram(async (flags) => {
+    code = await train(flags, io);
+  });
+  program.exitOverride();
+  program.configureOutput({
+    writeOut: (s) => io.stdout(s.replace(/\n$/, '')),
+    writeErr: (s) => io.stderr(s.replace(/\n$/, '')),
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number; message?: string };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+    if (e.code?.startsWith('commander.')) return 1;
+    io.stderr(`squid-train: ${e.message ?? String(err)}`);
+    return 1;
+  }
+  return code;
+}
+
+async function train(flags: TrainFlags, io: TrainCliIo): Promise<number> {
+  const { config, out } = resolveTrainConfig(flags);
+  const report = await initBackend({ backend: flags.backend as BackendChoice });
+  const view: ProgressView = flags.json
+    ? jsonView(io.stdout, io.stderr)
+    : io.tty
+      ? barView(io.tty)
+      : plainView(io.stdout);
+  const skipped = report.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ');
+  view.line(`backend ${report.backend}${skipped ? ` (skipped ${skipped})` : ''}`);
+  let stopRequested: string | undefined;
+  const off = io.onSignal?.((signal) => {
+    if (stopRequested) return;
+    stopRequested = signal;
+    view.line(`${signal}: finishing the current iteration, then writing a checkpoint…`);
+  });
+  try {
+    const result = await trainSquid({
+      runDir: out,
+      config,
+      resume: flags.resume,
+      force: flags.force,
+      shouldStop: () => stopRequested !== undefined,
+      onProgress: (p) => view.step(p),
+      onEpoch: (m) => view.epoch(m),
+      log: (l) => view.line(l),
+    });
+    view.stop();
+    if (flags.json) io.stdout(JSON.stringify({ type: 'result', ...result }));
+    else if (result.status === 'completed') {
+      io.stdout(
+        `done: ${out} (best validation AUC ${result.bestAuc?.toFixed(4) ?? '–'}); evaluate with: squid-eval evaluate --run ${out}`,
+      );
+    } else if (result.status === 'interrupted') {
+      io.stdout(`stopped at epoch ${result.epoch + 1}; continue with: squid-train --out ${out} --resume`);
+    }
+    if (result.status === 'non-finite') {
+      io.stderr(`squid-train: ${result.message}`);
+      return 1;
+    }
+    return 0;
+  } catch (err) {
+    view.stop();
+    if (err instanceof RunFolderError) {
+      io.stderr(`squid-train: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    off?.();
+  }
+}

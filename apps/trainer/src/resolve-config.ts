@@ -1,0 +1,95 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { getPreset, parseRunConfig, type RunConfig, readRunConfig, runPaths } from '@squid-ad/squid';
+import { z } from 'zod';
+
+/** The command-line options of `squid-train`, validated. */
+export const trainFlagsSchema = z.object({
+  preset: z.enum(['digitanatomy', 'zhanglab', 'chexpert', 'tiny']).optional(),
+  data: z.string().optional(),
+  out: z.string().optional(),
+  epochs: z.number().int().positive().optional(),
+  batchSize: z.number().int().positive().optional(),
+  stepsPerEpoch: z.number().int().positive().optional(),
+  backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  seed: z.number().int().optional(),
+  config: z.string().optional(),
+  resume: z.boolean().default(false),
+  force: z.boolean().default(false),
+  contamination: z.number().min(0).max(0.95).optional(),
+  validateEvery: z.number().int().positive().optional(),
+  sampleEvery: z.number().int().positive().optional(),
+  json: z.boolean().default(false),
+});
+export type TrainFlags = z.output<typeof trainFlagsSchema>;
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Deep merge of JSON objects (arrays and scalars of `over` replace those of `base`). */
+export function deepMerge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over))
+    out[k] = isObject(v) && isObject(out[k]) ? deepMerge(out[k] as Json, v) : v;
+  return out;
+}
+
+function readJson(path: string): Json {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`--config ${path}: cannot read (${(err as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`--config ${path}: not valid JSON (${(err as Error).message})`);
+  }
+  if (!isObject(json))
+    throw new Error(`--config ${path}: expected a JSON object like {"squid": {...}, "run": {...}}`);
+  return json;
+}
+
+/**
+ * The fully resolved run config: the base (preset, or the run's own config.json when resuming
+ * without --preset), then `--config FILE` (a partial `{squid, run}` object), then the flags.
+ */
+export function resolveTrainConfig(flags: TrainFlags): { config: RunConfig; out: string } {
+  const resumingDir = flags.resume ? flags.out : undefined;
+  if (flags.resume && !flags.out) throw new Error('--resume needs --out RUN_DIR (the run to continue)');
+  let base: Json;
+  if (flags.preset) {
+    base = { squid: getPreset(flags.preset) };
+  } else if (resumingDir && existsSync(runPaths(resumingDir).config)) {
+    base = readRunConfig(resumingDir) as unknown as Json;
+  } else if (flags.config) {
+    const file = readJson(flags.config);
+    const preset = isObject(file.squid) ? file.squid.preset : undefined;
+    base = typeof preset === 'string' && preset !== 'custom' ? { squid: getPreset(preset) } : {};
+  } else {
+    throw new Error(
+      'choose a --preset (digitanatomy, zhanglab, chexpert), a --config FILE, or --resume --out RUN_DIR',
+    );
+  }
+  let merged = flags.config ? deepMerge(base, readJson(flags.config)) : base;
+  const squid: Json = {};
+  const train: Json = {};
+  if (flags.epochs !== undefined) train.epochs = flags.epochs;
+  if (flags.batchSize !== undefined) train.batchSize = flags.batchSize;
+  if (flags.stepsPerEpoch !== undefined) train.iterationsPerEpoch = flags.stepsPerEpoch;
+  if (flags.seed !== undefined) train.seed = flags.seed;
+  if (Object.keys(train).length) squid.train = train;
+  const run: Json = {};
+  const data: Json = {};
+  if (flags.data !== undefined) data.dir = flags.data;
+  if (flags.contamination !== undefined) data.contamination = flags.contamination;
+  if (Object.keys(data).length) run.data = data;
+  if (flags.validateEvery !== undefined) run.validateEvery = flags.validateEvery;
+  if (flags.sampleEvery !== undefined) run.sampleEvery = flags.sampleEvery;
+  merged = deepMerge(merged, { squid, run });
+  const config = parseRunConfig(merged, flags.config ? `--config ${flags.config}` : 'squid-train options');
+  const out = flags.out ?? `runs/${config.squid.preset}`;
+  return { config, out };
+}
