@@ -5,7 +5,7 @@ import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDataset } from './check-dataset.js';
-import { cheXpertDataset } from './chexpert-dataset.js';
+import { cheXpertDataset, readCheXpertCsv } from './chexpert-dataset.js';
 import type { ImageDataset } from './dataset.js';
 import { folderDataset } from './folder-dataset.js';
 import { dicomBytes } from './test-fixtures.js';
@@ -77,13 +77,14 @@ beforeAll(async () => {
     'CheXpert-v1.0-small/train/p5/s1/v1.jpg,F,40,Frontal,PA,,,,-1.0,', // uncertain only
     'CheXpert-v1.0-small/train/p6/s1/v1.jpg,F,40,Frontal,PA,1.0,,,,1.0', // support device: still normal
     'CheXpert-v1.0-small/train/p7/s1/v1.jpg,F,40,Frontal,PA,,0.0,,,', // no label at all: left out
+    'CheXpert-v1.0-small/train/p8/s1/v1.jpg,F,40,Frontal,PA,1.0,,-1.0,,', // No Finding + uncertain finding
   ];
   await put('cx/train.csv', [head, ...rows].join('\n'));
   await put(
     'cx/valid.csv',
     [head, 'CheXpert-v1.0-small/valid/p9/s1/v1.jpg,F,50,Frontal,PA,1.0,,,,'].join('\n'),
   );
-  for (const p of [1, 2, 3, 5, 6, 7]) await put(`cx/train/p${p}/s1/v1.jpg`, jpg(p * 20));
+  for (const p of [1, 2, 3, 5, 6, 7, 8]) await put(`cx/train/p${p}/s1/v1.jpg`, jpg(p * 20));
   await put('cx/train/p4/s1/v2.jpg', jpg(90));
   await put('cx/valid/p9/s1/v1.jpg', jpg(99));
   await put('cx-escape/train.csv', `${head}\n../secret/x.jpg,F,50,Frontal,PA,1.0,,,,`);
@@ -112,6 +113,15 @@ describe('folderDataset', () => {
     expect(got[1].mean).toBe(0); // a constant DICOM has no dynamic range
     expect(got[2].mean).toBeCloseTo(10 / 255, 6);
     expect(got[3].mean).toBeCloseTo(20 / 255, 6);
+  });
+
+  it('train split: normal images minus the hold-out; val: the hold-out', async () => {
+    const opts = { holdout: { normal: 1, abnormal: 1 }, seed: 3 };
+    const train = await folderDataset(join(root, 'folder'), { ...opts, split: 'train' });
+    const val = await folderDataset(join(root, 'folder'), { ...opts, split: 'val' });
+    expect(train.items.map((i) => i.label)).toEqual([0]);
+    expect(val.items.map((i) => i.label).sort()).toEqual([0, 1]);
+    expect(val.items.some((v) => v.path === train.items[0].path)).toBe(false);
   });
 
   it('configurable folder names; a wrong layout shows the expected one', async () => {
@@ -203,11 +213,15 @@ describe('cheXpertDataset', () => {
     ]);
     const contaminated = await items({ contamination: 1 / 3 });
     expect(contaminated).toContainEqual(['cx/train/p2/s1/v1.jpg', 1]);
-    // U-Ones makes the uncertain-only image abnormal; AP view adds the AP normal.
-    expect(await items({ uncertain: 'positive', contamination: 0.5 })).toContainEqual([
-      'cx/train/p5/s1/v1.jpg',
-      1,
-    ]);
+    // Uncertainty policies, on the labels of train.csv directly.
+    const labels = async (uncertain: 'exclude' | 'positive' | 'negative') => {
+      const r = await readCheXpertCsv(join(root, 'cx/train.csv'), join(root, 'cx'), { uncertain });
+      const name = (i: { path: string }) => i.path.split('/').at(-3);
+      return { normal: r.normal.map(name), abnormal: r.abnormal.map(name) };
+    };
+    expect(await labels('exclude')).toEqual({ normal: ['p1', 'p6'], abnormal: ['p2'] });
+    expect(await labels('positive')).toEqual({ normal: ['p1', 'p6'], abnormal: ['p2', 'p5', 'p8'] });
+    expect(await labels('negative')).toEqual({ normal: ['p1', 'p6', 'p8'], abnormal: ['p2'] });
     expect(await items({ view: 'AP' })).toEqual([['cx/train/p3/s1/v1.jpg', 0]]);
     const valid = await cheXpertDataset(join(root, 'cx'), { split: 'test', imageSize: 8 });
     expect((await all(valid)).map((g) => [g.path, Math.round(g.mean * 255)])).toEqual([
@@ -255,6 +269,7 @@ describe('checkDataset', () => {
     expect(z.bad).toEqual([]);
     const c = await checkDataset(join(root, 'cx'), { layout: 'chexpert' });
     expect(c.counts.train).toEqual({ normal: 2, abnormal: 1 });
+    expect(c.bad).toEqual([]);
   });
 });
 
