@@ -160,8 +160,14 @@ export class ImageDataset {
         }
         return null;
       }
+      if (image.length !== this.imageSize * this.imageSize) {
+        throw new Error(
+          `${this.name}: ${item.path} loaded as ${image.length} values, expected ${this.imageSize}²`,
+        );
+      }
       const bytes = image.byteLength;
-      if (this.cacheBytes > 0 && this.cachedBytes + bytes <= this.cacheBytes) {
+      // Prefetch can load the same item twice (end of one epoch, start of the next): count it once.
+      if (this.cacheBytes > 0 && !this.cache.has(index) && this.cachedBytes + bytes <= this.cacheBytes) {
         this.cache.set(index, image);
         this.cachedBytes += bytes;
       }
