@@ -134,3 +134,26 @@ describe('ImageDataset.batches', () => {
     ds.dispose();
   });
 });
+
+describe('ImageDataset cache', () => {
+  it('decodes each item once while the cache has room, every epoch without it', async () => {
+    let calls = 0;
+    const counting = async (item: DatasetItem, index: number) => {
+      calls++;
+      return loader(item, index);
+    };
+    const cached = new ImageDataset('t', S, items, counting, { cacheBytes: 10 * S * S * 4 });
+    await collect(cached, { batchSize: 4, epochs: 3 });
+    expect(calls).toBe(10);
+    calls = 0;
+    // Room for 4 images: the other 6 are decoded again in each of the 3 epochs.
+    const small = new ImageDataset('t', S, items, counting, { cacheBytes: 4 * S * S * 4 });
+    await collect(small, { batchSize: 5, epochs: 3, shuffle: false, prefetch: 0 });
+    expect(calls).toBe(10 + 6 + 6);
+  });
+
+  it('a loader returning the wrong size is an error naming the item', async () => {
+    const wrong = new ImageDataset('t', S, items, async () => new Float32Array(3));
+    await expect(collect(wrong, { batchSize: 2 })).rejects.toThrow('t: img');
+  });
+});
