@@ -37,6 +37,11 @@ const SHAPES: [string, number[], number[]][] = [
   ['a shared, b batched', [21, 16], [3, 16, 13]],
   ['rank 4', [2, 3, 9, 11], [2, 3, 11, 7]],
   ['rank 4 vs shared', [2, 3, 9, 11], [11, 7]],
+  // Few rows against many columns: transposed products take the swapped (bᵀ·aᵀ)ᵀ route.
+  ['few rows', [2, 96], [96, 150]],
+  ['few rows, batched', [3, 2, 64], [3, 64, 40]],
+  ['few rows shared, b batched', [2, 48], [4, 48, 30]],
+  ['few rows batched, b shared', [5, 2, 48], [48, 30]],
 ];
 
 describe('wasm BatchMatMul without the slow path', () => {

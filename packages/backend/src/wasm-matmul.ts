@@ -200,6 +200,24 @@ function runFast(
   }
 }
 
+/**
+ * Whether op(a)·op(b) `[M, K]·[K, N]` is cheaper as (op(b)ᵀ·op(a)ᵀ)ᵀ. Counts the floats each
+ * formulation copies per batch: materialised transposes, XNNPACK's packing of the weights
+ * operand (K·N, or K·M swapped) and, swapped, the transpose of the [N, M] result. Products
+ * without transposes stay direct, where XNNPACK caches the packed `b` across calls.
+ */
+function preferSwapped(a: TensorInfo, b: TensorInfo, tA: boolean, tB: boolean): boolean {
+  if (!tA && !tB) return false;
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const m = tA ? a.shape[ra - 1] : a.shape[ra - 2];
+  const k = tA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const n = tB ? b.shape[rb - 2] : b.shape[rb - 1];
+  const direct = (tA ? m * k : 0) + (tB ? k * n : 0) + k * n;
+  const swapped = (tB ? 0 : k * n) + (tA ? 0 : m * k) + k * m + m * n;
+  return swapped < direct;
+}
+
 function usable(a: TensorInfo, b: TensorInfo): boolean {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return false;
   // Degenerate shapes: leave them to the stock kernel, which handles them.
@@ -218,17 +236,26 @@ function makeBatchMatMul(original: KernelFn): KernelFn {
     const { matMul } = wasmFns(backend);
     const call = (aId: number, aShape: number[], bId: number, bShape: number[], outId: number) =>
       matMul(aId, shapeBytes(aShape), 3, bId, shapeBytes(bShape), 3, false, false, outId);
-    if (tA && tB) {
-      // aᵀ·bᵀ = (b·a)ᵀ: one transpose of the result instead of one per operand.
-      const ba = prepare(backend, b, a, false, false);
-      const product = backend.makeOutput([Math.max(ba.batchA, ba.batchB), ba.m, ba.n], 'float32');
+    if (preferSwapped(a, b, tA, tB)) {
+      // op(a)·op(b) = (op(b)ᵀ·op(a)ᵀ)ᵀ, where op(b)ᵀ and op(a)ᵀ are the stored layouts of the
+      // transposed operands: this moves less memory when the operand XNNPACK packs as weights
+      // would otherwise be the big one (e.g. a [2, K] against b [200, K]ᵀ).
+      const swapped = prepare(backend, b, a, !tB, !tA);
       try {
-        runFast(backend, ba, product, call);
-        const out = transposeLast2(backend, product);
-        out.shape = outShape;
-        return out;
+        const product = backend.makeOutput(
+          [Math.max(swapped.batchA, swapped.batchB), swapped.m, swapped.n],
+          'float32',
+        );
+        try {
+          runFast(backend, swapped, product, call);
+          const out = transposeLast2(backend, product);
+          out.shape = outShape;
+          return out;
+        } finally {
+          backend.disposeData(product.dataId);
+        }
       } finally {
-        backend.disposeData(product.dataId);
+        for (const t of swapped.temps) backend.disposeData(t.dataId);
       }
     }
     const p = prepare(backend, a, b, tA, tB);
