@@ -134,68 +134,57 @@ function conv2DBackpropFilter(args: {
   });
 }
 
-/** How one spatial dimension of the input gradient maps onto a stride-1 convolution. */
+/** How one spatial dimension of the input gradient maps onto stride-1 convolutions. */
 interface AxisPlan {
-  /** Taps per phase: ceil(K / s). */
-  taps: number;
-  /** Phase-space rows computed: q in [q0, q0 + rows). */
+  stride: number;
+  kernel: number;
+  /** First phase-space row computed: q in [q0, q0 + rows). */
+  q0: number;
   rows: number;
-  /** dy padding before / after (negative = crop). */
-  before: number;
+  /** dy padding after the last row (negative = crop), the same for every phase. */
   after: number;
   /** Where the input's first row sits in the assembled q·s + r space. */
   offset: number;
 }
 
 /**
- * Input row i = q·s + r − pt ("phase" r = (i + pt) mod s) receives Σ_j dy[q − j] · W[r + s·j]:
- * for a fixed phase this is a stride-1 correlation of dy with the phase's sub-filter reversed.
- * Every phase is padded to the same ceil(K/s) taps (missing taps are zero) so that all phases
- * are output channels of one convolution.
+ * Input row i = q·s + r − pt ("phase" r = (i + pt) mod s) receives Σ_j dy[q − j] · W[r + s·j]
+ * for j < taps(r) = ceil((K − r) / s): for a fixed phase, a stride-1 correlation of dy with the
+ * phase's sub-filter reversed. No multiply is wasted on the zeros a zero-inserted dy would have.
  */
 function planAxis(k: number, s: number, padBefore: number, size: number, outSize: number): AxisPlan {
-  const taps = Math.ceil(k / s);
   const q0 = Math.floor(padBefore / s);
   const q1 = Math.ceil((padBefore + size) / s);
-  return { taps, rows: q1 - q0, before: taps - 1 - q0, after: q1 - outSize, offset: padBefore - q0 * s };
+  return { stride: s, kernel: k, q0, rows: q1 - q0, after: q1 - outSize, offset: padBefore - q0 * s };
 }
 
+const taps = (plan: AxisPlan, r: number) => Math.max(0, Math.ceil((plan.kernel - r) / plan.stride));
+
 /**
- * Builds the combined filter [tapsH, tapsW, CO, sh·sw·CI]: channel block (rh·sw + rw) holds
- * phase (rh, rw)'s reversed sub-filter, zero where the tap falls outside the kernel.
+ * Phase (rh, rw)'s filter [th, tw, CO, CI]: tap (jh, jw) is W[rh + sh·(th−1−jh), rw + sw·(tw−1−jw)]
+ * with input and output channels swapped.
  */
 function phaseFilter(
   backend: WasmBackend,
   filter: TensorInfo,
-  sh: number,
-  sw: number,
-  th: number,
-  tw: number,
+  [sh, sw]: [number, number],
+  [rh, rw]: [number, number],
+  [th, tw]: [number, number],
 ): TensorInfo {
-  const [kh, kw, ci, co] = filter.shape;
-  const phases = sh * sw;
-  const out = backend.makeOutput([th, tw, co, phases * ci], 'float32');
+  const [, kw, ci, co] = filter.shape;
+  const out = backend.makeOutput([th, tw, co, ci], 'float32');
   // Views after makeOutput: allocating may grow (and so detach) the wasm heap.
   const src = backend.typedArrayFromHeap(filter) as Float32Array;
   const dst = backend.typedArrayFromHeap(out) as Float32Array;
-  dst.fill(0);
-  const outChannels = phases * ci;
   for (let jh = 0; jh < th; jh++) {
-    for (let rh = 0; rh < sh; rh++) {
-      const y = rh + sh * (th - 1 - jh);
-      if (y >= kh) continue;
-      for (let jw = 0; jw < tw; jw++) {
-        for (let rw = 0; rw < sw; rw++) {
-          const x = rw + sw * (tw - 1 - jw);
-          if (x >= kw) continue;
-          const block = (rh * sw + rw) * ci;
-          const srcBase = (y * kw + x) * ci * co;
-          const dstBase = (jh * tw + jw) * co * outChannels + block;
-          for (let i = 0; i < ci; i++) {
-            const srcRow = srcBase + i * co;
-            for (let o = 0; o < co; o++) dst[dstBase + o * outChannels + i] = src[srcRow + o];
-          }
-        }
+    const y = rh + sh * (th - 1 - jh);
+    for (let jw = 0; jw < tw; jw++) {
+      const x = rw + sw * (tw - 1 - jw);
+      const srcBase = (y * kw + x) * ci * co;
+      const dstBase = (jh * tw + jw) * co * ci;
+      for (let i = 0; i < ci; i++) {
+        const srcRow = srcBase + i * co;
+        for (let o = 0; o < co; o++) dst[dstBase + o * ci + i] = src[srcRow + o];
       }
     }
   }
@@ -203,9 +192,9 @@ function phaseFilter(
 }
 
 /**
- * dx as one stride-1 convolution of dy with the phase filter (see {@link planAxis}), then the
- * phases are interleaved back into rows/columns (a depth-to-space) and cropped to the input.
- * For stride 1 this is the familiar convolution with the rotated, in/out-swapped filter.
+ * dx as one stride-1 convolution per stride phase (see {@link planAxis}); the phases are then
+ * interleaved back into rows/columns (a depth-to-space) and cropped to the input. For stride 1
+ * this is the single convolution with the rotated, in/out-swapped filter.
  */
 function conv2DBackpropInput(args: {
   inputs: tf.NamedTensorInfoMap;
@@ -230,19 +219,38 @@ function conv2DBackpropInput(args: {
   const rows = planAxis(info.filterHeight, sh, info.padInfo.top, h, info.outHeight);
   const cols = planAxis(info.filterWidth, sw, info.padInfo.left, w, info.outWidth);
   return withKernelScope(backend, (run, adopt) => {
-    const wp = adopt(phaseFilter(backend, filter, sh, sw, rows.taps, cols.taps));
-    const c = cropForConv(run, dy, [rows.before, rows.after, cols.before, cols.after]);
-    const y = run(
-      'Conv2D',
-      { x: c.x, filter: wp },
-      { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] },
-    );
-    // y: [N, Qh, Qw, sh·sw·CI]
-    let full = y;
-    if (sh * sw > 1) {
-      const split = run('Reshape', { x: y }, { shape: [n, rows.rows, cols.rows, sh, sw, ci] });
-      const inter = run('Transpose', { x: split }, { perm: [0, 1, 3, 2, 4, 5] });
-      full = run('Reshape', { x: inter }, { shape: [n, rows.rows * sh, cols.rows * sw, ci] });
+    const phases: TensorInfo[] = []; // each [N, Qh, Qw, CI], in order rh·sw + rw
+    for (let rh = 0; rh < sh; rh++) {
+      for (let rw = 0; rw < sw; rw++) {
+        const th = taps(rows, rh);
+        const tw = taps(cols, rw);
+        if (th === 0 || tw === 0) {
+          // Stride larger than the kernel: these input pixels touch no output.
+          phases.push(run('Fill', {}, { shape: [n, rows.rows, cols.rows, ci], value: 0, dtype: 'float32' }));
+          continue;
+        }
+        const wp = adopt(phaseFilter(backend, filter, [sh, sw], [rh, rw], [th, tw]));
+        const c = cropForConv(run, dy, [th - 1 - rows.q0, rows.after, tw - 1 - cols.q0, cols.after]);
+        phases.push(
+          run(
+            'Conv2D',
+            { x: c.x, filter: wp },
+            { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] },
+          ),
+        );
+      }
+    }
+    let full = phases[0];
+    if (phases.length > 1) {
+      // Concat on axis 0 is a plain copy. Interleaving [rh, rw, N·Qh, Qw, CI] into
+      // [N·Qh, rh, Qw, rw, CI] takes two transposes of rank ≤ 4: wasm's Transpose is fast up to
+      // rank 4 and ~50× slower on the equivalent single rank-5 permutation.
+      const stacked = run('Concat', phases as unknown as Record<string, TensorInfo>, { axis: 0 });
+      const a = run('Reshape', { x: stacked }, { shape: [sh, sw, n * rows.rows * cols.rows, ci] });
+      const b = run('Transpose', { x: a }, { perm: [0, 2, 1, 3] }); // [rh, N·Qh·Qw, rw, CI]
+      const c = run('Reshape', { x: b }, { shape: [sh, n * rows.rows, cols.rows * sw * ci] });
+      const d = run('Transpose', { x: c }, { perm: [1, 0, 2] }); // [N·Qh, rh, Qw·rw·CI]
+      full = run('Reshape', { x: d }, { shape: [n, rows.rows * sh, cols.rows * sw, ci] });
     }
     if (full.shape[1] === h && full.shape[2] === w) return full;
     return run('Slice', { x: full }, { begin: [0, rows.offset, cols.offset, 0], size: [n, h, w, ci] });
