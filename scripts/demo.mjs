@@ -30,7 +30,7 @@ if (!existsSync(tsx)) {
 }
 
 const demoConfig = {
-  squid: { train: { batchSize: 8, iterationsPerEpoch: 20, epochs: 1000 } },
+  squid: { train: { batchSize: 8, iterationsPerEpoch: 20, epochs: 40 } },
   run: {
     validateEvery: 1,
     sampleEvery: 2,

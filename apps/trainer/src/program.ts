@@ -135,7 +135,8 @@ async function train(flags: TrainFlags, io: TrainCliIo): Promise<number> {
     : io.tty
       ? barView(io.tty)
       : plainView(io.stdout);
-  const skipped = report.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ');
+  // Reasons can be long (paths); the first clause is enough here, initBackend's docs have the rest.
+  const skipped = report.skipped.map((s) => `${s.backend}: ${s.reason.split(/[(:]/)[0].trim()}`).join('; ');
   view.line(`backend ${report.backend}${skipped ? ` (skipped ${skipped})` : ''}`);
   let stopRequested: string | undefined;
   const off = io.onSignal?.((signal) => {

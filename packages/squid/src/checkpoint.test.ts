@@ -1,0 +1,79 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend, type StateEntry, tf } from '@squid-ad/backend';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  PARTIAL_SUFFIX,
+  readCheckpoint,
+  removePartials,
+  restoreState,
+  saveCheckpoint,
+} from './checkpoint.js';
+
+beforeAll(async () => {
+  await initBackend({ backend: 'cpu' });
+});
+const dir = mkdtempSync(join(tmpdir(), 'squid-ckpt-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const entry = (name: string, variable: tf.Variable): StateEntry => ({
+  name,
+  variable,
+  kind: 'buffer',
+  layout: 'raw',
+});
+
+describe('checkpoints', () => {
+  it('round-trips float32 and int32 state with metadata, bit for bit', () => {
+    const a = tf.variable(tf.tensor2d([1.5, -2.25, Math.PI, 1e-30, -0, 7], [2, 3]));
+    const n = tf.variable(tf.scalar(123456, 'int32'), false);
+    const path = join(dir, 'a.safetensors');
+    saveCheckpoint(path, [entry('layer.weight', a), entry('step', n)], { epoch: 3, note: 'ü' });
+    expect(readdirSync(dir).filter((f) => f.endsWith(PARTIAL_SUFFIX))).toEqual([]);
+    const file = readCheckpoint<{ epoch: number; note: string }>(path);
+    expect(file.meta).toEqual({ epoch: 3, note: 'ü' });
+    expect(file.tensors.get('layer.weight')).toMatchObject({ dtype: 'F32', shape: [2, 3] });
+    expect(Array.from(file.tensors.get('layer.weight')!.data)).toEqual(Array.from(a.dataSync()));
+    expect(file.tensors.get('step')).toMatchObject({ dtype: 'I32', shape: [] });
+    expect(file.tensors.get('step')!.data[0]).toBe(123456);
+    // Standard safetensors layout: u64 header length, JSON header padded to 8 bytes.
+    const raw = readFileSync(path);
+    const len = Number(raw.readBigUInt64LE(0));
+    expect(len % 8).toBe(0);
+    expect(JSON.parse(raw.subarray(8, 8 + len).toString()).step.dtype).toBe('I32');
+
+    const b = tf.variable(tf.zeros([2, 3]));
+    const m = tf.variable(tf.scalar(0, 'int32'), false);
+    restoreState(path, file.tensors, [entry('layer.weight', b), entry('step', m)]);
+    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    expect(m.dataSync()[0]).toBe(123456);
+    for (const v of [a, n, b, m]) v.dispose();
+  });
+
+  it('names the file and the tensor when something does not fit', () => {
+    const a = tf.variable(tf.zeros([2, 2]));
+    const path = join(dir, 'b.safetensors');
+    saveCheckpoint(path, [entry('w', a)], {});
+    const file = readCheckpoint(path);
+    const wrong = tf.variable(tf.zeros([3]));
+    expect(() => restoreState(path, file.tensors, [entry('w', wrong)])).toThrow(
+      /b\.safetensors: w has shape \[2,2\], the model expects \[3\]/,
+    );
+    expect(() => restoreState(path, file.tensors, [entry('v', wrong)])).toThrow(
+      /b\.safetensors: missing tensor v/,
+    );
+    // A truncated file is detected, not half-loaded.
+    const cut = join(dir, 'cut.safetensors');
+    writeFileSync(cut, readFileSync(path).subarray(0, readFileSync(path).length - 4));
+    expect(() => readCheckpoint(cut)).toThrow(/cut\.safetensors: w \[2,2\] does not fit the file/);
+    expect(() => readCheckpoint(join(dir, 'nope.safetensors'))).toThrow(/cannot read checkpoint .*nope/);
+    for (const v of [a, wrong]) v.dispose();
+  });
+
+  it('removes leftovers of interrupted writes', () => {
+    writeFileSync(join(dir, `last.safetensors.1.2${PARTIAL_SUFFIX}`), 'half');
+    removePartials(dir);
+    expect(readdirSync(dir).some((f) => f.endsWith(PARTIAL_SUFFIX))).toBe(false);
+  });
+});
