@@ -89,7 +89,7 @@ try {
     const t1 = cpu();
     const small = resize(img, S, S).data;
     const t2 = cpu();
-    augmentAffine(small, S, rng, CHEST_AUGMENT);
+    augmentAffine(small, rng, CHEST_AUGMENT);
     const t3 = cpu();
     tDecode += t1 - t0;
     tResize += t2 - t1;

@@ -10,21 +10,21 @@ const pattern = Float32Array.from(
 
 describe('augmentAffine', () => {
   it('is deterministic for a seed and differs across seeds', () => {
-    const a = augmentAffine(pattern, S, Rng.fromSeed(5));
-    const b = augmentAffine(pattern, S, Rng.fromSeed(5));
-    const c = augmentAffine(pattern, S, Rng.fromSeed(6));
+    const a = augmentAffine(pattern, Rng.fromSeed(5));
+    const b = augmentAffine(pattern, Rng.fromSeed(5));
+    const c = augmentAffine(pattern, Rng.fromSeed(6));
     expect(Array.from(a)).toEqual(Array.from(b));
     expect(Array.from(a)).not.toEqual(Array.from(c));
   });
 
   it('without translation and scale 1 it is the identity', () => {
-    const out = augmentAffine(pattern, S, Rng.fromSeed(1), { translate: 0, scale: [1, 1] });
+    const out = augmentAffine(pattern, Rng.fromSeed(1), { translate: 0, scale: [1, 1] });
     expect(Array.from(out)).toEqual(Array.from(pattern));
   });
 
   it('scale 1 is an integer shift within ±5 % of the side, zero-filled', () => {
     for (let seed = 0; seed < 20; seed++) {
-      const out = augmentAffine(pattern, S, Rng.fromSeed(seed), { translate: 0.05, scale: [1, 1] });
+      const out = augmentAffine(pattern, Rng.fromSeed(seed), { translate: 0.05, scale: [1, 1] });
       // Recover the shift: the one that reproduces the output exactly.
       let found: [number, number] | undefined;
       for (let ty = -2; ty <= 2 && !found; ty++) {
@@ -46,12 +46,18 @@ describe('augmentAffine', () => {
     }
   });
 
+  it('refuses a non-square image', () => {
+    expect(() => augmentAffine(new Float32Array(12), Rng.fromSeed(1))).toThrow(
+      /square \[S, S\] image, got 12 values/,
+    );
+  });
+
   it('zoom is about the centre: a centred disc grows with scale > 1', () => {
     const disc = Float32Array.from({ length: S * S }, (_, i) =>
       Math.hypot((i % S) - 15.5, Math.floor(i / S) - 15.5) < 8 ? 1 : 0,
     );
     const sum = (a: Float32Array) => a.reduce((s, v) => s + v, 0);
-    const big = augmentAffine(disc, S, Rng.fromSeed(2), { translate: 0, scale: [1.2, 1.2] });
+    const big = augmentAffine(disc, Rng.fromSeed(2), { translate: 0, scale: [1.2, 1.2] });
     expect(sum(big) / sum(disc)).toBeCloseTo(1.44, 1);
     expect(big[Math.floor(S / 2) * S + Math.floor(S / 2)]).toBe(1);
   });

@@ -17,12 +17,11 @@ export const CHEST_AUGMENT: AffineOptions = { translate: 0.05, scale: [0.95, 1.0
  * Randomly shifts and zooms a square `[S, S]` grey image (bilinear, zero fill outside), drawing
  * tx, ty, scale from `rng` in that order. Returns a new array.
  */
-export function augmentAffine(
-  image: Float32Array,
-  size: number,
-  rng: Rng,
-  options: AffineOptions = {},
-): Float32Array {
+export function augmentAffine(image: Float32Array, rng: Rng, options: AffineOptions = {}): Float32Array {
+  const size = Math.round(Math.sqrt(image.length));
+  if (size * size !== image.length || size < 2) {
+    throw new Error(`augmentAffine: expected a square [S, S] image, got ${image.length} values`);
+  }
   const { translate, scale } = affineSchema.parse(options);
   const maxShift = translate * size;
   const tx = Math.round(rng.uniform(-maxShift, maxShift));

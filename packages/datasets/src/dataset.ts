@@ -172,7 +172,7 @@ export class ImageDataset {
         this.cachedBytes += bytes;
       }
     }
-    const out = augment ? augmentAffine(image, this.imageSize, rng, augment) : image.slice();
+    const out = augment ? augmentAffine(image, rng, augment) : image.slice();
     return { image: out, label: item.label, path: item.path };
   }
 
