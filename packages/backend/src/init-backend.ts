@@ -2,6 +2,7 @@ import { probeNativeBinding } from './native-binding.js';
 import { tf } from './tf.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 import { installWasmMatMul } from './wasm-matmul.js';
+import { installWasmSlice } from './wasm-slice.js';
 import {
   initWasmBackend,
   resolveThreads,
@@ -83,6 +84,7 @@ async function tryBackend(backend: ConcreteBackend, threads: number): Promise<st
         await import('@tensorflow/tfjs-backend-wasm');
         registerWasmTrainingKernels();
         installWasmMatMul();
+        installWasmSlice();
         wasmThreads = await initWasmBackend(threads);
         return undefined;
       }
