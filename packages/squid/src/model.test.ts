@@ -4,6 +4,7 @@ import { bceWithLogits, mse } from '@squid-ad/gan-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseSquidConfig } from './config.js';
 import { createSquidModel, type SquidModel } from './model.js';
+import { officialArgsToConfig } from './official-args.js';
 import { presets } from './presets.js';
 
 // The tiny structure (3×3 patches, 3 levels, V3 decoder memories) at 24 px and widths 4..64:
@@ -172,6 +173,64 @@ describe('SquidGenerator on a micro DigitAnatomy structure (cpu)', () => {
     const input = x();
     expect(() => model.generator.forward(input, { training: true })).toThrow(/rng/);
     tf.dispose([wrong, input]);
+    model.dispose();
+  });
+});
+
+describe('ZhangLab structure (2×2 patches, 4 levels, window memories) at micro size', () => {
+  it('converts the official arguments and runs eval and training forwards', () => {
+    const config = officialArgsToConfig(
+      {
+        positional: { num_in_ch: 1, features_root: 4, shrink_thres: 5 },
+        kwargs: {
+          num_slots: 8,
+          num_patch: 2,
+          level: 4,
+          ratio: 0.95,
+          initial_combine: 2,
+          drop: 0,
+          dist: true,
+          memory_channel: 64,
+          mem_num_slots: 8,
+          ops: ['concat', 'concat', 'none', 'none'],
+          decoder_memory: [
+            null,
+            null,
+            { type: 'MemoryMatrixBlock', multiplier: 16, num_memory: 4 },
+            { type: 'MemoryMatrixBlock', multiplier: 4, num_memory: 4 },
+          ],
+        },
+      },
+      { size: 2 },
+    );
+    expect(config.model.imageSize).toBe(64);
+    const model = createSquidModel(config, Rng.fromSeed(1));
+    const names = model.generator.state().map((e) => e.name);
+    expect(names).toContain('memory_blocks.3.memory.3.memMatrix');
+    expect(names).not.toContain('memory_blocks.1.memory.0.memMatrix');
+    const x = tf.randomUniform([2, 64, 64, 1], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const before = tf.memory().numTensors;
+    const capture = new Map<string, tf.Tensor>();
+    const out = model.generator.forward(x, { training: false, capture });
+    expect(out.recon.shape).toEqual([2, 64, 64, 1]);
+    // Stitched skips for levels 0, 1; the decoder stitches before step 2 (the 32×32 map of level 1).
+    expect(capture.get('gen.up_blocks.1')?.shape).toEqual([8, 16, 8, 8]);
+    expect(capture.get('gen.up_blocks.2')?.shape).toEqual([2, 8, 32, 32]);
+    expect(capture.get('gen.memory_blocks.3.attention')?.shape).toEqual([8, 4, 8]);
+    const train = model.generator.forward(x, { training: true, rng: Rng.fromSeed(2) });
+    expect(Number.isFinite(train.distLoss.dataSync()[0])).toBe(true);
+    tf.dispose([
+      out.recon,
+      out.teacherRecon,
+      out.distLoss,
+      train.recon,
+      train.teacherRecon,
+      train.distLoss,
+      ...capture.values(),
+    ]);
+    model.generator.updateMemory();
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
     model.dispose();
   });
 });
