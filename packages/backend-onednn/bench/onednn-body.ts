@@ -1,4 +1,4 @@
-// oneDNN kernels against the wasm backend's own: per-op GFLOP/s (conv forward, backward-data,
+// Body of onednn.bench.ts. oneDNN kernels against the wasm backend's own: per-op GFLOP/s (conv forward, backward-data,
 // backward-filter, matMul) on SQUID-like shapes, then a batch-16 conv-net training step with and
 // without the native kernels. One JSON line per measurement on stdout:
 // { bench, op, shape, backend, ms, gflops } and { bench: 'train-step', ..., speedup }.
