@@ -74,7 +74,8 @@ describe.each(VARIANTS)(
         if (r.excess > 0)
           failures.push(`${name}: max |Δ| ${r.maxAbs} (at ${r.at}: ours ${r.ours}, official ${r.official})`);
       }
-      expect(failures, JSON.stringify(report, null, 1)).toEqual([]);
+      if (process.env.PARITY_VERBOSE) console.log(backend, nativeKernels, JSON.stringify(report));
+    expect(failures, JSON.stringify(report, null, 1)).toEqual([]);
     });
 
     it('reproduces the discriminator logits with running and per-image statistics', (ctx) => {
