@@ -22,7 +22,7 @@ describe('InpaintBlock structure', () => {
         `memory.${i}.memMatrix:8x${d}:true`,
         `memory.${i}.ptr::false`,
       ]).flat(),
-      `attention.in_proj_weight:${d}x${3 * d}:true`,
+      `attention.in_proj_weight:${3 * d}x${d}:true`,
       `attention.in_proj_bias:${3 * d}:true`,
       `attention.out_proj.weight:${d}x${d}:true`,
       `attention.out_proj.bias:${d}:true`,
@@ -40,7 +40,7 @@ describe('InpaintBlock structure', () => {
       'bottleneck_conv2.1.num_batches_tracked::true',
     ]);
     const layouts = Object.fromEntries(block.state().map((e) => [e.name, e.layout]));
-    expect(layouts['attention.in_proj_weight']).toBe('linear');
+    expect(layouts['attention.in_proj_weight']).toBe('raw');
     expect(layouts['bottleneck_conv2.0.weight']).toBe('conv');
     expect(
       block
