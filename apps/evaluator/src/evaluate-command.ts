@@ -16,6 +16,8 @@ export interface EvaluateCommandOptions {
   thresholdFrom: 'val' | 'oracle';
   thresholdMethod: ThresholdMethod;
   targetSensitivity?: number;
+  /** a fixed threshold; overrides thresholdFrom */
+  threshold?: number;
   out?: string;
   batchSize: number;
   resamples: number;
@@ -87,9 +89,11 @@ export async function evaluateCommand(opts: EvaluateCommandOptions, deps: CliDep
       ...(it.type !== undefined && it.label === 1 ? { type: it.type } : {}),
     }));
     const threshold: ThresholdSpec =
-      opts.thresholdFrom === 'oracle'
-        ? { source: 'oracle', method: opts.thresholdMethod, targetSensitivity: opts.targetSensitivity }
-        : await valThreshold(run, opts, deps);
+      opts.threshold !== undefined
+        ? { source: 'fixed', value: opts.threshold }
+        : opts.thresholdFrom === 'oracle'
+          ? { source: 'oracle', method: opts.thresholdMethod, targetSensitivity: opts.targetSensitivity }
+          : await valThreshold(run, opts, deps);
     const out = opts.out ?? join(opts.run, 'eval');
     const { report, files } = await writeEvaluation(out, {
       items,

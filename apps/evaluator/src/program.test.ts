@@ -173,6 +173,12 @@ describe('squid-eval evaluate and compare', () => {
     const r3 = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(r3.threshold.source).toBe('oracle');
     expect(r3.metrics.accuracy).toBeGreaterThanOrEqual(r2.metrics.accuracy);
+    // a fixed threshold: 0.3 → normals ≥ 0.3 (0.30, 0.35) are false positives, all anomalies flagged
+    const d5 = fakeDeps(fakeRun(S), { test });
+    await runCli(['evaluate', '--run', join(dir, 'run6'), '--threshold', '0.3', '--resamples', '20'], d5);
+    const r5 = JSON.parse(readFileSync(join(dir, 'run6/eval/report.json'), 'utf8'));
+    expect(r5.threshold).toMatchObject({ value: 0.3, source: 'fixed' });
+    expect(r5.confusion).toEqual({ tp: 6, fp: 2, tn: 4, fn: 0 });
     // val needed but neither a run threshold nor a val split → clear error
     const deps4 = fakeDeps(fakeRun(S), { test });
     expect(await runCli(['evaluate', '--run', join(dir, 'run4')], deps4)).toBe(1);

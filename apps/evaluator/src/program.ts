@@ -63,6 +63,7 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
         .default('max-accuracy'),
     )
     .option('--target-sensitivity <x>', 'target for --threshold-method sensitivity, in (0, 1]', finite)
+    .option('--threshold <x>', 'use this fixed threshold instead (overrides --threshold-from)', finite)
     .option('--out <dir>', 'output directory (default RUN_DIR/eval)')
     .option('--batch-size <n>', 'images per model call', positiveInt('--batch-size'), 16)
     .option('--resamples <n>', 'bootstrap resamples for the 95 % CIs', positiveInt('--resamples'), 1000)
