@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './init-backend.js';
 import { tf } from './tf.js';
-import { registerWasmTrainingKernels, stockWasmKernel } from './wasm-kernels.js';
+import { registerWasmTrainingKernels, stockWasmKernel, wasmTrainingKernelNames } from './wasm-kernels.js';
 
 type Pad = 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];
 type Case = {
@@ -81,6 +81,16 @@ describe('wasm conv2d gradient kernels', () => {
     expect(stockWasmKernel('Conv2DBackpropInput')).toBeDefined();
     expect(input).not.toBe(stockWasmKernel('Conv2DBackpropInput'));
     registerWasmTrainingKernels();
+    expect(wasmTrainingKernelNames()).toEqual([
+      'Conv2DBackpropFilter',
+      'Conv2DBackpropInput',
+      'UnsortedSegmentSum',
+      'DepthwiseConv2dNativeBackpropFilter',
+      'DepthwiseConv2dNativeBackpropInput',
+      'Einsum',
+      'MaxPoolGrad',
+      'ResizeNearestNeighborGrad',
+    ]);
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBe(filter);
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).toBe(input);
   });

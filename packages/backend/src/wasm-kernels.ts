@@ -3,6 +3,7 @@ import { wasmConvGradKernels } from './wasm-conv-grad.js';
 import { wasmCpuFallbackKernels } from './wasm-cpu-fallback.js';
 
 const replaced = new Map<string, tf.KernelConfig>();
+const ours: string[] = [];
 let registered = false;
 
 /**
@@ -13,8 +14,9 @@ export function stockWasmKernel(kernelName: string): tf.KernelConfig | undefined
   return replaced.get(kernelName);
 }
 
-/** Names of the wasm kernels squid adds or replaces. */
+/** Names of the wasm kernels squid registers (or would register, before the first call). */
 export function wasmTrainingKernelNames(): string[] {
+  if (registered) return [...ours];
   return [...wasmConvGradKernels, ...wasmCpuFallbackKernels()].map((k) => k.kernelName);
 }
 
@@ -31,6 +33,7 @@ export function registerWasmTrainingKernels(): void {
       tf.unregisterKernel(config.kernelName, 'wasm');
     }
     tf.registerKernel(config);
+    ours.push(config.kernelName);
   }
   registered = true;
 }
