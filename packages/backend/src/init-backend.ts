@@ -1,3 +1,6 @@
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { probeNativeBinding } from './native-binding.js';
 import { tf } from './tf.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
@@ -97,15 +100,36 @@ async function tryBackend(backend: ConcreteBackend, threads: number): Promise<st
   }
 }
 
+/**
+ * Imports @squid-ad/backend-onednn. It is not our dependency (it depends on us), so when our own
+ * resolution misses it, look where the app would have installed it: beside the entry script, then
+ * in the working directory.
+ */
+async function importNativeKernels() {
+  // A variable specifier keeps bundlers from inlining the optional package.
+  const specifier = '@squid-ad/backend-onednn';
+  try {
+    return await import(specifier);
+  } catch (err) {
+    for (const base of [process.argv[1], join(process.cwd(), 'index.js')]) {
+      try {
+        const pkg = createRequire(resolve(base ?? '.')).resolve(`${specifier}/package.json`);
+        return await import(pathToFileURL(join(dirname(pkg), 'dist', 'index.js')).href);
+      } catch {
+        // Not installed there either.
+      }
+    }
+    throw err;
+  }
+}
+
 /** Enables the optional oneDNN kernels for `tfBackend`; never throws (absence is a reason). */
 async function tryNativeKernels(tfBackend: string, wanted: boolean): Promise<BackendReport['nativeKernels']> {
   if (!wanted) return { enabled: false, reason: 'disabled (nativeKernels: false or SQUID_NATIVE_KERNELS=0)' };
   if (tfBackend !== 'wasm' && tfBackend !== 'cpu')
     return { enabled: false, reason: `not used on ${tfBackend}` };
   try {
-    // A variable specifier keeps bundlers from inlining the optional package.
-    const specifier = '@squid-ad/backend-onednn';
-    const mod = await import(specifier);
+    const mod = await importNativeKernels();
     const status = mod.enableNativeKernels({ backends: [tfBackend] });
     return status.enabled ? { enabled: true } : { enabled: false, reason: status.reason };
   } catch (err) {
@@ -128,6 +152,10 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     const reason = await tryBackend(backend, threads);
     if (reason === undefined) {
       await tf.ready();
+      // The cpu backend's first write prints "install tfjs-node to speed things up"; the report
+      // already says why tfjs-node is not in use.
+      const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+      if (cpu) cpu.firstUse = false;
       const tfBackend = tf.getBackend();
       const wantNative = options.nativeKernels ?? process.env.SQUID_NATIVE_KERNELS !== '0';
       current = { backend, tfBackend, skipped, nativeKernels: await tryNativeKernels(tfBackend, wantNative) };
