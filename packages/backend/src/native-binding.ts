@@ -93,7 +93,8 @@ export function probeNativeBinding(
     if (!gpu)
       return {
         ok: false,
-        reason: 'no GPU (TensorFlow found no CUDA device, or the CUDA 11.2 / cuDNN 8.1 libraries libtensorflow 2.9.1 needs are missing)',
+        reason:
+          'no GPU (TensorFlow found no CUDA device, or the CUDA 11.2 / cuDNN 8.1 libraries libtensorflow 2.9.1 needs are missing)',
       };
   }
   return { ok: true, packageDir, bindingPath };
