@@ -93,7 +93,7 @@ function conv2DBackpropFilter(args: {
   const right = kw + (ow - 1) * sw - w - left;
   const [n, , , ci] = x.shape;
   const co = attrs.filterShape[3];
-  if (kh === 1 && kw === 1 && top === 0 && left === 0) {
+  if (kh === 1 && kw === 1 && top === 0 && left === 0 && bottom <= 0 && right <= 0) {
     // 1×1 without padding: dW = Xᵀ·dy over the sampled pixels, one plain GEMM. The dilated
     // convolution below would run this with one output pixel per input channel, 3–5× slower.
     return withKernelScope(backend, (run) => {
