@@ -148,16 +148,15 @@ export class InpaintBlock implements Stateful {
       cap('attention.key', () => patchNeighbours(nx, numPatch).transpose([1, 0, 2]));
       // Keys/values are the 8 neighbours of each read-out: project every read-out once, then
       // gather neighbours (8× fewer flops than projecting the neighbourhoods). A zero
-      // out-of-grid neighbour projects to exactly the bias, so the bias is added after padding.
-      const neighbourProjection = (part: 'k' | 'v') => {
-        const projected = this.attention.projectIn(nx, part, false) as tf.Tensor3D; // [B, P², dim]
-        const bias = this.attention.inProjBias.slice([part === 'k' ? d : 2 * d], [d]);
-        return tf.add(patchNeighbours(projected, numPatch), bias) as tf.Tensor3D; // [rows, 8, dim]
-      };
+      // out-of-grid neighbour projects to exactly the bias, so the bias is added after gathering.
+      const projected = this.attention.projectIn(query, nx, nx, false);
+      const bias = (part: number) => this.attention.inProjBias.slice([part * d], [d]);
+      const neighbourProjection = (p: tf.Tensor, part: number) =>
+        tf.add(patchNeighbours(p as tf.Tensor3D, numPatch), bias(part)) as tf.Tensor3D; // [rows, 8, dim]
       const attn = this.attention.attendProjected(
-        this.attention.projectIn(query, 'q') as tf.Tensor3D,
-        neighbourProjection('k'),
-        neighbourProjection('v'),
+        tf.add(projected.q, bias(0)) as tf.Tensor3D,
+        neighbourProjection(projected.k, 1),
+        neighbourProjection(projected.v, 2),
         options.capture !== undefined,
       );
       cap('attention.out', () => attn.out.transpose([1, 0, 2]));

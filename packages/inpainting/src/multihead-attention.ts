@@ -20,6 +20,47 @@ function rowSlice(x: tf.Tensor2D, begin: number, size: number): tf.Tensor2D {
   return f(x) as tf.Tensor2D;
 }
 
+/**
+ * `concat([xq·W_qᵀ, xk·W_kᵀ, xv·W_vᵀ])` for `W = [W_q; W_k; W_v]` (`[3E, E]`), with a hand-written
+ * gradient: dW is the concat of the three blocks' gradients, computed directly.
+ */
+function packedProjection(xq: tf.Tensor2D, xk: tf.Tensor2D, xv: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  const e = w.shape[1];
+  const blocks = (m: tf.Tensor2D) => [0, 1, 2].map((i) => m.slice([i * e, 0], [e, e]));
+  const f = tf.customGrad(((
+    q: tf.Tensor2D,
+    k: tf.Tensor2D,
+    v: tf.Tensor2D,
+    weight: tf.Tensor2D,
+    save: tf.GradSaveFunc,
+  ) => {
+    save([q, k, v, weight]);
+    const ws = blocks(weight);
+    const value = tf.concat(
+      [q, k, v].map((x, i) => tf.matMul(x, ws[i], false, true)),
+      0,
+    );
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sq, sk, sv, sw] = saved as tf.Tensor2D[];
+        const sizes = [sq.shape[0], sk.shape[0], sv.shape[0]];
+        const dys = tf.split(dy, sizes, 0) as tf.Tensor2D[];
+        const wb = blocks(sw);
+        const inputs = [sq, sk, sv];
+        return [
+          ...dys.map((d, i) => tf.matMul(d, wb[i])),
+          tf.concat(
+            dys.map((d, i) => tf.matMul(d, inputs[i], true, false)),
+            0,
+          ),
+        ];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(xq, xk, xv, w) as tf.Tensor2D;
+}
+
 /** Output of {@link MultiheadAttention.apply}. */
 // A type alias (not an interface) so that it is a valid tf.tidy result.
 export type AttentionResult = {
@@ -62,27 +103,36 @@ export class MultiheadAttention implements Stateful {
 
   /** `query [R, Lq, E]`, `key`/`value` `[R, Lk, E]` → `out [R, Lq, E]` (and head-averaged weights if `needWeights`). */
   apply(query: tf.Tensor3D, key: tf.Tensor3D, value: tf.Tensor3D, needWeights = false): AttentionResult {
-    return tf.tidy(() =>
-      this.attendProjected(
-        this.projectIn(query, 'q') as tf.Tensor3D,
-        this.projectIn(key, 'k') as tf.Tensor3D,
-        this.projectIn(value, 'v') as tf.Tensor3D,
-        needWeights,
-      ),
-    );
+    return tf.tidy(() => {
+      const { q, k, v } = this.projectIn(query, key, value);
+      return this.attendProjected(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, needWeights);
+    });
   }
 
   /**
-   * The input projection of queries, keys or values: `[..., E]` → `[..., E]`, `x·W + b` (without
-   * the bias when `bias` is false, for callers that project before rearranging).
+   * The packed input projection `x·Wᵀ (+ b)` of queries, keys and values (`[..., E]` each, any
+   * leading shape), as one differentiable op: W's gradient is assembled from its three row blocks
+   * in one concat (no padded copies to add up). `bias: false` leaves the biases to the caller, for
+   * callers that project before rearranging.
    */
-  projectIn(x: tf.Tensor, part: 'q' | 'k' | 'v', bias = true): tf.Tensor {
+  projectIn(
+    query: tf.Tensor,
+    key: tf.Tensor,
+    value: tf.Tensor,
+    bias = true,
+  ): { q: tf.Tensor; k: tf.Tensor; v: tf.Tensor } {
     const e = this.embedDim;
-    const offset = { q: 0, k: e, v: 2 * e }[part];
     return tf.tidy(() => {
-      const w = rowSlice(this.inProjWeight as tf.Tensor2D, offset, e);
-      const y = tf.matMul(x.reshape([-1, e]), w, false, true);
-      return (bias ? tf.add(y, this.inProjBias.slice([offset], [e])) : y).reshape(x.shape);
+      const xs = [query, key, value].map((x) => x.reshape([-1, e]) as tf.Tensor2D);
+      const counts = xs.map((x) => x.shape[0]);
+      const packed = packedProjection(xs[0], xs[1], xs[2], this.inProjWeight as tf.Tensor2D);
+      const [q, k, v] = [query, key, value].map((x, i) => {
+        const begin = counts.slice(0, i).reduce((a, b) => a + b, 0);
+        let y: tf.Tensor = rowSlice(packed, begin, counts[i]);
+        if (bias) y = tf.add(y, this.inProjBias.slice([i * e], [e]));
+        return y.reshape(x.shape);
+      });
+      return { q, k, v };
     });
   }
 
