@@ -114,6 +114,18 @@ describe.each(VARIANTS)(
       expect(failures).toEqual([]);
     });
 
+    it('reconstruct() (no teacher) gives the official recon', (ctx) => {
+      if (unavailable) ctx.skip();
+      const n = tf.memory().numTensors;
+      const recon = tf.tidy(() =>
+        tf.transpose(model.generator.reconstruct(nchwToNhwc(fixtureTensor(fx, 'input'))), [0, 3, 1, 2]),
+      );
+      const ref = fixtureTensor(fx, 'out.recon');
+      expect(compare(recon, ref, 2e-6, 0).excess).toBeLessThanOrEqual(0);
+      tf.dispose([recon, ref]);
+      expect(tf.memory().numTensors).toBe(n);
+    });
+
     it('eval forward leaks no tensors and changes no state', (ctx) => {
       if (unavailable) ctx.skip();
       const stateBefore = model.generator.state().map((e) => e.variable.dataSync().slice());
