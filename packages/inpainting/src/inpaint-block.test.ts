@@ -51,6 +51,14 @@ describe('InpaintBlock structure', () => {
     block.dispose();
   });
 
+  it('leaves no tensors behind after construction + dispose', () => {
+    const before = tf.memory().numTensors;
+    const block = new InpaintBlock({ ...OPTIONS, rng: Rng.fromSeed(1) });
+    expect(tf.memory().numTensors).toBe(before + block.state().length);
+    block.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('rejects bad options and inputs with clear errors', () => {
     expect(() => new InpaintBlock({ ...OPTIONS, heads: 5, rng: Rng.fromSeed(1) })).toThrow(
       /not divisible by 5 heads/,

@@ -2,9 +2,39 @@ import { initBackend, Rng, tf } from '@squid-ad/backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryMatrixBlock } from './memory-matrix-block.js';
 import { MemoryMatrixBlockV3 } from './memory-matrix-block-v3.js';
+import { MemoryQueue } from './memory-queue.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'cpu' });
+});
+
+describe('memory lifetimes', () => {
+  it('leaves no tensors behind after construction + dispose', () => {
+    const before = tf.memory().numTensors;
+    const blocks = [
+      new MemoryMatrixBlock({
+        numMemory: 4,
+        slots: 6,
+        channels: 3,
+        height: 4,
+        width: 4,
+        rng: Rng.fromSeed(1),
+      }),
+      new MemoryMatrixBlockV3({
+        numMemory: 4,
+        slots: 6,
+        channels: 3,
+        height: 4,
+        width: 4,
+        rng: Rng.fromSeed(1),
+      }),
+      new MemoryQueue({ slots: 6, dim: 3, rng: Rng.fromSeed(1) }),
+    ];
+    const owned = blocks.reduce((n, b) => n + b.state().length, 0);
+    expect(tf.memory().numTensors).toBe(before + owned);
+    for (const b of blocks) b.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
 
 describe('MemoryMatrixBlock (per-window)', () => {
