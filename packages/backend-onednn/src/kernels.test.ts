@@ -219,6 +219,14 @@ describe('oneDNN kernels against the TF.js cpu kernels', () => {
   });
 });
 
+/** The unfused reference of a fused activation; inputs scaled x4 so relu6 clips somewhere. */
+function act(activation: 'relu' | 'leakyrelu' | 'relu6' | 'linear', y: tf.Tensor): tf.Tensor {
+  if (activation === 'relu') return tf.relu(y);
+  if (activation === 'leakyrelu') return tf.leakyRelu(y, 0.1);
+  if (activation === 'relu6') return tf.relu6(y);
+  return y;
+}
+
 describe('oneDNN batched matMul', () => {
   beforeAll(async () => {
     // Registers wasm too, so tests can switch between the two backends.
@@ -276,14 +284,14 @@ describe('oneDNN batched matMul', () => {
   );
 
   it.skipIf(!available)(
-    `fused matMul and conv (bias + relu / leakyrelu) match the unfused cpu ops${skip}`,
+    `fused matMul and conv (bias + relu / leakyrelu / relu6) match the unfused cpu ops${skip}`,
     async () => {
       const rng = Rng.fromSeed(3);
       const count = (k: string) => nativeKernelStats()[k]?.native ?? 0;
       const [mm0, conv0] = [count('wasm/_FusedMatMul'), count('wasm/FusedConv2D')];
       const fill = (shape: number[]) =>
         tf.tensor(
-          Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () => rng.uniform(-1, 1)),
+          Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () => 4 * rng.uniform(-1, 1)),
           shape,
         );
       await tf.setBackend('wasm');
@@ -292,22 +300,18 @@ describe('oneDNN batched matMul', () => {
       const bias = fill([8]);
       const x = fill([2, 7, 7, 3]);
       const w = fill([3, 3, 3, 8]);
-      for (const activation of ['relu', 'leakyrelu', 'linear'] as const) {
+      for (const activation of ['relu', 'leakyrelu', 'relu6', 'linear'] as const) {
         disableNativeKernels();
         await tf.setBackend('cpu');
         const move = (t: tf.Tensor) => tf.tensor(t.dataSync(), t.shape);
         const [ca, cb, cbias, cx, cw] = [a, b, bias, x, w].map(move);
         const refMm = tf.tidy(() => {
           const y = tf.add(tf.matMul(ca, cb, false, true), cbias);
-          return (
-            activation === 'relu' ? tf.relu(y) : activation === 'leakyrelu' ? tf.leakyRelu(y, 0.1) : y
-          ).dataSync() as Float32Array;
+          return act(activation, y).dataSync() as Float32Array;
         });
         const refConv = tf.tidy(() => {
           const y = tf.add(tf.conv2d(cx as tf.Tensor4D, cw as tf.Tensor4D, 1, 'same'), cbias);
-          return (
-            activation === 'relu' ? tf.relu(y) : activation === 'leakyrelu' ? tf.leakyRelu(y, 0.1) : y
-          ).dataSync() as Float32Array;
+          return act(activation, y).dataSync() as Float32Array;
         });
         tf.dispose([ca, cb, cbias, cx, cw]);
         await tf.setBackend('wasm');
@@ -339,11 +343,16 @@ describe('oneDNN batched matMul', () => {
               })
               .dataSync() as Float32Array,
         );
+        if (activation === 'relu6') {
+          // The clip must actually bite for the comparison to mean anything.
+          expect(refMm.filter((v) => v === 6).length).toBeGreaterThan(0);
+          expect(refConv.filter((v) => v === 6).length).toBeGreaterThan(0);
+        }
         expect(relErr(mm, refMm), `matMul ${activation}`).toBeLessThan(1e-5);
         expect(relErr(conv, refConv), `conv ${activation}`).toBeLessThan(1e-5);
       }
-      expect(count('wasm/_FusedMatMul') - mm0).toBe(3);
-      expect(count('wasm/FusedConv2D') - conv0).toBe(3);
+      expect(count('wasm/_FusedMatMul') - mm0).toBe(4);
+      expect(count('wasm/FusedConv2D') - conv0).toBe(4);
       tf.dispose([a, b, bias, x, w]);
       await tf.setBackend('cpu');
     },
