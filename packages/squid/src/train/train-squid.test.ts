@@ -120,14 +120,12 @@ describe('trainSquid', () => {
     const dir = join(root, 'killed');
     const here = fileURLToPath(new URL('.', import.meta.url));
     const mainDir = join(here, '../../../..');
-    const tsx = join(mainDir, 'node_modules/tsx/dist/cli.mjs');
-    const child = spawn(
-      process.execPath,
-      [tsx, '--tsconfig', join(mainDir, 'tsconfig.base.json'), join(here, 'crash-child.fixture.ts'), dir],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    // tsx's loader inside the training process itself: the tsx CLI would add a wrapper process,
+    // and kill -9 must hit the process that writes the checkpoints.
+    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'crash-child.fixture.ts'), dir], {
+      cwd: mainDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => {
       stderr += d;

@@ -98,12 +98,10 @@ export interface TrainOptions {
   onEpoch?: (m: EpochMetrics) => void;
   /** Receives every log line (also written to `train.log`). */
   log?: (line: string) => void;
-  /** Stop after this many iterations of this invocation, without a checkpoint (tests: simulate a crash). */
-  maxIterations?: number;
 }
 
 export interface TrainResult {
-  status: 'completed' | 'interrupted' | 'non-finite' | 'crashed';
+  status: 'completed' | 'interrupted' | 'non-finite';
   epoch: number;
   iteration: number;
   bestAuc: number | null;
@@ -254,12 +252,11 @@ export async function trainSquid(options: TrainOptions): Promise<TrainResult> {
           // timers (which set the stop request) get to run.
           await new Promise((resolve) => setImmediate(resolve));
           if (options.shouldStop?.()) {
-            save('last', lastAuc);
+            // The weights moved since the last validation: no AUC for this checkpoint.
+            save('last', null);
             logLine(`interrupted: checkpoint written at epoch ${epoch + 1}, step ${stepInEpoch}`);
             return result('interrupted');
           }
-          if (options.maxIterations !== undefined && itersThisRun >= options.maxIterations)
-            return result('crashed');
           const tData = performance.now();
           const next = await stream.next();
           if (next.done) throw new Error('training data stream ended');
