@@ -37,6 +37,7 @@ interface WasmBackend {
   dataIdNextNumber: number;
   makeOutput(shape: number[], dtype: string): TensorInfo;
   disposeData(dataId: DataId): boolean;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 interface KernelArgs {
   inputs: Record<string, TensorInfo | undefined>;
@@ -102,14 +103,35 @@ function releaseView(backend: WasmBackend, id: number): void {
 
 const idOf = (backend: WasmBackend, t: TensorInfo) => backend.dataIdMap.get(t.dataId).id;
 
-/** `[..., r, c]` → `[..., c, r]` through the wasm Transpose kernel; the caller disposes it. */
+/**
+ * `[..., r, c]` → `[..., c, r]`; the caller disposes it. A blocked copy through heap views: the
+ * wasm Transpose kernel walks the output in order and strides through the input, about 2x
+ * slower on matrices that do not fit in cache.
+ */
 function transposeLast2(backend: WasmBackend, x: TensorInfo): TensorInfo {
   const rank = x.shape.length;
-  const perm = [...Array(rank).keys()];
-  perm[rank - 2] = rank - 1;
-  perm[rank - 1] = rank - 2;
-  const transpose = tf.getKernel('Transpose', 'wasm')!.kernelFunc as unknown as KernelFn;
-  return transpose({ inputs: { x }, backend, attrs: { perm } });
+  const rows = x.shape[rank - 2];
+  const cols = x.shape[rank - 1];
+  const out = backend.makeOutput([...x.shape.slice(0, -2), cols, rows], x.dtype);
+  // Views taken after makeOutput: its malloc may grow (and so replace) the heap buffer.
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  const batch = size(x.shape.slice(0, -2));
+  const T = 32;
+  for (let b = 0, base = 0; b < batch; b++, base += rows * cols) {
+    for (let i0 = 0; i0 < rows; i0 += T) {
+      const i1 = Math.min(i0 + T, rows);
+      for (let j0 = 0; j0 < cols; j0 += T) {
+        const j1 = Math.min(j0 + T, cols);
+        for (let i = i0; i < i1; i++) {
+          let s = base + i * cols + j0;
+          let d = base + j0 * rows + i;
+          for (let j = j0; j < j1; j++, s++, d += rows) dst[d] = src[s];
+        }
+      }
+    }
+  }
+  return out;
 }
 
 interface Product {
