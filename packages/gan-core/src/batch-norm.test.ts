@@ -40,3 +40,38 @@ describe('BatchNorm2d', () => {
     bn.dispose();
   });
 });
+
+describe('BatchNorm2d batch-statistics gradient', () => {
+  it('equals autodiff through tf.moments (closed form through mean and variance)', () => {
+    const bn = new BatchNorm2d(3);
+    bn.weight.assign(tf.tensor1d([0.5, -1.5, 2]));
+    bn.bias.assign(tf.tensor1d([0.1, 0.2, -0.3]));
+    const x = tf.randomUniform([2, 3, 4, 3], -1, 2, 'float32', 11) as tf.Tensor4D;
+    const upstream = tf.randomNormal([2, 3, 4, 3], 0, 1, 'float32', 12);
+    const loss = (y: tf.Tensor) => tf.sum(tf.mul(y, upstream));
+    const reference = (xs: tf.Tensor4D, g: tf.Tensor, b: tf.Tensor) => {
+      const { mean, variance } = tf.moments(xs, [0, 1, 2], true);
+      return tf.add(tf.mul(tf.div(tf.sub(xs, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
+    };
+    // Gradient w.r.t. weight and bias through the variables themselves.
+    const { grads } = tf.variableGrads(
+      () => loss(bn.apply(x, { stats: 'batch', update: false })) as tf.Scalar,
+      [bn.weight, bn.bias],
+    );
+    const [dxRef, dgRef, dbRef] = tf.grads((xs: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+      loss(reference(xs as tf.Tensor4D, g, b)),
+    )([x, bn.weight, bn.bias]);
+    const dx = tf.grad((xs: tf.Tensor) =>
+      loss(bn.apply(xs as tf.Tensor4D, { stats: 'batch', update: false })),
+    )(x);
+    const close = (a: tf.Tensor, b: tf.Tensor) => {
+      const err = tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
+      const scale = tf.max(tf.abs(b)).dataSync()[0];
+      expect(err).toBeLessThan(1e-5 * Math.max(1, scale));
+    };
+    close(dx, dxRef);
+    close(grads[bn.weight.name], dgRef);
+    close(grads[bn.bias.name], dbRef);
+    bn.dispose();
+  });
+});

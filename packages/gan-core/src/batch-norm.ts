@@ -1,4 +1,5 @@
 import { type StateEntry, type Stateful, stopGradient, tf } from '@squid-ad/backend';
+import { channelSum } from './channel-reduce.js';
 
 /**
  * Which statistics normalise the input:
@@ -45,9 +46,14 @@ export class BatchNorm2d implements Stateful {
       if (stats === 'running') {
         mean = this.runningMean;
         variance = this.runningVar;
+      } else if (stats === 'batch') {
+        const n = x.shape[0] * x.shape[1] * x.shape[2];
+        mean = tf.div(channelSum(x), n);
+        variance = tf.div(channelSum(tf.square(tf.sub(x, mean))), n);
+        if (options.update ?? true) this.updateRunning(x, mean, variance);
+        return batchNormTrain(x, mean, tf.rsqrt(tf.add(variance, this.eps)), this.weight, this.bias);
       } else {
-        ({ mean, variance } = tf.moments(x, stats === 'batch' ? [0, 1, 2] : [1, 2], true));
-        if (stats === 'batch' && (options.update ?? true)) this.updateRunning(x, mean, variance);
+        ({ mean, variance } = tf.moments(x, [1, 2], true));
       }
       const scale = tf.mul(tf.rsqrt(tf.add(variance, this.eps)), this.weight);
       return tf.add(tf.mul(tf.sub(x, mean), scale), this.bias) as tf.Tensor4D;
@@ -78,4 +84,44 @@ export class BatchNorm2d implements Stateful {
   dispose(): void {
     for (const e of this.state()) e.variable.dispose();
   }
+}
+
+/**
+ * Batch-statistics BatchNorm `γ·(x − μ)·r + β` (`r = 1/√(σ² + eps)`) with the closed-form
+ * gradient through μ and σ², every reduction a {@link channelSum}. `mean`/`rstd` are inputs
+ * computed from `x`; their own gradient is folded into `dx`, so they receive none.
+ */
+function batchNormTrain(
+  x: tf.Tensor4D,
+  mean: tf.Tensor,
+  rstd: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+): tf.Tensor4D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xs, mu, r, g, b, save] = args as [
+      tf.Tensor4D,
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor,
+      tf.GradSaveFunc,
+    ];
+    const xhat = tf.mul(tf.sub(xs, mu), r);
+    save([xhat, r, g]);
+    return {
+      value: tf.add(tf.mul(xhat, g), b),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, rs, gm] = saved;
+        const n = dy.size / dy.shape[dy.rank - 1];
+        const dBeta = channelSum(dy);
+        const dGamma = channelSum(tf.mul(dy, xh));
+        // dx = γ·r/n · (n·dy − Σdy − x̂·Σ(dy·x̂))
+        const inner = tf.sub(tf.sub(tf.mul(dy, n), dBeta), tf.mul(xh, dGamma));
+        const dx = tf.mul(inner, tf.div(tf.mul(gm, rs), n));
+        return [dx, tf.zerosLike(mu), tf.zerosLike(r), dGamma, dBeta];
+      },
+    };
+  });
+  return op(x, mean, rstd, gamma, beta) as tf.Tensor4D;
 }

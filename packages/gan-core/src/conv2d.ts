@@ -1,4 +1,5 @@
 import { type Rng, type StateEntry, type Stateful, tf } from '@squid-ad/backend';
+import { addChannelBias } from './channel-reduce.js';
 import { pytorchUniform } from './init.js';
 
 export interface Conv2dOptions {
@@ -36,7 +37,7 @@ export class Conv2d implements Stateful {
     return tf.tidy(() => {
       // A numeric pad is symmetric in tfjs (PyTorch-style), whatever the stride.
       const y = tf.conv2d(x, this.weight as tf.Tensor4D, this.stride, this.padding);
-      return this.bias ? tf.add(y, this.bias) : y;
+      return this.bias ? addChannelBias(y, this.bias) : y;
     });
   }
 
