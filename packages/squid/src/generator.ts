@@ -17,14 +17,15 @@ export interface GeneratorForwardOptions {
   capture?: Map<string, tf.Tensor>;
 }
 
-export interface GeneratorOutput {
+// A type alias (not an interface) so that it is a TensorContainer: `tf.tidy(() => g.forward(...))`.
+export type GeneratorOutput = {
   /** Student reconstruction `[B, S, S, C]` in [0, 1]. */
   recon: tf.Tensor4D;
   /** Teacher reconstruction `[B, S, S, C]` in [0, 1]. */
   teacherRecon: tf.Tensor4D;
   /** Σ over decoder levels of MSE(student level after its memory, teacher level). */
   distLoss: tf.Scalar;
-}
+};
 
 type DecoderMemory = MemoryMatrixBlockV3 | MemoryMatrixBlock;
 
