@@ -29,18 +29,21 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
   return d;
 }
 
-// [name, a shape, b shape] before transposition: batched, broadcast both ways, rank 4.
+// [name, a shape, b shape] before transposition: batched, broadcast both ways, rank 4. Batched
+// products below ~16k multiply-adds per batch go to the stock loop on purpose (see
+// stockIsCheaper); the larger ones run one XNNPACK call per batch on views.
 const SHAPES: [string, number[], number[]][] = [
   ['2d', [37, 53], [53, 29]],
-  ['batched', [5, 17, 23], [5, 23, 19]],
+  ['batched, small', [5, 17, 23], [5, 23, 19]],
+  ['batched', [3, 40, 36], [3, 36, 30]],
   ['a batched, b shared', [4, 21, 16], [16, 13]],
-  ['a shared, b batched', [21, 16], [3, 16, 13]],
-  ['rank 4', [2, 3, 9, 11], [2, 3, 11, 7]],
+  ['a shared, b batched', [40, 32], [3, 32, 24]],
+  ['rank 4', [2, 3, 24, 30], [2, 3, 30, 26]],
   ['rank 4 vs shared', [2, 3, 9, 11], [11, 7]],
   // Few rows against many columns: transposed products take the swapped (bᵀ·aᵀ)ᵀ route.
   ['few rows', [2, 96], [96, 150]],
-  ['few rows, batched', [3, 2, 64], [3, 64, 40]],
-  ['few rows shared, b batched', [2, 48], [4, 48, 30]],
+  ['few rows, batched', [3, 2, 512], [3, 512, 40]],
+  ['few rows shared, b batched', [2, 512], [4, 512, 30]],
   ['few rows batched, b shared', [5, 2, 48], [48, 30]],
 ];
 

@@ -47,8 +47,9 @@ interface KernelArgs {
 type KernelFn = (args: KernelArgs) => TensorInfo;
 
 const F32 = 4;
-/** Rows of `a` up to which the stock loop beats packing a batched `b` (see makeBatchMatMul). */
+/** Limits below which the stock loop beats per-batch XNNPACK calls (see stockIsCheaper). */
 const FEW_ROWS = 4;
+const SMALL_PRODUCT = 16_384;
 // Values of tfjs-backend-wasm's FusableActivation enum (kernels/types.js).
 const ACTIVATIONS: Record<string, number> = {
   linear: 0,
@@ -242,6 +243,22 @@ function preferSwapped(a: TensorInfo, b: TensorInfo, tA: boolean, tB: boolean): 
   return swapped < direct;
 }
 
+/**
+ * Batched products the stock scalar loop does faster than one XNNPACK call per batch (each
+ * creates an operator, packs its `b` and, with threads, wakes the pool):
+ *  - tiny products (≤ SMALL_PRODUCT multiply-adds per batch, e.g. attention over 8 tokens);
+ *  - a few rows against a batched `b` without transposes (memory reads): XNNPACK would pack all
+ *    of `b` for them, the stock loop reads it once (measured break-even: about 4 rows).
+ */
+function stockIsCheaper(a: TensorInfo, b: TensorInfo, tA: boolean, tB: boolean, outShape: number[]): boolean {
+  if (size(b.shape.slice(0, -2)) <= 1) return false; // one call, and XNNPACK caches b's packing
+  const m = outShape[outShape.length - 2];
+  const n = outShape[outShape.length - 1];
+  const k = tA ? a.shape[a.shape.length - 2] : a.shape[a.shape.length - 1];
+  if (m * k * n <= SMALL_PRODUCT) return true;
+  return !tA && !tB && m <= FEW_ROWS;
+}
+
 function usable(a: TensorInfo, b: TensorInfo): boolean {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return false;
   // Degenerate shapes: leave them to the stock kernel, which handles them.
@@ -257,11 +274,7 @@ function makeBatchMatMul(original: KernelFn): KernelFn {
     const tA = Boolean(attrs.transposeA);
     const tB = Boolean(attrs.transposeB);
     const outShape = outShapeOf(a, b, tA, tB);
-    // A few rows against a batched b (memory reads): XNNPACK would pack all of b for them,
-    // while the stock loop reads it once. Measured break-even: about 4 rows.
-    if (!tA && !tB && size(b.shape.slice(0, -2)) > 1 && a.shape[a.shape.length - 2] <= FEW_ROWS) {
-      return original(args);
-    }
+    if (stockIsCheaper(a, b, tA, tB, outShape)) return original(args);
     const { matMul } = wasmFns(backend);
     const call = (aId: number, aShape: number[], bId: number, bShape: number[], outId: number) =>
       matMul(aId, shapeBytes(aShape), 3, bId, shapeBytes(bShape), 3, false, false, outId);
