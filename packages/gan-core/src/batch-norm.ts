@@ -47,11 +47,10 @@ export class BatchNorm2d implements Stateful {
         mean = this.runningMean;
         variance = this.runningVar;
       } else if (stats === 'batch') {
-        const n = x.shape[0] * x.shape[1] * x.shape[2];
-        mean = tf.div(channelSum(x), n);
-        variance = tf.div(channelSum(tf.square(tf.sub(x, mean))), n);
-        if (options.update ?? true) this.updateRunning(x, mean, variance);
-        return batchNormTrain(x, mean, tf.rsqrt(tf.add(variance, this.eps)), this.weight, this.bias);
+        const update = options.update ?? true;
+        return batchNormTrain(x, this.weight, this.bias, this.eps, (m, v) => {
+          if (update) this.updateRunning(x, m, v);
+        });
       } else {
         ({ mean, variance } = tf.moments(x, [1, 2], true));
       }
@@ -87,41 +86,39 @@ export class BatchNorm2d implements Stateful {
 }
 
 /**
- * Batch-statistics BatchNorm `γ·(x − μ)·r + β` (`r = 1/√(σ² + eps)`) with the closed-form
- * gradient through μ and σ², every reduction a {@link channelSum}. `mean`/`rstd` are inputs
- * computed from `x`; their own gradient is folded into `dx`, so they receive none.
+ * Batch-statistics BatchNorm `γ·(x − μ)·r + β` (`r = 1/√(σ² + eps)`) as one op with the
+ * closed-form gradient through μ and σ², every reduction a {@link channelSum}. Being one op,
+ * its internals stay off the gradient tape: it keeps only x̂ for the backward pass (autodiff
+ * kept ~7 tensors the size of x per BatchNorm). `onStats` receives μ and the biased σ².
  */
 function batchNormTrain(
   x: tf.Tensor4D,
-  mean: tf.Tensor,
-  rstd: tf.Tensor,
   gamma: tf.Tensor,
   beta: tf.Tensor,
+  eps: number,
+  onStats: (mean: tf.Tensor, variance: tf.Tensor) => void,
 ): tf.Tensor4D {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xs, mu, r, g, b, save] = args as [
-      tf.Tensor4D,
-      tf.Tensor,
-      tf.Tensor,
-      tf.Tensor,
-      tf.Tensor,
-      tf.GradSaveFunc,
-    ];
-    const xhat = tf.mul(tf.sub(xs, mu), r);
+    const [xs, g, b, save] = args as [tf.Tensor4D, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const n = xs.size / xs.shape[3];
+    const mean = tf.div(channelSum(xs), n);
+    const centred = tf.sub(xs, mean);
+    const variance = tf.div(channelSum(tf.square(centred)), n);
+    onStats(mean, variance);
+    const r = tf.rsqrt(tf.add(variance, eps));
+    const xhat = tf.mul(centred, r);
     save([xhat, r, g]);
     return {
       value: tf.add(tf.mul(xhat, g), b),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xh, rs, gm] = saved;
-        const n = dy.size / dy.shape[dy.rank - 1];
         const dBeta = channelSum(dy);
         const dGamma = channelSum(tf.mul(dy, xh));
         // dx = γ·r/n · (n·dy − Σdy − x̂·Σ(dy·x̂))
         const inner = tf.sub(tf.sub(tf.mul(dy, n), dBeta), tf.mul(xh, dGamma));
-        const dx = tf.mul(inner, tf.div(tf.mul(gm, rs), n));
-        return [dx, tf.zerosLike(mu), tf.zerosLike(r), dGamma, dBeta];
+        return [tf.mul(inner, tf.div(tf.mul(gm, rs), n)), dGamma, dBeta];
       },
     };
   });
-  return op(x, mean, rstd, gamma, beta) as tf.Tensor4D;
+  return op(x, gamma, beta) as tf.Tensor4D;
 }
