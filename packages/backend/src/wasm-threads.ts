@@ -126,6 +126,9 @@ function makeWorkerClass(wasmDir: string) {
   return { wt, PThreadWorker, created };
 }
 
+const report = (requested: number, threads: number, reason?: string): WasmThreadsReport =>
+  reason === undefined ? { requested, threads } : { requested, threads, reason };
+
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -203,7 +206,7 @@ export async function initWasmBackend(threads: number): Promise<WasmThreadsRepor
       await initThreaded(wasm, threads, wasmDir);
       const actual = wasm.getThreadsCount();
       if (actual < threads) reason = `the wasm thread pool started ${actual} of ${threads} threads`;
-      return { requested: threads, threads: actual, reason };
+      return report(threads, actual, reason);
     } catch (err) {
       reason = String((err as Error)?.message ?? err).split('\n')[0];
       resetWasmBackend();
@@ -212,5 +215,5 @@ export async function initWasmBackend(threads: number): Promise<WasmThreadsRepor
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   wasm.setThreadsCount(1);
   if (!(await tf.setBackend('wasm'))) throw new Error('wasm module failed to initialise');
-  return { requested: threads, threads: wasm.getThreadsCount(), reason };
+  return report(threads, wasm.getThreadsCount(), reason);
 }
