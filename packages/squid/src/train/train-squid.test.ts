@@ -69,6 +69,28 @@ describe('trainSquid', () => {
     expect(lines).toMatch(/resumed .* at epoch 3, step 0, iteration 2/);
   }, 600_000);
 
+  it('resumes exactly from a checkpoint written mid-epoch (Ctrl-C)', async () => {
+    const cfg = tinyRunConfig({ epochs: 2, iterations: 2, validateEvery: 100 });
+    const straight = join(root, 'mid-straight');
+    const split = join(root, 'mid-split');
+    await trainSquid({ runDir: straight, config: cfg });
+    // The stop request is polled before every iteration: the 4th poll stops after 3 iterations.
+    let polls = 0;
+    const stopped = await trainSquid({ runDir: split, config: cfg, shouldStop: () => ++polls === 4 });
+    expect(stopped).toMatchObject({ status: 'interrupted', epoch: 1, iteration: 3 });
+    expect(tensorsOf(split).meta).toMatchObject({ epoch: 1, stepInEpoch: 1, iteration: 3 });
+    await trainSquid({ runDir: split, config: cfg, resume: true });
+    const A = tensorsOf(straight);
+    const B = tensorsOf(split);
+    expect(B.meta.iteration).toBe(4);
+    for (const [name, t] of A.tensors) {
+      expect(
+        Buffer.compare(Buffer.from(t.data.buffer), Buffer.from(B.tensors.get(name)!.data.buffer)),
+        name,
+      ).toBe(0);
+    }
+  }, 600_000);
+
   it('refuses to resume with a different config unless forced, and refuses to overwrite a run', async () => {
     const dir = join(root, 'mismatch');
     await trainSquid({ runDir: dir, config: tinyRunConfig({ epochs: 1 }) });
