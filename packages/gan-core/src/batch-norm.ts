@@ -14,6 +14,8 @@ export interface BatchNormApplyOptions {
   stats: NormStats;
   /** Update running statistics (default: true for `batch`). */
   update?: boolean;
+  /** Apply ReLU to the result (fused with batch statistics: one saved tensor fewer for backprop). */
+  relu?: boolean;
 }
 
 /** PyTorch `BatchNorm2d` on NHWC tensors: momentum 0.1, eps 1e-5, unbiased running variance. */
@@ -48,14 +50,15 @@ export class BatchNorm2d implements Stateful {
         variance = this.runningVar;
       } else if (stats === 'batch') {
         const update = options.update ?? true;
-        return batchNormTrain(x, this.weight, this.bias, this.eps, (m, v) => {
+        return batchNormTrain(x, this.weight, this.bias, this.eps, options.relu ?? false, (m, v) => {
           if (update) this.updateRunning(x, m, v);
         });
       } else {
         ({ mean, variance } = tf.moments(x, [1, 2], true));
       }
       const scale = tf.mul(tf.rsqrt(tf.add(variance, this.eps)), this.weight);
-      return tf.add(tf.mul(tf.sub(x, mean), scale), this.bias) as tf.Tensor4D;
+      const y = tf.add(tf.mul(tf.sub(x, mean), scale), this.bias) as tf.Tensor4D;
+      return options.relu ? tf.relu(y) : y;
     });
   }
 
@@ -96,6 +99,7 @@ function batchNormTrain(
   gamma: tf.Tensor,
   beta: tf.Tensor,
   eps: number,
+  relu: boolean,
   onStats: (mean: tf.Tensor, variance: tf.Tensor) => void,
 ): tf.Tensor4D {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -107,11 +111,15 @@ function batchNormTrain(
     onStats(mean, variance);
     const r = tf.rsqrt(tf.add(variance, eps));
     const xhat = tf.mul(centred, r);
-    save([xhat, r, g]);
+    const normed = tf.add(tf.mul(xhat, g), b);
+    const value = relu ? tf.relu(normed) : normed;
+    // With ReLU the output is saved: it is the next conv's saved input anyway.
+    save(relu ? [xhat, r, g, value] : [xhat, r, g]);
     return {
-      value: tf.add(tf.mul(xhat, g), b),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xh, rs, gm] = saved;
+      value,
+      gradFunc: (dyOut: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, rs, gm, y] = saved;
+        const dy = y ? tf.mul(dyOut, tf.step(y)) : dyOut;
         const dBeta = channelSum(dy);
         const dGamma = channelSum(tf.mul(dy, xh));
         // dx = γ·r/n · (n·dy − Σdy − x̂·Σ(dy·x̂))

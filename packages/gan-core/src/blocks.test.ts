@@ -41,6 +41,43 @@ describe('DoubleConv', () => {
     block.dispose();
   });
 
+  it('training-mode gradients (fused BN+ReLU, residual ReLU) equal plain autodiff', () => {
+    const block = new DoubleConv({ inChannels: 2, outChannels: 3, stride: 2, rng: rng() });
+    const x = tf.randomUniform([2, 6, 6, 2], -1, 1, 'float32', 4) as tf.Tensor4D;
+    const upstream = tf.randomNormal([2, 3, 3, 3], 0, 1, 'float32', 5);
+    const params = block.state().filter((e) => e.kind === 'parameter');
+    const vars = params.map((e) => e.variable);
+    // The same function from plain TensorFlow.js ops, differentiated by tf.grads.
+    const bn = (t: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      const { mean, variance } = tf.moments(t, [0, 1, 2], true);
+      return tf.add(tf.mul(tf.div(tf.sub(t, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
+    };
+    const conv = (t: tf.Tensor, w: tf.Tensor, b: tf.Tensor, stride: number) =>
+      tf.add(tf.conv2d(t as tf.Tensor4D, w as tf.Tensor4D, stride, 1), b);
+    const reference = (xs: tf.Tensor, ...p: tf.Tensor[]) => {
+      const a = tf.relu(bn(conv(xs, p[0], p[1], 2), p[2], p[3]));
+      const h = tf.relu(bn(conv(a, p[4], p[5], 1), p[6], p[7]));
+      const b = bn(conv(h, p[8], p[9], 1), p[10], p[11]);
+      return tf.sum(tf.mul(tf.relu(tf.add(a, b)), upstream));
+    };
+    const expected = tf.grads(reference)([x, ...vars]);
+    const dx = tf.grad((xs: tf.Tensor) =>
+      tf.sum(tf.mul(block.apply(xs as tf.Tensor4D, { stats: 'batch', update: false }), upstream)),
+    )(x);
+    const { grads } = tf.variableGrads(
+      () => tf.sum(tf.mul(block.apply(x, { stats: 'batch', update: false }), upstream)) as tf.Scalar,
+      vars,
+    );
+    const ours = [dx, ...vars.map((v) => grads[v.name])];
+    expected.forEach((e, i) => {
+      const err = tf.max(tf.abs(tf.sub(ours[i], e))).dataSync()[0];
+      expect(err, params[i - 1]?.name ?? 'x').toBeLessThan(
+        1e-5 * Math.max(1, tf.max(tf.abs(e)).dataSync()[0]),
+      );
+    });
+    block.dispose();
+  });
+
   it('halves the size with stride 2 (PyTorch symmetric padding)', () => {
     const block = new DoubleConv({ inChannels: 2, outChannels: 3, stride: 2, rng: rng() });
     const y = block.apply(tf.ones([1, 6, 6, 2]) as tf.Tensor4D, { stats: 'batch' });

@@ -48,10 +48,10 @@ export class DoubleConv implements Stateful {
   /** `[B, H, W, in]` → `[B, H/stride, W/stride, out]` */
   apply(x: tf.Tensor4D, o: NormOptions): tf.Tensor4D {
     return tf.tidy(() => {
-      const a = tf.relu(this.bn1.apply(this.conv1.apply(x), o));
-      const h = tf.relu(this.bn2a.apply(this.conv2a.apply(a), o));
+      const a = this.bn1.apply(this.conv1.apply(x), { ...o, relu: true });
+      const h = this.bn2a.apply(this.conv2a.apply(a), { ...o, relu: true });
       const b = this.bn2b.apply(this.conv2b.apply(h), o);
-      return tf.relu(tf.add(a, b)) as tf.Tensor4D;
+      return addRelu(a, b);
     });
   }
 
@@ -69,4 +69,21 @@ export class DoubleConv implements Stateful {
   dispose(): void {
     for (const m of [this.conv1, this.bn1, this.conv2a, this.bn2a, this.conv2b, this.bn2b]) m.dispose();
   }
+}
+
+/** `ReLU(a + b)` saving only its output for backprop (the next layer keeps it anyway). */
+function addRelu(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, y, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const value = tf.relu(tf.add(x, y));
+    save([value]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const d = tf.mul(dy, tf.step(saved[0]));
+        return [d, d.clone()];
+      },
+    };
+  });
+  return op(a, b) as tf.Tensor4D;
 }
