@@ -4,6 +4,8 @@
 // One JSON line per measurement:
 // { bench, backend, preset, op, batch, ms, msPerImage, imagesPerSec, runs, firstMs }.
 // `--quick`: batch 4 for the training step and one timed run. `--backend NAME` (default auto).
+// `--batch N`: training batch (default 16; 8 on wasm, whose 4 GB heap cannot hold the batch-16
+// digitanatomy step yet: ~2.3 GB of saved activations and memory-bank copies, then backprop).
 import { type BackendChoice, initBackend, Rng, stopGradient, tf } from '@squid-ad/backend';
 import { bceWithLogits, mse } from '@squid-ad/gan-core';
 import { createSquidModel, presets, type SquidModel } from '../src/index.js';
@@ -12,6 +14,9 @@ const quick = process.argv.includes('--quick');
 const at = process.argv.indexOf('--backend');
 const report = await initBackend({ backend: (at >= 0 ? process.argv[at + 1] : 'auto') as BackendChoice });
 const runs = quick ? 1 : 2;
+const batchAt = process.argv.indexOf('--batch');
+const trainBatch =
+  batchAt >= 0 ? Number(process.argv[batchAt + 1]) : quick ? 4 : report.tfBackend === 'wasm' ? 8 : 16;
 
 /** First call (kernel setup, weight packing) separately, then the median of `runs` calls. */
 function time(fn: () => void): { firstMs: number; ms: number } {
@@ -95,7 +100,6 @@ for (const preset of ['digitanatomy', 'zhanglab'] as const) {
     time(() => evalForward(model, xe)),
   );
   xe.dispose();
-  const trainBatch = quick ? 4 : 16;
   const xt = tf.randomUniform([trainBatch, size, size, 1], 0, 1, 'float32', 2) as tf.Tensor4D;
   const rng = Rng.fromSeed(1);
   emit(
