@@ -193,7 +193,6 @@ export async function initWasmBackend(threads: number): Promise<WasmThreadsRepor
   if (engine.registry.wasm) {
     if (wasm.getThreadsCount() === threads) {
       await tf.setBackend('wasm');
-      unsignedHeapOffsets();
       return { requested: threads, threads };
     }
     resetWasmBackend();
@@ -205,7 +204,6 @@ export async function initWasmBackend(threads: number): Promise<WasmThreadsRepor
       .replace(/[\\/]package\.json$/, '');
     try {
       await initThreaded(wasm, threads, wasmDir);
-      unsignedHeapOffsets();
       const actual = wasm.getThreadsCount();
       if (actual < threads) reason = `the wasm thread pool started ${actual} of ${threads} threads`;
       return report(threads, actual, reason);
@@ -217,27 +215,5 @@ export async function initWasmBackend(threads: number): Promise<WasmThreadsRepor
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   wasm.setThreadsCount(1);
   if (!(await tf.setBackend('wasm'))) throw new Error('wasm module failed to initialise');
-  unsignedHeapOffsets();
   return report(threads, wasm.getThreadsCount(), reason);
-}
-
-const fixedModules = new WeakSet<object>();
-
-/**
- * Makes the active wasm module's `_malloc` return heap offsets as unsigned numbers. The module
- * may grow to 4 GiB, but wasm returns an i32, so every block above 2 GiB reached
- * tfjs-backend-wasm's JavaScript as a negative offset: `HEAPU8.set` threw, `readSync` sliced
- * from the end of the heap (silently wrong values) and `typedArrayFromHeap` threw. Unsigned
- * offsets work everywhere in JavaScript and convert back to the same i32 when passed to C.
- */
-function unsignedHeapOffsets(): void {
-  const module = (
-    tf.engine().registry.wasm as unknown as { wasm?: { _malloc(n: number): number; _free(p: number): void } }
-  )?.wasm;
-  if (!module || fixedModules.has(module)) return;
-  // emscripten's `_malloc` export rebinds itself to the raw wasm function on its first call.
-  module._free(module._malloc(8));
-  const malloc = module._malloc;
-  module._malloc = (n: number) => malloc(n) >>> 0;
-  fixedModules.add(module);
 }
