@@ -1,22 +1,27 @@
 // Model cost of the official presets on the active backend: eval forward time per image
-// (generator + discriminator scoring, batch 4) and one training step at batch 16 (D step on a
-// fresh generator forward, then G step: forward + backward of both networks, no optimizer).
+// (generator + discriminator scoring, batch 4) and one training step (D step on a fresh
+// generator forward, then G step: forward + backward of both networks, no optimizer).
 // One JSON line per measurement:
-// { bench, backend, preset, op, batch, ms, msPerImage, imagesPerSec, runs, firstMs }.
+// { bench, backend, preset, op, batch, ms, msPerImage, imagesPerSec, runs, firstMs } or, when
+// the measurement dies (e.g. wasm heap exhausted), { bench, preset, op, batch, error }.
 // `--quick`: batch 4 for the training step and one timed run. `--backend NAME` (default auto).
 // `--batch N`: training batch (default 16; 8 on wasm, whose 4 GB heap cannot hold the batch-16
-// digitanatomy step yet: ~2.3 GB of saved activations and memory-bank copies, then backprop).
+// digitanatomy step yet). Each measurement runs in its own process (a wasm abort kills it).
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { type BackendChoice, initBackend, Rng, stopGradient, tf } from '@squid-ad/backend';
 import { bceWithLogits, mse } from '@squid-ad/gan-core';
-import { createSquidModel, presets, type SquidModel } from '../src/index.js';
+import { createSquidModel, type PresetName, presets, type SquidModel } from '../src/index.js';
 
-const quick = process.argv.includes('--quick');
-const at = process.argv.indexOf('--backend');
-const report = await initBackend({ backend: (at >= 0 ? process.argv[at + 1] : 'auto') as BackendChoice });
+const argv = process.argv.slice(2);
+const flag = (name: string) => {
+  const at = argv.indexOf(name);
+  return at >= 0 ? argv[at + 1] : undefined;
+};
+const quick = argv.includes('--quick');
 const runs = quick ? 1 : 2;
-const batchAt = process.argv.indexOf('--batch');
-const trainBatch =
-  batchAt >= 0 ? Number(process.argv[batchAt + 1]) : quick ? 4 : report.tfBackend === 'wasm' ? 8 : 16;
+const ops = ['eval-forward+score', 'train-step(G+D fwd+bwd)'] as const;
+type Op = (typeof ops)[number];
 
 /** First call (kernel setup, weight packing) separately, then the median of `runs` calls. */
 function time(fn: () => void): { firstMs: number; ms: number } {
@@ -35,7 +40,7 @@ function time(fn: () => void): { firstMs: number; ms: number } {
 
 function evalForward(model: SquidModel, x: tf.Tensor4D): void {
   tf.tidy(() => {
-    const { recon } = model.generator.forward(x, { training: false });
+    const recon = model.generator.reconstruct(x);
     model.discriminator.forward(recon, { training: false, norm: 'per-image' }).dataSync();
   });
 }
@@ -73,40 +78,63 @@ function trainingStep(model: SquidModel, x: tf.Tensor4D, rng: Rng): void {
   tf.dispose([fake, dStep.value, gStep.value, ...Object.values(dStep.grads), ...Object.values(gStep.grads)]);
 }
 
-for (const preset of ['digitanatomy', 'zhanglab'] as const) {
+/** One measurement in this process. */
+async function measure(preset: PresetName, op: Op): Promise<void> {
+  const report = await initBackend({ backend: (flag('--backend') ?? 'auto') as BackendChoice });
+  const batch =
+    op === 'eval-forward+score'
+      ? 4
+      : Number(flag('--batch') ?? (quick ? 4 : report.tfBackend === 'wasm' ? 8 : 16));
   const model = createSquidModel(presets[preset], Rng.fromSeed(0));
   const size = model.config.model.imageSize;
-  const emit = (op: string, batch: number, t: { firstMs: number; ms: number }) =>
-    process.stdout.write(
-      `${JSON.stringify({
-        bench: 'squid-model',
-        backend: report.backend,
-        nativeKernels: report.nativeKernels.enabled,
-        preset,
-        op,
-        batch,
-        ms: Math.round(t.ms),
-        msPerImage: Math.round((t.ms / batch) * 10) / 10,
-        imagesPerSec: Math.round((batch / t.ms) * 1000 * 100) / 100,
-        runs,
-        firstMs: Math.round(t.firstMs),
-      })}\n`,
-    );
-  const evalBatch = 4;
-  const xe = tf.randomUniform([evalBatch, size, size, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
-  emit(
-    'eval-forward+score',
-    evalBatch,
-    time(() => evalForward(model, xe)),
-  );
-  xe.dispose();
-  const xt = tf.randomUniform([trainBatch, size, size, 1], 0, 1, 'float32', 2) as tf.Tensor4D;
+  const x = tf.randomUniform([batch, size, size, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
   const rng = Rng.fromSeed(1);
-  emit(
-    'train-step(G+D fwd+bwd)',
-    trainBatch,
-    time(() => trainingStep(model, xt, rng)),
+  const t = time(() => (op === 'eval-forward+score' ? evalForward(model, x) : trainingStep(model, x, rng)));
+  process.stdout.write(
+    `${JSON.stringify({
+      bench: 'squid-model',
+      backend: report.backend,
+      nativeKernels: report.nativeKernels.enabled,
+      preset,
+      op,
+      batch,
+      ms: Math.round(t.ms),
+      msPerImage: Math.round((t.ms / batch) * 10) / 10,
+      imagesPerSec: Math.round((batch / t.ms) * 1000 * 100) / 100,
+      runs,
+      firstMs: Math.round(t.firstMs),
+    })}\n`,
   );
-  xt.dispose();
+  x.dispose();
   model.dispose();
+}
+
+const child = flag('--child');
+if (child) {
+  const [preset, op] = child.split('|') as [PresetName, Op];
+  await measure(preset, op);
+} else {
+  const self = fileURLToPath(import.meta.url);
+  for (const preset of ['digitanatomy', 'zhanglab'] as const) {
+    for (const op of ops) {
+      const r = spawnSync(
+        process.execPath,
+        [...process.execArgv, self, ...argv, '--child', `${preset}|${op}`],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          encoding: 'utf8',
+          maxBuffer: 1 << 26,
+        },
+      );
+      if (r.status === 0) {
+        process.stdout.write(r.stdout);
+      } else {
+        const aborted = /Aborted\(\)/.test(r.stderr ?? '');
+        const error = aborted
+          ? 'wasm heap exhausted (Aborted)'
+          : (r.stderr ?? '').trim().split('\n').slice(-1)[0];
+        process.stdout.write(`${JSON.stringify({ bench: 'squid-model', preset, op, error })}\n`);
+      }
+    }
+  }
 }
