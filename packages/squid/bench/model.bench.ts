@@ -5,8 +5,9 @@
 // { bench, backend, preset, op, batch, ms, msPerImage, imagesPerSec, runs, firstMs } or, when
 // the measurement dies (e.g. wasm heap exhausted), { bench, preset, op, batch, error }.
 // `--quick`: batch 4 for the training step and one timed run. `--backend NAME` (default auto).
-// `--batch N`: training batch (default 16; 8 on wasm, whose 4 GB heap cannot hold the batch-16
-// digitanatomy step yet). Each measurement runs in its own process (a wasm abort kills it).
+// `--batch N`: training batch (default 16; 4 on wasm: at batch 8 the step's heap passes ~2 GB
+// and tfjs-backend-wasm 4.22 crashes, in malloc or with "memory access out of bounds").
+// Each measurement runs in its own process, so such a crash becomes an error line.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type BackendChoice, initBackend, Rng, stopGradient, tf } from '@squid-ad/backend';
@@ -84,7 +85,7 @@ async function measure(preset: PresetName, op: Op): Promise<void> {
   const batch =
     op === 'eval-forward+score'
       ? 4
-      : Number(flag('--batch') ?? (quick ? 4 : report.tfBackend === 'wasm' ? 8 : 16));
+      : Number(flag('--batch') ?? (quick || report.tfBackend === 'wasm' ? 4 : 16));
   const model = createSquidModel(presets[preset], Rng.fromSeed(0));
   const size = model.config.model.imageSize;
   const x = tf.randomUniform([batch, size, size, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
@@ -129,10 +130,10 @@ if (child) {
       if (r.status === 0) {
         process.stdout.write(r.stdout);
       } else {
-        const aborted = /Aborted\(\)/.test(r.stderr ?? '');
-        const error = aborted
+        const stderr = r.stderr ?? '';
+        const error = /Aborted\(\)/.test(stderr)
           ? 'wasm heap exhausted (Aborted)'
-          : (r.stderr ?? '').trim().split('\n').slice(-1)[0];
+          : (stderr.match(/^\w*Error: .*$/m)?.[0] ?? `exit code ${r.status}`);
         process.stdout.write(`${JSON.stringify({ bench: 'squid-model', preset, op, error })}\n`);
       }
     }
