@@ -175,6 +175,20 @@ async function train(flags: TrainFlags, io: TrainCliIo): Promise<number> {
       io.stderr(`squid-train: ${err.message}`);
       return 1;
     }
+    const e = err as Error;
+    if (
+      report.backend === 'wasm' &&
+      e?.name === 'RuntimeError' &&
+      /Aborted\(|out of bounds/.test(e.message)
+    ) {
+      // The stock wasm backend aborts when its heap is exhausted (the full-size presets at batch 16).
+      io.stderr(
+        `squid-train: the wasm backend ran out of memory (${e.message.split('.')[0]}); ` +
+          `try a smaller --batch-size (the digitanatomy preset fits batch 4) or --backend cpu / tensorflow. ` +
+          `The last checkpoint in ${out} is intact; continue with --resume.`,
+      );
+      return 1;
+    }
     throw err;
   } finally {
     off?.();

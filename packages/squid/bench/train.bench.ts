@@ -2,7 +2,9 @@
 // (D step + G step + queue update, n_critic as in the preset) and the split of an iteration
 // into data, forward, backward, optimizer and queue-update time. One JSON line per preset:
 // { bench, backend, preset, batch, steps, imagesPerSec, msPerIteration, ms: {data, forward, backward, optimizer, queue} }.
-// `--quick`: 1 timed iteration instead of 3. `--backend NAME` picks the backend (default auto).
+// `--quick`: 1 timed cycle instead of 3. `--backend NAME` picks the backend (default auto);
+// `--presets digitanatomy,zhanglab` a subset. Note: at batch 16 the full-size presets need more
+// memory than the stock wasm backend's heap allows (it aborts); use `--backend cpu` or tensorflow.
 import { type BackendChoice, initBackend, Rng } from '@squid-ad/backend';
 import { ImageDataset } from '@squid-ad/datasets';
 import {
@@ -29,7 +31,11 @@ function syntheticChest(size: number): ImageDataset {
   });
 }
 
+const presetsArg = process.argv.includes('--presets')
+  ? process.argv[process.argv.indexOf('--presets') + 1].split(',')
+  : null;
 for (const presetName of ['digitanatomy', 'zhanglab'] as const) {
+  if (presetsArg && !presetsArg.includes(presetName)) continue;
   const squid = getPreset(presetName);
   squid.train.batchSize = 16;
   const config = parseRunConfig({ squid, run: {} }, 'bench');
