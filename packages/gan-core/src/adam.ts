@@ -75,11 +75,13 @@ export class Adam implements Stateful {
     const bc1 = 1 - beta1 ** t;
     const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
     const stepSize = this.lr / bc1;
-    tf.tidy(() => {
-      this.params.forEach((p, i) => {
-        let g = grads[p.variable.name];
-        if (!g) return;
-        if (weightDecay !== 0) g = tf.add(g, tf.mul(p.variable, weightDecay));
+    // One tidy per parameter: a single tidy around the loop would keep every parameter's
+    // temporaries alive until the end (several times the model size at the peak).
+    this.params.forEach((p, i) => {
+      const g0 = grads[p.variable.name];
+      if (!g0) return;
+      tf.tidy(() => {
+        const g = weightDecay !== 0 ? tf.add(g0, tf.mul(p.variable, weightDecay)) : g0;
         const m = tf.add(tf.mul(this.expAvg[i], beta1), tf.mul(g, 1 - beta1));
         const v = tf.add(tf.mul(this.expAvgSq[i], beta2), tf.mul(tf.mul(g, g), 1 - beta2));
         // PyTorch: denom = sqrt(v) / sqrt(bc2) + eps; p -= (lr / bc1) * m / denom.
@@ -88,8 +90,8 @@ export class Adam implements Stateful {
         this.expAvg[i].assign(m);
         this.expAvgSq[i].assign(v);
       });
-      this.stepCount.assign(tf.scalar(t, 'int32'));
     });
+    tf.tidy(() => this.stepCount.assign(tf.scalar(t, 'int32')));
   }
 
   /** Moments as `exp_avg.<param>` / `exp_avg_sq.<param>` buffers plus the `step` counter. */
