@@ -89,7 +89,7 @@ function makeNet(rng: Rng) {
           [0, 0],
         ]);
         const { mean, variance } = tf.moments(h, [0, 1, 2]);
-        h = tf.relu(tf.batchNorm(h, mean, variance, vars[3 * i + 2], vars[3 * i + 1], 1e-5));
+        h = tf.relu(tf.batchNorm(h, mean, variance, vars[3 * i + 2], vars[3 * i + 1], 1e-5)) as tf.Tensor4D;
       }
       return tf.losses.softmaxCrossEntropy(labels, tf.matMul(tf.mean(h, [1, 2]), head)) as tf.Scalar;
     });

@@ -62,10 +62,10 @@ describe('DoubleConv', () => {
     };
     const expected = tf.grads(reference)([x, ...vars]);
     const dx = tf.grad((xs: tf.Tensor) =>
-      tf.sum(tf.mul(block.apply(xs as tf.Tensor4D, { stats: 'batch', update: false }), upstream)),
+      tf.sum(tf.mul(block.apply(xs as tf.Tensor4D, { stats: 'batch' }), upstream)),
     )(x);
     const { grads } = tf.variableGrads(
-      () => tf.sum(tf.mul(block.apply(x, { stats: 'batch', update: false }), upstream)) as tf.Scalar,
+      () => tf.sum(tf.mul(block.apply(x, { stats: 'batch' }), upstream)) as tf.Scalar,
       vars,
     );
     const ours = [dx, ...vars.map((v) => grads[v.name])];
