@@ -15,6 +15,7 @@ export default defineConfig({
       '@squid-ad/gan-core': pkg('gan-core'),
       '@squid-ad/metrics': pkg('metrics'),
       '@squid-ad/squid': pkg('squid'),
+      '@squid-ad/test-utils': pkg('test-utils'),
     },
   },
   test: {

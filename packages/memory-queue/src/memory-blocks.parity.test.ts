@@ -1,5 +1,4 @@
 import { initBackend, Rng, tf } from '@squid-ad/backend';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   expectClose,
   type Fixture,
@@ -8,7 +7,8 @@ import {
   loadOfficialState,
   nchwToNhwc,
   nhwcToNchw,
-} from './fixture.test-helpers.js';
+} from '@squid-ad/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryMatrixBlock } from './memory-matrix-block.js';
 import { MemoryMatrixBlockV3 } from './memory-matrix-block-v3.js';
 

@@ -1,6 +1,6 @@
 import { initBackend, Rng, readSafetensors, type SafetensorsEntry, tf } from '@squid-ad/backend';
+import { loadFixture } from '@squid-ad/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadFixture } from './fixture.test-helpers.js';
 import { createSquidModel, type SquidModel } from './model.js';
 import { fromOfficialCheckpoint, loadOfficialState, officialStateEntries } from './official.js';
 import { officialArgsToConfig } from './official-args.js';

@@ -1,6 +1,6 @@
 import { initBackend, tf } from '@squid-ad/backend';
+import { compare, type Fixture, fixtureTensor, loadFixture, nchwToNhwc } from '@squid-ad/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compare, type Fixture, fixtureTensor, loadFixture, nchwToNhwc } from './fixture.test-helpers.js';
 import type { SquidModel } from './model.js';
 import { fromOfficialCheckpoint } from './official.js';
 

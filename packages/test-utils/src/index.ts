@@ -1,4 +1,4 @@
-// Test-only helpers for the official parity fixture (not exported from the package).
+// Test-only helpers for the official parity fixture, shared by the packages' parity tests.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,48 +15,60 @@ export interface Fixture {
   dir: string;
   // biome-ignore lint/suspicious/noExplicitAny: fixture.json is free-form metadata
   json: any;
-  weights: Map<string, SafetensorsEntry>;
+  weightsPath: string;
+  /** Official state_dict entries (prefixes `generator.` / `discriminator.`), read on first use. */
+  readonly weights: Map<string, SafetensorsEntry>;
   tensors: Map<string, SafetensorsEntry>;
 }
 
 /** The fixture folder: env SQUID_FIXTURE_DIR, else `../shared/fixtures/squid-parity/visible` beside the repo. */
 export function fixtureDir(): string {
   const repo = fileURLToPath(new URL('../../../', import.meta.url));
-  return process.env.SQUID_FIXTURE_DIR ?? resolve(repo, '../shared/fixtures/squid-parity/visible');
+  return resolve(process.env.SQUID_FIXTURE_DIR ?? resolve(repo, '../shared/fixtures/squid-parity/visible'));
 }
 
+/** Reads fixture.json and tensors.safetensors; weights.safetensors on first access. */
 export function loadFixture(): Fixture {
   const dir = fixtureDir();
   if (!existsSync(resolve(dir, 'fixture.json'))) {
     throw new Error(`parity fixture not found in ${dir} (set SQUID_FIXTURE_DIR)`);
   }
+  const weightsPath = resolve(dir, 'weights.safetensors');
+  let weights: Map<string, SafetensorsEntry> | undefined;
   return {
     dir,
     json: JSON.parse(readFileSync(resolve(dir, 'fixture.json'), 'utf8')),
-    weights: readSafetensors(resolve(dir, 'weights.safetensors')),
+    weightsPath,
+    get weights() {
+      weights ??= readSafetensors(weightsPath);
+      return weights;
+    },
     tensors: readSafetensors(resolve(dir, 'tensors.safetensors')),
   };
 }
 
+/** A safetensors entry as a tensor in its own (official) layout; I64 becomes int32. */
 export function toTensor(entry: SafetensorsEntry): tf.Tensor {
-  if (entry.dtype === 'I64')
+  if (entry.dtype === 'I64') {
     return tf.tensor(Int32Array.from(entry.data as BigInt64Array, Number), entry.shape, 'int32');
+  }
   return tf.tensor(entry.data as Float32Array, entry.shape, 'float32');
 }
 
+/** A fixture tensor (official layout). */
 export function fixtureTensor(f: Fixture, name: string): tf.Tensor {
   const e = f.tensors.get(name);
   if (!e) throw new Error(`tensor ${name} not in ${f.dir}/tensors.safetensors`);
   return toTensor(e);
 }
 
-/** Assigns every official entry of `state` from `generator.<prefix>.<name>` in weights.safetensors. */
+/** Assigns every official entry of `state` from `<prefix>.<name>` in weights.safetensors. */
 export function loadOfficialState(f: Fixture, prefix: string, state: StateEntry[]): void {
   for (const e of state) {
     if (e.official === false) continue;
     const key = `${prefix}.${e.name}`;
     const w = f.weights.get(key);
-    if (!w) throw new Error(`${key} missing from ${f.dir}/weights.safetensors`);
+    if (!w) throw new Error(`${key} missing from ${f.weightsPath}`);
     tf.tidy(() => {
       const ours = fromOfficialLayout(e.layout, toTensor(w));
       expect(ours.shape, key).toEqual(e.variable.shape);
@@ -68,6 +80,39 @@ export function loadOfficialState(f: Fixture, prefix: string, state: StateEntry[
 export const nchwToNhwc = (t: tf.Tensor): tf.Tensor4D => tf.transpose(t, [0, 2, 3, 1]) as tf.Tensor4D;
 export const nhwcToNchw = (t: tf.Tensor): tf.Tensor4D => tf.transpose(t, [0, 3, 1, 2]) as tf.Tensor4D;
 
+/** Largest |a − e| and largest excess over `atol + rtol·|e|` (≤ 0 means within tolerance). */
+export function compare(
+  actual: tf.Tensor,
+  expected: tf.Tensor,
+  atol: number,
+  rtol: number,
+): { maxAbs: number; excess: number; at: number; ours: number; official: number } {
+  if (actual.shape.join() !== expected.shape.join()) {
+    return {
+      maxAbs: Number.POSITIVE_INFINITY,
+      excess: Number.POSITIVE_INFINITY,
+      at: -1,
+      ours: Number.NaN,
+      official: Number.NaN,
+    };
+  }
+  const a = actual.dataSync();
+  const e = expected.dataSync();
+  let maxAbs = 0;
+  let excess = Number.NEGATIVE_INFINITY;
+  let at = -1;
+  for (let i = 0; i < e.length; i++) {
+    const err = Math.abs(a[i] - e[i]);
+    const x = Number.isNaN(err) ? Number.POSITIVE_INFINITY : err - (atol + rtol * Math.abs(e[i]));
+    if (err > maxAbs || Number.isNaN(err)) maxAbs = Number.isNaN(err) ? Number.POSITIVE_INFINITY : err;
+    if (x > excess) {
+      excess = x;
+      at = i;
+    }
+  }
+  return { maxAbs, excess, at, ours: a[at], official: e[at] };
+}
+
 /** Asserts |actual − expected| ≤ atol + rtol·|expected| everywhere; returns the largest abs error. */
 export function expectClose(
   actual: tf.Tensor,
@@ -77,23 +122,10 @@ export function expectClose(
   rtol = 1e-4,
 ): number {
   expect(actual.shape, `${name} shape`).toEqual(expected.shape);
-  const a = actual.dataSync();
-  const e = expected.dataSync();
-  let worst = 0;
-  let worstExcess = Number.NEGATIVE_INFINITY;
-  let at = -1;
-  for (let i = 0; i < e.length; i++) {
-    const err = Math.abs(a[i] - e[i]);
-    worst = Math.max(worst, err);
-    const excess = err - (atol + rtol * Math.abs(e[i]));
-    if (excess > worstExcess || Number.isNaN(err)) {
-      worstExcess = Number.isNaN(err) ? Number.POSITIVE_INFINITY : excess;
-      at = i;
-    }
-  }
+  const r = compare(actual, expected, atol, rtol);
   expect(
-    worstExcess,
-    `${name}: worst at flat index ${at}: ours ${a[at]} vs official ${e[at]}`,
+    r.excess,
+    `${name}: worst at flat index ${r.at}: ours ${r.ours} vs official ${r.official}`,
   ).toBeLessThanOrEqual(0);
-  return worst;
+  return r.maxAbs;
 }
