@@ -7,7 +7,7 @@
 // official learning rates) at batch 4: the official batch 16 does not fit the stock wasm backend's
 // heap, and on a 2-core CPU an iteration takes seconds, so the demo sees ~150 iterations; the
 // validation AUC is then clearly above chance but far from a 200-epoch run. Environment:
-// SQUID_DEMO_MINUTES (training budget, default 8), SQUID_BACKEND (default auto).
+// SQUID_DEMO_MINUTES (training budget, default 9), SQUID_BACKEND (default auto).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const runDir = join('runs', 'demo');
 // biome-ignore lint/suspicious/noUndeclaredEnvVars: read by this script only, not a turbo task input
-const budgetMinutes = Number(process.env.SQUID_DEMO_MINUTES ?? 8);
+const budgetMinutes = Number(process.env.SQUID_DEMO_MINUTES ?? 9);
 const tsx = join(root, 'node_modules', 'tsx', 'package.json');
 const started = Date.now();
 
