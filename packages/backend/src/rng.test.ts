@@ -35,6 +35,27 @@ describe('Rng', () => {
     for (const c of counts) expect(c).toBeGreaterThan(850);
   });
 
+  it('gives neighbouring seeds independent first draws', () => {
+    const n = 2000;
+    const first = Array.from({ length: n }, (_, seed) => Rng.fromSeed(seed).next());
+    const meanSeed = (n - 1) / 2;
+    const meanDraw = first.reduce((a, b) => a + b, 0) / n;
+    let cov = 0;
+    let varSeed = 0;
+    let varDraw = 0;
+    first.forEach((x, seed) => {
+      cov += (seed - meanSeed) * (x - meanDraw);
+      varSeed += (seed - meanSeed) ** 2;
+      varDraw += (x - meanDraw) ** 2;
+    });
+    // Independent draws: mean 0.5 ± 3σ (σ ≈ 0.0065) and correlation with the seed ≈ 0 ± 3/√n.
+    expect(Math.abs(meanDraw - 0.5)).toBeLessThan(0.02);
+    expect(Math.abs(cov / Math.sqrt(varSeed * varDraw))).toBeLessThan(0.07);
+    // Consecutive seeds must not start with nearly equal values.
+    const close = first.slice(1).filter((x, i) => Math.abs(x - first[i]) < 0.001).length;
+    expect(close).toBeLessThan(20);
+  });
+
   it('shuffles into a permutation', () => {
     const items = Rng.fromSeed(3).shuffle([...Array(50).keys()]);
     expect([...items].sort((x, y) => x - y)).toEqual([...Array(50).keys()]);

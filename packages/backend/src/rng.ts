@@ -18,7 +18,10 @@ export class Rng {
   /** A generator seeded with a 32-bit integer. */
   static fromSeed(seed: number): Rng {
     if (!Number.isInteger(seed)) throw new Error(`Rng seed must be an integer, got ${seed}`);
-    return new Rng(prand.xoroshiro128plus(seed | 0));
+    // pure-rand puts the seed into the state as it is, so seeds 1, 2, 3 start almost alike;
+    // spreading it with splitmix32 first makes neighbouring seeds independent.
+    const mix = splitmix32(seed | 0);
+    return new Rng(prand.xoroshiro128plus.fromState([mix(), mix(), mix(), mix()]));
   }
 
   /** Restores a generator saved with {@link Rng.getState}. */
@@ -83,4 +86,17 @@ export class Rng {
     }
     return items;
   }
+}
+
+/** splitmix32: a well-mixed sequence of int32 values from one 32-bit seed. */
+function splitmix32(seed: number): () => number {
+  let a = seed | 0;
+  return () => {
+    a = (a + 0x9e3779b9) | 0;
+    let t = a ^ (a >>> 16);
+    t = Math.imul(t, 0x21f0aaad);
+    t ^= t >>> 15;
+    t = Math.imul(t, 0x735a2d97);
+    return (t ^ (t >>> 15)) | 0;
+  };
 }
