@@ -51,6 +51,20 @@ describe('checkpoints', () => {
     for (const v of [a, n, b, m]) v.dispose();
   });
 
+  it('keeps non-finite metadata numbers (a +Infinity threshold) instead of turning them into null', () => {
+    const v = tf.variable(tf.scalar(1));
+    const path = join(dir, 'nonfinite.safetensors');
+    saveCheckpoint(path, [entry('v', v)], {
+      threshold: Number.POSITIVE_INFINITY,
+      low: -Infinity,
+      nan: Number.NaN,
+      x: 0.5,
+    });
+    const { meta } = readCheckpoint<Record<string, number>>(path);
+    expect(meta).toEqual({ threshold: Number.POSITIVE_INFINITY, low: -Infinity, nan: Number.NaN, x: 0.5 });
+    v.dispose();
+  });
+
   it('names the file and the tensor when something does not fit', () => {
     const a = tf.variable(tf.zeros([2, 2]));
     const path = join(dir, 'b.safetensors');

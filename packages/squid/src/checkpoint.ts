@@ -29,13 +29,25 @@ export const PARTIAL_SUFFIX = '.partial';
 
 const META_KEY = 'squid';
 
+// JSON has no Infinity or NaN (stringify turns them into null), yet metadata can hold them: a
+// validation threshold of +Infinity means "flag nothing". Tag them so they round-trip.
+const NON_FINITE = '__nonFinite__';
+const encodeNonFinite = (_key: string, value: unknown) =>
+  typeof value === 'number' && !Number.isFinite(value) ? { [NON_FINITE]: String(value) } : value;
+const decodeNonFinite = (_key: string, value: unknown) =>
+  value !== null && typeof value === 'object' && NON_FINITE in value
+    ? Number((value as Record<string, string>)[NON_FINITE])
+    : value;
+
 /**
  * Writes named state and metadata as one safetensors file, atomically: the bytes go to a
  * `.partial` file that is fsynced and then renamed over `path`, so a reader (or a crash) sees
  * either the previous checkpoint or the new one, never a mix.
  */
 export function saveCheckpoint(path: string, entries: StateEntry[], meta: unknown): void {
-  const header: Record<string, unknown> = { __metadata__: { [META_KEY]: JSON.stringify(meta) } };
+  const header: Record<string, unknown> = {
+    __metadata__: { [META_KEY]: JSON.stringify(meta, encodeNonFinite) },
+  };
   const chunks: Uint8Array[] = [];
   let offset = 0;
   const seen = new Set<string>();
@@ -136,7 +148,7 @@ export function readCheckpoint<M>(path: string): CheckpointFile<M> {
       data: e.dtype === 'I32' ? new Int32Array(buf) : new Float32Array(buf),
     });
   }
-  return { tensors, meta: JSON.parse(metaText) as M };
+  return { tensors, meta: JSON.parse(metaText, decodeNonFinite) as M };
 }
 
 /**
