@@ -22,3 +22,26 @@ export class BadImageError extends Error {
 export const LUMA_R = 0.299;
 export const LUMA_G = 0.587;
 export const LUMA_B = 0.114;
+
+/**
+ * One grey channel in [0, 1] from `n` interleaved pixels of `channels` samples each (grey,
+ * grey+alpha, RGB or RGBA; alpha ignored), dividing by the format's largest sample `max`.
+ */
+export function interleavedToGrey(
+  samples: ArrayLike<number>,
+  n: number,
+  channels: number,
+  max: number,
+): Float32Array {
+  const out = new Float32Array(n);
+  const inv = 1 / max;
+  if (channels <= 2) {
+    for (let i = 0; i < n; i++) out[i] = samples[i * channels] * inv;
+  } else {
+    for (let i = 0; i < n; i++) {
+      const j = i * channels;
+      out[i] = (LUMA_R * samples[j] + LUMA_G * samples[j + 1] + LUMA_B * samples[j + 2]) * inv;
+    }
+  }
+  return out;
+}

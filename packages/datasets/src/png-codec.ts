@@ -1,5 +1,5 @@
 import { convertIndexedToRgb, decode as decodePng, encode as encodePng } from 'fast-png';
-import { BadImageError, type GreyImage, LUMA_B, LUMA_G, LUMA_R } from './grey-image.js';
+import { BadImageError, type GreyImage, interleavedToGrey } from './grey-image.js';
 
 /** Decodes an 8- or 16-bit (also 1/2/4-bit and palette) PNG to grey in [0,1]; alpha is ignored. */
 export function decodePngGrey(bytes: Uint8Array, path: string): GreyImage {
@@ -28,17 +28,7 @@ export function decodePngGrey(bytes: Uint8Array, path: string): GreyImage {
       `truncated PNG: ${samples.length} samples for ${width}×${height}×${channels}`,
     );
   }
-  const out = new Float32Array(n);
-  const inv = 1 / max;
-  if (channels <= 2) {
-    for (let i = 0; i < n; i++) out[i] = samples[i * channels] * inv;
-  } else {
-    for (let i = 0; i < n; i++) {
-      const j = i * channels;
-      out[i] = (LUMA_R * samples[j] + LUMA_G * samples[j + 1] + LUMA_B * samples[j + 2]) * inv;
-    }
-  }
-  return { width, height, data: out };
+  return { width, height, data: interleavedToGrey(samples, n, channels, max) };
 }
 
 // PNG packs sub-byte samples MSB first, each row padded to a whole byte.

@@ -1,5 +1,5 @@
 import type { Sharp, SharpOptions } from 'sharp';
-import { BadImageError, type GreyImage, LUMA_B, LUMA_G, LUMA_R } from './grey-image.js';
+import { BadImageError, type GreyImage, interleavedToGrey } from './grey-image.js';
 
 type SharpFactory = (input: Uint8Array, options?: SharpOptions) => Sharp;
 
@@ -50,15 +50,5 @@ export async function decodeWithSharp(
     depth === 'ushort'
       ? new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + n * channels * 2))
       : data;
-  const inv = 1 / (depth === 'ushort' ? 65535 : 255);
-  const out = new Float32Array(n);
-  if (channels <= 2) {
-    for (let i = 0; i < n; i++) out[i] = samples[i * channels] * inv;
-  } else {
-    for (let i = 0; i < n; i++) {
-      const j = i * channels;
-      out[i] = (LUMA_R * samples[j] + LUMA_G * samples[j + 1] + LUMA_B * samples[j + 2]) * inv;
-    }
-  }
-  return { width, height, data: out };
+  return { width, height, data: interleavedToGrey(samples, n, channels, depth === 'ushort' ? 65535 : 255) };
 }
