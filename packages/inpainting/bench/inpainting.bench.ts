@@ -3,24 +3,14 @@
 // queue update), on wasm and cpu. One JSON line per measurement:
 // { bench, backend, op, shape, ms, imagesPerSec }.
 import { initBackend, Rng, tf } from '@squid-ad/backend';
+import { medianMs } from '@squid-ad/test-utils/bench';
 import { InpaintBlock } from '../src/index.js';
 
 const quick = process.argv.includes('--quick');
 const batch = quick ? 4 : 16;
 const budgetMs = quick ? 1000 : 4000;
 
-function median(fn: () => void): number {
-  fn(); // warm-up
-  const times: number[] = [];
-  const start = performance.now();
-  while (times.length < 3 || (performance.now() - start < budgetMs && times.length < 30)) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
+const median = (fn: () => void) => medianMs(fn, budgetMs);
 
 for (const backend of ['wasm', 'cpu'] as const) {
   await initBackend({ backend });
