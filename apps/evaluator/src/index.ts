@@ -1,4 +1,4 @@
-export { writeFileAtomic } from './atomic-write.js';
+export { writeFileAtomicSync as writeFileAtomic } from '@squid-ad/backend';
 export {
   compareRuns,
   formatComparison,

@@ -1,5 +1,5 @@
 import { basename, extname, join } from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomicSync } from '@squid-ad/backend';
 import type { CliDeps } from './deps.js';
 import { expandInputs } from './expand-inputs.js';
 import { absDifference, greyToRgb, heatmapToRgb } from './heatmap.js';
@@ -69,8 +69,11 @@ export async function scoreCommand(
           const name = n === 0 ? stem : `${stem}-${n}`;
           const diff = absDifference(images[i], recon[i]);
           const max = diff.reduce((a, b) => Math.max(a, b), 1e-6);
-          writeFileAtomic(join(opts.heatmap, `${name}-recon.png`), encodePng(greyToRgb(recon[i], size)));
-          writeFileAtomic(join(opts.heatmap, `${name}-diff.png`), encodePng(heatmapToRgb(diff, size, max)));
+          writeFileAtomicSync(join(opts.heatmap, `${name}-recon.png`), encodePng(greyToRgb(recon[i], size)));
+          writeFileAtomicSync(
+            join(opts.heatmap, `${name}-diff.png`),
+            encodePng(heatmapToRgb(diff, size, max)),
+          );
         }
       });
       good = [];

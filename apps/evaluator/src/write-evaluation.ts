@@ -1,6 +1,6 @@
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '@squid-ad/backend';
 import { precisionRecallCurve, prSvg, rocCurve, rocSvg } from '@squid-ad/metrics';
-import { writeFileAtomic } from './atomic-write.js';
 import {
   type EvaluationOptions,
   type EvaluationReport,
@@ -83,15 +83,15 @@ export async function writeEvaluation(
     ];
     const g = imageGrid(sections);
     files.grid = join(outDir, 'grid.png');
-    writeFileAtomic(files.grid, g.png);
+    writeFileAtomicSync(files.grid, g.png);
     grid = { png: g.png, layout: g.layout, captions: sections };
   }
 
-  writeFileAtomic(files.report, `${JSON.stringify(report, null, 2)}\n`);
-  writeFileAtomic(files.scores, scoresCsv(items, report.threshold.value ?? Number.POSITIVE_INFINITY));
-  writeFileAtomic(files.roc, roc);
-  writeFileAtomic(files.pr, pr);
-  writeFileAtomic(
+  writeFileAtomicSync(files.report, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileAtomicSync(files.scores, scoresCsv(items, report.threshold.value ?? Number.POSITIVE_INFINITY));
+  writeFileAtomicSync(files.roc, roc);
+  writeFileAtomicSync(files.pr, pr);
+  writeFileAtomicSync(
     files.html,
     reportHtml({ report, items, rocSvg: roc, prSvg: pr, histogramSvg: histogram, grid }),
   );

@@ -42,3 +42,4 @@ export {
   type ThreadsChoice,
   type WasmThreadsReport,
 } from './wasm-threads.js';
+export { type WriteAtomicOptions, writeFileAtomic, writeFileAtomicSync } from './write-atomic.js';

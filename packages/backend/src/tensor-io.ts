@@ -2,9 +2,10 @@
 // lists `{ name, shape, dtype }` per tensor, and one binary weights file with the raw
 // little-endian data in manifest order (what `tf.io.encodeWeights` produces).
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tf } from './tf.js';
+import { writeFileAtomic } from './write-atomic.js';
 
 /** Dtypes a checkpoint may hold. */
 export type SavedDtype = 'float32' | 'int32';
@@ -41,28 +42,6 @@ interface Manifest {
   generatedBy: string;
   meta?: JsonValue;
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-}
-
-async function writeDurably(path: string, data: Uint8Array | string): Promise<void> {
-  const handle = await open(path, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Writes `path` via a temporary sibling and rename, so `path` is never half-written. */
-async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await writeDurably(tmp, data);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
 }
 
 async function syncDir(dir: string): Promise<void> {
@@ -107,9 +86,9 @@ export async function saveTensors(
     ...(meta === undefined ? {} : { meta }),
     weightsManifest: [{ paths: [weightsFile], weights: specs }],
   };
-  await writeAtomically(join(dir, weightsFile), bytes);
+  await writeFileAtomic(join(dir, weightsFile), bytes, { durable: true });
   await syncDir(dir);
-  await writeAtomically(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
+  await writeFileAtomic(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`, { durable: true });
   await syncDir(dir);
   for (const file of await readdir(dir)) {
     const stale =

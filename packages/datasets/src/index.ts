@@ -1,3 +1,4 @@
+export { writeFileAtomic } from '@squid-ad/backend';
 export { type AffineOptions, affineSchema, augmentAffine, CHEST_AUGMENT } from './augment.js';
 export { type CheckLayout, type CheckReport, checkDataset } from './check-dataset.js';
 export {
@@ -51,7 +52,6 @@ export { type DatasetKind, type OpenDatasetOptions, openDataset, PRESET_IMAGE_SI
 export { encodeGreyPng } from './png-codec.js';
 export { type ResizeFilter, resize } from './resize.js';
 export { type SplitOptions, splitOptionsSchema } from './splits.js';
-export { writeFileAtomic } from './write-atomic.js';
 export { type ManifestEntry, writeDigitAnatomy } from './write-digit-anatomy.js';
 export {
   type SplitName,

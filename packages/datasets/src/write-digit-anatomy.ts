@@ -1,7 +1,7 @@
 import { join } from 'node:path';
+import { writeFileAtomic } from '@squid-ad/backend';
 import { ANOMALY_TYPES, type DigitAnatomySample, digitAnatomyTestSet } from './digit-anatomy.js';
 import { encodeGreyPng } from './png-codec.js';
-import { writeFileAtomic } from './write-atomic.js';
 
 /** One line of `manifest.json`. */
 export interface ManifestEntry {

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRunConfig, type RunConfig } from './train/run-config.js';
 
@@ -40,13 +40,6 @@ export function createRunFolder(dir: string): RunPaths {
   mkdirSync(p.checkpoints, { recursive: true });
   mkdirSync(p.samples, { recursive: true });
   return p;
-}
-
-/** Writes a small text file through a temporary sibling and a rename. */
-export function writeTextAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }
 
 /** Reads a run's `config.json`; errors name the file. */

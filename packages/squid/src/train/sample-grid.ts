@@ -1,4 +1,5 @@
-import { encodeGreyPng, writeFileAtomic } from '@squid-ad/datasets';
+import { writeFileAtomic } from '@squid-ad/backend';
+import { encodeGreyPng } from '@squid-ad/datasets';
 
 /**
  * Writes a PNG grid: one column per image, rows input / reconstruction / |difference|

@@ -1,16 +1,16 @@
 import { appendFileSync, existsSync } from 'node:fs';
-import { backendReport, prefixState, Rng, type RngState, type StateEntry } from '@squid-ad/backend';
+import {
+  backendReport,
+  prefixState,
+  Rng,
+  type RngState,
+  type StateEntry,
+  writeFileAtomicSync,
+} from '@squid-ad/backend';
 import type { Position } from '@squid-ad/datasets';
 import { readCheckpoint, removePartials, restoreState, saveCheckpoint } from '../checkpoint.js';
 import { createSquidModel, type SquidModel } from '../model.js';
-import {
-  appendMetrics,
-  createRunFolder,
-  type RunPaths,
-  readRunConfig,
-  runPaths,
-  writeTextAtomic,
-} from '../run-folder.js';
+import { appendMetrics, createRunFolder, type RunPaths, readRunConfig, runPaths } from '../run-folder.js';
 import type { NormStats } from '../score.js';
 import { configDifferences, type RunConfig } from './run-config.js';
 import { writeSampleGrid } from './sample-grid.js';
@@ -148,7 +148,7 @@ export async function trainSquid(options: TrainOptions): Promise<TrainResult> {
   }
   createRunFolder(runDir);
   removePartials(paths.checkpoints);
-  writeTextAtomic(paths.config, `${JSON.stringify(config, null, 2)}\n`);
+  writeFileAtomicSync(paths.config, `${JSON.stringify(config, null, 2)}\n`);
   const logLine = (line: string) => {
     appendFileSync(paths.log, `${new Date().toISOString()} ${line}\n`);
     options.log?.(line);
