@@ -7,6 +7,8 @@ export {
   type InitBackendOptions,
   initBackend,
 } from './init-backend.js';
+export { installLeanGradients, leanGradientsInstalled, uninstallLeanGradients } from './lean-gradients.js';
+export { measurePeakMemory, type PeakMemory } from './peak-memory.js';
 export { Rng, type RngState } from './rng.js';
 export { readSafetensors, type SafetensorsEntry } from './safetensors.js';
 export {

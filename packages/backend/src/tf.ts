@@ -2,5 +2,10 @@
 // because tfjs-core's Node build registers neither the gradients nor the chained tensor methods
 // (`x.sum()`); @tensorflow/tfjs does both, on the same tfjs-core instance.
 import * as tf from '@tensorflow/tfjs';
+import { installLeanGradients } from './lean-gradients.js';
+
+// Backprop that frees as it goes (about half the peak memory of a training step); the same
+// gradients bit for bit. SQUID_LEAN_GRADIENTS=0 keeps tfjs's own, e.g. to compare.
+if (process.env.SQUID_LEAN_GRADIENTS !== '0') installLeanGradients();
 
 export { tf };

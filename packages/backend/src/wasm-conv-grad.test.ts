@@ -86,6 +86,7 @@ describe('wasm conv2d gradient kernels', () => {
     expect(wasmTrainingKernelNames()).toEqual([
       'Conv2DBackpropFilter',
       'Conv2DBackpropInput',
+      'Identity',
       'UnsortedSegmentSum',
       'DepthwiseConv2dNativeBackpropFilter',
       'DepthwiseConv2dNativeBackpropInput',

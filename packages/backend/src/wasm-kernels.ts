@@ -1,6 +1,7 @@
 import { tf } from './tf.js';
 import { wasmConvGradKernels } from './wasm-conv-grad.js';
 import { wasmCpuFallbackKernels } from './wasm-cpu-fallback.js';
+import { wasmIdentityKernel } from './wasm-identity.js';
 
 const replaced = new Map<string, tf.KernelConfig>();
 const ours: string[] = [];
@@ -17,8 +18,10 @@ export function stockWasmKernel(kernelName: string): tf.KernelConfig | undefined
 /** Names of the wasm kernels squid registers (or would register, before the first call). */
 export function wasmTrainingKernelNames(): string[] {
   if (registered) return [...ours];
-  return [...wasmConvGradKernels, ...wasmCpuFallbackKernels()].map((k) => k.kernelName);
+  return trainingKernels().map((k) => k.kernelName);
 }
+
+const trainingKernels = () => [...wasmConvGradKernels, wasmIdentityKernel, ...wasmCpuFallbackKernels()];
 
 /**
  * Registers the kernels that training needs and tfjs-backend-wasm 4.22 lacks or runs slowly
@@ -26,7 +29,7 @@ export function wasmTrainingKernelNames(): string[] {
  */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
-  for (const config of [...wasmConvGradKernels, ...wasmCpuFallbackKernels()]) {
+  for (const config of trainingKernels()) {
     const stock = tf.getKernel(config.kernelName, 'wasm');
     if (stock) {
       replaced.set(config.kernelName, stock);
