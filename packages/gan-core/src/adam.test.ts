@@ -1,4 +1,4 @@
-import { initBackend, tf } from '@squid-ad/backend';
+import { initBackend, measurePeakMemory, tf } from '@squid-ad/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Adam } from './adam.js';
 
@@ -129,6 +129,18 @@ describe('Adam', () => {
     adam.dispose();
     expect(tf.memory().numTensors).toBe(start);
     w.dispose();
+  });
+
+  it('updates a large parameter with a few copies of it at most', () => {
+    const w = tf.variable(tf.fill([1_000_000], 0.5));
+    const adam = new Adam([{ name: 'w', variable: w }], { weightDecay: 0.1 });
+    const grad = tf.fill([1_000_000], 0.01);
+    adam.update({ [w.name]: grad }); // warm-up: scalars
+    const { peakBytes } = measurePeakMemory(() => adam.update({ [w.name]: grad }));
+    // g, m, v and the step's temporaries: 7 copies (15 with one tidy for the whole update).
+    expect(peakBytes / 4e6).toBeLessThan(7.5);
+    tf.dispose([grad, w]);
+    adam.dispose();
   });
 
   it('rejects bad options', () => {
