@@ -70,29 +70,28 @@ export function resize(
   }
   const wx = axisWeights(image.width, width, filter);
   const wy = axisWeights(image.height, height, filter);
-  // Vertical pass first over full rows (contiguous reads), then horizontal on the short image.
-  const tmp = new Float32Array(height * image.width);
+  // Per output row: the vertical taps summed into one source-width line (kept in L1 cache, the same
+  // float32 rounding as a full intermediate image), then the horizontal taps over that line.
   const src = image.data;
   const W = image.width;
+  const line = new Float32Array(W);
+  const out = new Float32Array(width * height);
   for (let oy = 0; oy < height; oy++) {
-    const row = oy * W;
+    line.fill(0);
     const s = wy.start[oy];
     const w = wy.weights[oy];
     for (let k = 0; k < wy.count[oy]; k++) {
       const wk = w[k];
       const off = (s + k) * W;
-      for (let x = 0; x < W; x++) tmp[row + x] += wk * src[off + x];
+      for (let x = 0; x < W; x++) line[x] += wk * src[off + x];
     }
-  }
-  const out = new Float32Array(width * height);
-  for (let oy = 0; oy < height; oy++) {
-    const row = oy * W;
+    const row = oy * width;
     for (let ox = 0; ox < width; ox++) {
-      const s = wx.start[ox];
-      const w = wx.weights[ox];
+      const sx = wx.start[ox];
+      const wxo = wx.weights[ox];
       let acc = 0;
-      for (let k = 0; k < wx.count[ox]; k++) acc += w[k] * tmp[row + s + k];
-      out[oy * width + ox] = acc;
+      for (let k = 0; k < wx.count[ox]; k++) acc += wxo[k] * line[sx + k];
+      out[row + ox] = acc;
     }
   }
   return { width, height, data: out };
