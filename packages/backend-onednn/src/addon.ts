@@ -26,6 +26,14 @@ export interface OneDnnAddon {
     params: Int32Array,
     alpha: number,
   ): void;
+  /** Fused Adam in place; k = [β1, 1−β1, β2, 1−β2, wd, √(1−β2^t), eps, lr/(1−β1^t)] (see @squid-ad/backend). */
+  adamUpdate?(
+    param: Float32Array,
+    expAvg: Float32Array,
+    expAvgSq: Float32Array,
+    grad: Float32Array,
+    k: Float32Array,
+  ): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   version(): string;

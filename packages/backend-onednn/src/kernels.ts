@@ -1,4 +1,4 @@
-import { tf } from '@squid-ad/backend';
+import { storageView, tf } from '@squid-ad/backend';
 import type { OneDnnAddon } from './addon.js';
 import { activationCode, convParams, planMatMul } from './params.js';
 
@@ -32,19 +32,20 @@ type AnyBackend = any;
 
 /** Views on the backend's own storage: the wasm heap, or the cpu backend's TypedArrays. */
 export function dataAccess(backendName: NativeBackendName, backend: AnyBackend): DataAccess {
+  const view = (info: TensorInfo) => {
+    const v = storageView(backend, info);
+    if (!v) throw new Error(`${backendName} tensor has no float32 storage to view`);
+    return v;
+  };
   if (backendName === 'wasm') {
     return {
-      view: (info) => backend.typedArrayFromHeap(info) as Float32Array,
+      view,
       alloc: (shape) => backend.makeOutput(shape, 'float32'),
       release: (info) => backend.disposeData(info.dataId),
     };
   }
   return {
-    view: (info) => {
-      const values = backend.data.get(info.dataId)?.values;
-      if (!(values instanceof Float32Array)) throw new Error('cpu tensor has no Float32Array values');
-      return values;
-    },
+    view,
     alloc: (shape) =>
       backend.makeTensorInfo(shape, 'float32', new Float32Array(tf.util.sizeFromShape(shape))),
     release: (info) => backend.disposeData(info.dataId),

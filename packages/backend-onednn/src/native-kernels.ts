@@ -1,4 +1,4 @@
-import { tf } from '@squid-ad/backend';
+import { setFusedAdamKernel, tf } from '@squid-ad/backend';
 import { z } from 'zod';
 import { loadAddon, type OneDnnAddon } from './addon.js';
 import {
@@ -83,6 +83,9 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
       replaced.set(k, { original });
     }
   }
+  // An addon built before adamUpdate existed still serves the kernels above.
+  const adamUpdate = addon.adamUpdate;
+  setFusedAdamKernel(adamUpdate ? (p, m, v, g, k) => adamUpdate(p, m, v, g, k) : undefined);
   status = {
     enabled: true,
     version: addon.version(),
@@ -101,6 +104,7 @@ export function disableNativeKernels(): void {
     if (original) tf.registerKernel(original);
   }
   replaced.clear();
+  setFusedAdamKernel(undefined);
   status = { enabled: false, reason: 'disabled', backends: [], kernels: [] };
 }
 

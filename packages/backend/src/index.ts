@@ -1,3 +1,4 @@
+export { type FusedAdamKernel, fusedAdamKernel, setFusedAdamKernel } from './fused-kernels.js';
 export {
   BACKENDS,
   type BackendChoice,
@@ -20,6 +21,7 @@ export {
   toOfficialLayout,
 } from './state.js';
 export { stopGradient } from './stop-gradient.js';
+export { float32Storage, storageView } from './tensor-buffer.js';
 export {
   hasTensors,
   type JsonValue,

@@ -1,4 +1,4 @@
-import { initBackend, measurePeakMemory, tf } from '@squid-ad/backend';
+import { fusedAdamKernel, initBackend, measurePeakMemory, setFusedAdamKernel, tf } from '@squid-ad/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Adam } from './adam.js';
 
@@ -142,6 +142,43 @@ describe('Adam', () => {
     tf.dispose([grad, w]);
     adam.dispose();
   });
+
+  it.each(['cpu', 'wasm'])(
+    '%s: the fused in-place update equals the tensor-op update bit for bit',
+    async (backend) => {
+      await initBackend({ backend: backend as 'cpu' | 'wasm', threads: 1, nativeKernels: false });
+      const n = 4099;
+      const values = (seed: number) =>
+        Float32Array.from({ length: n }, (_, j) => Math.sin(j * 12.9898 + seed) * 0.7);
+      const run = (shareBuffers: boolean) => {
+        // Made in a tidy, so that the variable is the only handle on its buffer.
+        const w = tf.tidy(() => tf.variable(tf.tensor1d(values(1))));
+        const adam = new Adam([{ name: 'w', variable: w }], {
+          lr: 3e-3,
+          betas: [0.5, 0.999],
+          eps: 1e-7,
+          weightDecay: 1e-2,
+        });
+        // A second handle on the parameter's buffer forces the tensor-op path, and must not change.
+        const held = shareBuffers ? w.clone() : undefined;
+        for (let step = 0; step < 3; step++) {
+          const g = tf.tensor1d(values(step + 2));
+          adam.update({ [w.name]: g });
+          g.dispose();
+        }
+        if (held) expect(Array.from(held.dataSync())).toEqual(Array.from(values(1)));
+        const out = [w, ...adam.state().map((e) => e.variable)].map((v) => Array.from(v.dataSync()));
+        tf.dispose([w, ...(held ? [held] : [])]);
+        adam.dispose();
+        return out;
+      };
+      const fused = run(false);
+      const tensor = run(true);
+      expect(fused[0]).not.toEqual(Array.from(values(1)));
+      expect(fused).toEqual(tensor);
+      await initBackend({ backend: 'cpu' });
+    },
+  );
 
   it('rejects bad options', () => {
     expect(() => new Adam([], { lr: -1 })).toThrow(/lr must be positive/);
