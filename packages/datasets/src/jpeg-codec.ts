@@ -1,11 +1,30 @@
 import jpeg from 'jpeg-js';
 import { BadImageError, type GreyImage, LUMA_B, LUMA_G, LUMA_R } from './grey-image.js';
+import { decodeJpegTurbo, type JpegSamples } from './jpeg-turbo.js';
 
-/** Decodes a baseline/progressive JPEG to grey in [0,1]. */
+/**
+ * Decodes a baseline/progressive JPEG to grey in [0,1]: libjpeg-turbo (WebAssembly) when it
+ * accepts the file, else jpeg-js, whose error says what is wrong with it.
+ */
 export function decodeJpegGrey(bytes: Uint8Array, path: string, maxPixels: number): GreyImage {
-  let img: { width: number; height: number; data: Uint8Array };
+  const img = decodeJpegTurbo(bytes) ?? decodeJpegJs(bytes, path, maxPixels);
+  const { width, height, components, data } = img;
+  const n = width * height;
+  const out = new Float32Array(n);
+  if (components === 1) {
+    for (let i = 0; i < n; i++) out[i] = data[i] / 255;
+  } else {
+    for (let i = 0; i < n; i++) {
+      const j = i * 3;
+      out[i] = (LUMA_R * data[j] + LUMA_G * data[j + 1] + LUMA_B * data[j + 2]) / 255;
+    }
+  }
+  return { width, height, data: out };
+}
+
+function decodeJpegJs(bytes: Uint8Array, path: string, maxPixels: number): JpegSamples {
   try {
-    img = jpeg.decode(bytes, {
+    const img = jpeg.decode(bytes, {
       useTArray: true,
       formatAsRGBA: false,
       // Tolerant decoding silently fills missing blocks: a truncated file must be an error instead.
@@ -13,16 +32,9 @@ export function decodeJpegGrey(bytes: Uint8Array, path: string, maxPixels: numbe
       maxResolutionInMP: maxPixels / 1e6,
       maxMemoryUsageInMB: Math.max(512, (maxPixels * 16) / 2 ** 20),
     });
+    // jpeg-js always expands to RGB (grey JPEGs have three equal channels).
+    return { width: img.width, height: img.height, components: 3, data: img.data };
   } catch (err) {
     throw new BadImageError(path, `corrupt JPEG (${(err as Error).message})`);
   }
-  const { width, height, data } = img;
-  const n = width * height;
-  const out = new Float32Array(n);
-  // jpeg-js always expands to RGB; for grey JPEGs the three channels are equal and luma is exact.
-  for (let i = 0; i < n; i++) {
-    const j = i * 3;
-    out[i] = (LUMA_R * data[j] + LUMA_G * data[j + 1] + LUMA_B * data[j + 2]) / 255;
-  }
-  return { width, height, data: out };
 }

@@ -15,7 +15,7 @@ export function loadSharp(): Promise<SharpFactory | null> {
 }
 
 /**
- * Decodes PNG/JPEG with libvips (native, off the main thread): same grey values as the pure-JS
+ * Decodes PNG/JPEG with libvips (native, off the main thread): same grey values as the built-in
  * path for PNG; JPEG may differ by a grey level or two (another IDCT).
  */
 export async function decodeWithSharp(
