@@ -27,14 +27,14 @@ async function both(shape: number[], dtype: 'float32' | 'int32' | 'bool', f: (x:
   return { want: await run('cpu'), got: await run('wasm') };
 }
 
-describe('wasm Slice / Unpack without whole-input copies', () => {
+describe('wasm Slice / Unpack / SplitV without whole-input copies', () => {
   beforeAll(async () => {
     await initBackend({ backend: 'wasm', nativeKernels: false, threads: 1 });
     installWasmSlice(); // idempotent
   });
 
   it('is installed by initBackend on wasm', () => {
-    for (const name of ['Slice', 'Unpack'] as const) {
+    for (const name of ['Slice', 'Unpack', 'SplitV'] as const) {
       expect(stockWasmSlice(name)).toBeDefined();
       expect(tf.getKernel(name, 'wasm')!.kernelFunc).not.toBe(stockWasmSlice(name)!.kernelFunc);
     }
@@ -82,6 +82,32 @@ describe('wasm Slice / Unpack without whole-input copies', () => {
       expect(got.length).toBe(shape.at(axis)!);
     });
   }
+
+  for (const [shape, splits, axis] of [
+    [[144, 8, 8, 384], [256, 128], 3],
+    [[6, 5, 4], 3, 0],
+    [[2, 9, 4], [2, -1, 3], 1],
+  ] as [number[], number | number[], number][]) {
+    it(`SplitV matches cpu: [${shape}] into ${JSON.stringify(splits)} along axis ${axis}`, async () => {
+      const before = tf.memory().numTensors;
+      const { want, got } = await both(shape, 'float32', (x) => tf.split(x, splits, axis));
+      expect(got).toEqual(want);
+      expect(got.length).toBe(Array.isArray(splits) ? splits.length : splits);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+
+  it('runs the gradient of a channel concat (a SplitV) like cpu', async () => {
+    const { want, got } = await both([2, 3, 3, 5], 'float32', (x) => [
+      tf.grad((v: tf.Tensor) =>
+        tf
+          .concat([v, tf.mul(v, 2)], 3)
+          .square()
+          .sum(),
+      )(x),
+    ]);
+    expect(got).toEqual(want);
+  });
 
   it('slices and unstacks a gradient (Slice / Unpack inside autograd)', async () => {
     const { want, got } = await both([3, 4, 5], 'float32', (x) => [

@@ -1,9 +1,10 @@
-// Slice and Unpack on the wasm backend without copying the whole input per call.
+// Slice, Unpack and SplitV on the wasm backend without copying the whole input per call.
 //
 // Why: tfjs-backend-wasm 4.22's Slice is JavaScript that starts with `backend.readSync(x)`,
 // which for wasm is `HEAPU8.slice(...)`: a copy of the entire input for every slice. Unpack
 // (tf.unstack) calls it once per output, so unstacking a [9, 200, 16384] memory bank copies
-// 9 × 118 MB; inputs of rank > 4 also fall to a per-element loop. These kernels read the input
+// 9 × 118 MB; inputs of rank > 4 also fall to a per-element loop. SplitV (tf.split, and the
+// gradient of every concat) slices the same way once per part. These kernels read the input
 // through a view of the wasm heap and copy only the selected elements, in contiguous runs.
 import { tf } from './tf.js';
 
@@ -99,22 +100,50 @@ function unpackWith(slice: KernelFn, stock: KernelFn): KernelFn {
   };
 }
 
+function splitVWith(slice: KernelFn, stock: KernelFn): KernelFn {
+  return (args) => {
+    const x = args.inputs.x;
+    if (x.dtype === 'string') return stock(args);
+    const { numOrSizeSplits, axis } = args.attrs as {
+      numOrSizeSplits: number | number[];
+      axis: number | number[];
+    };
+    const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, ax);
+    const begin = new Array<number>(x.shape.length).fill(0);
+    return sizes.map((part) => {
+      const size = x.shape.slice();
+      size[ax] = part;
+      const out = slice({
+        inputs: { x },
+        backend: args.backend,
+        attrs: { begin: begin.slice(), size },
+      }) as TensorInfo;
+      begin[ax] += part;
+      return out;
+    });
+  };
+}
+
 const stockKernels = new Map<string, tf.KernelConfig>();
 
 /**
- * Replaces the wasm `Slice` and `Unpack` kernels with ones that copy only the selected
+ * Replaces the wasm `Slice`, `Unpack` and `SplitV` kernels with ones that copy only the selected
  * elements. Idempotent; a no-op before `@tensorflow/tfjs-backend-wasm` is imported.
  */
 export function installWasmSlice(): void {
   if (stockKernels.size > 0) return;
   const stockSlice = tf.getKernel('Slice', 'wasm');
   const stockUnpack = tf.getKernel('Unpack', 'wasm');
-  if (!stockSlice || !stockUnpack) return;
+  const stockSplitV = tf.getKernel('SplitV', 'wasm');
+  if (!stockSlice || !stockUnpack || !stockSplitV) return;
   const slice = sliceWith(stockSlice.kernelFunc as unknown as KernelFn);
   const unpack = unpackWith(slice, stockUnpack.kernelFunc as unknown as KernelFn);
+  const splitV = splitVWith(slice, stockSplitV.kernelFunc as unknown as KernelFn);
   for (const [stock, kernelFunc] of [
     [stockSlice, slice],
     [stockUnpack, unpack],
+    [stockSplitV, splitV],
   ] as const) {
     stockKernels.set(stock.kernelName, stock);
     tf.unregisterKernel(stock.kernelName, 'wasm');
@@ -123,6 +152,6 @@ export function installWasmSlice(): void {
 }
 
 /** The kernel tfjs-backend-wasm registered before {@link installWasmSlice} (for benchmarks). */
-export function stockWasmSlice(name: 'Slice' | 'Unpack'): tf.KernelConfig | undefined {
+export function stockWasmSlice(name: 'Slice' | 'Unpack' | 'SplitV'): tf.KernelConfig | undefined {
   return stockKernels.get(name);
 }
