@@ -1,13 +1,8 @@
 import { convertIndexedToRgb, decode as decodePng, encode as encodePng } from 'fast-png';
 import { BadImageError, type GreyImage, interleavedToGrey } from './grey-image.js';
-import { decodePngZlib } from './png-zlib.js';
 
 /** Decodes an 8- or 16-bit (also 1/2/4-bit and palette) PNG to grey in [0,1]; alpha is ignored. */
 export function decodePngGrey(bytes: Uint8Array, path: string): GreyImage {
-  // Non-interlaced 8/16-bit images (nearly every radiograph) go through node's zlib, several times
-  // faster; the rest through fast-png, with the same values.
-  const fast = decodePngZlib(bytes, path);
-  if (fast) return fast;
   let png: ReturnType<typeof decodePng>;
   try {
     png = decodePng(bytes, { checkCrc: true });
