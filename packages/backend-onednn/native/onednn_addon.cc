@@ -7,6 +7,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -365,6 +366,146 @@ Napi::Value MatMulJs(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// Training-mode batch normalization on NHWC activations (oneDNN batch_normalization, biased
+// variance, as PyTorch normalises with). Forward: y = gamma*(x-mean)/sqrt(var+eps) + beta, then
+// ReLU if asked, plus the batch mean and variance. Backward: dx, dgamma, dbeta from dy (masked
+// by y > 0 when the forward applied ReLU). One primitive each where the TF.js composite makes
+// ~8 elementwise passes over the activation (2-3 ms vs ~30 ms for [16,96,96,32] on 2 cores).
+struct BatchNorm {
+  dnnl::batch_normalization_forward fwd;
+  dnnl::batch_normalization_backward bwd;
+  memory src, dst, diff_dst, diff_src, mean, variance, scale, shift, diff_scale, diff_shift;
+  std::vector<float> masked;  // dy * (y > 0)
+};
+std::unordered_map<std::string, std::unique_ptr<BatchNorm>> bn_cache;
+
+BatchNorm& GetBatchNorm(int64_t n, int64_t h, int64_t w, int64_t c, float eps) {
+  std::ostringstream k;
+  k << "bn," << n << ',' << h << ',' << w << ',' << c << ',' << eps;
+  auto it = bn_cache.find(k.str());
+  if (it != bn_cache.end()) return *it->second;
+  auto e = std::make_unique<BatchNorm>();
+  memory::desc data({n, c, h, w}, dt::f32, tag::nhwc);
+  memory::desc vec({c}, dt::f32, tag::x);
+  auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
+  dnnl::batch_normalization_forward::desc fd(prop_kind::forward_training, data, eps, flags);
+  dnnl::batch_normalization_forward::primitive_desc fwd_pd(fd, Engine());
+  e->fwd = dnnl::batch_normalization_forward(fwd_pd);
+  dnnl::batch_normalization_backward::desc bd(prop_kind::backward, data, data, eps, flags);
+  dnnl::batch_normalization_backward::primitive_desc bwd_pd(bd, Engine(), fwd_pd);
+  e->bwd = dnnl::batch_normalization_backward(bwd_pd);
+  for (memory* m : {&e->src, &e->dst, &e->diff_dst, &e->diff_src}) *m = memory(data, Engine(), DNNL_MEMORY_NONE);
+  for (memory* m : {&e->mean, &e->variance, &e->scale, &e->shift, &e->diff_scale, &e->diff_shift})
+    *m = memory(vec, Engine(), DNNL_MEMORY_NONE);
+  impl_names[k.str()] = fwd_pd.impl_info_str();
+  return *bn_cache.emplace(k.str(), std::move(e)).first->second;
+}
+
+// [N, H, W, C] (and a flag) from an Int32Array argument.
+std::array<int64_t, 5> BatchNormDims(const Napi::Value& v, uint32_t need) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      v.As<Napi::Int32Array>().ElementLength() < need) {
+    throw Napi::TypeError::New(v.Env(), "batch norm dims must be an Int32Array [N, H, W, C, relu]");
+  }
+  auto d = v.As<Napi::Int32Array>();
+  for (uint32_t i = 0; i < 4; i++) {
+    if (d[i] <= 0) throw Napi::RangeError::New(v.Env(), "batch norm dims must be positive");
+  }
+  return {d[0], d[1], d[2], d[3], need > 4 ? d[4] : 0};
+}
+
+// batchNormForward(x, gamma, beta, y, mean, variance, dims: Int32Array[N,H,W,C,relu], eps)
+Napi::Value BatchNormForwardJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto [n, h, w, c, relu] = BatchNormDims(info[6], 5);
+  const size_t size = static_cast<size_t>(n * h * w * c);
+  float* x = F32(info[0], size, "x");
+  float* gamma = F32(info[1], c, "gamma");
+  float* beta = F32(info[2], c, "beta");
+  float* y = F32(info[3], size, "y");
+  float* mean = F32(info[4], c, "mean");
+  float* variance = F32(info[5], c, "variance");
+  const float eps = info[7].As<Napi::Number>().FloatValue();
+  Guard(env, "batch norm forward", [&] {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    BatchNorm& e = GetBatchNorm(n, h, w, c, eps);
+    e.src.set_data_handle(x);
+    e.dst.set_data_handle(y);
+    e.mean.set_data_handle(mean);
+    e.variance.set_data_handle(variance);
+    e.scale.set_data_handle(gamma);
+    e.shift.set_data_handle(beta);
+    auto& strm = Stream();
+    e.fwd.execute(strm, {{DNNL_ARG_SRC, e.src},
+                         {DNNL_ARG_DST, e.dst},
+                         {DNNL_ARG_MEAN, e.mean},
+                         {DNNL_ARG_VARIANCE, e.variance},
+                         {DNNL_ARG_SCALE, e.scale},
+                         {DNNL_ARG_SHIFT, e.shift}});
+    strm.wait();
+  });
+  if (relu) {
+    const int64_t count = static_cast<int64_t>(size);
+#pragma omp parallel for simd schedule(static) if (count > (1 << 16))
+    for (int64_t j = 0; j < count; j++) y[j] = y[j] > 0.f ? y[j] : 0.f;
+  }
+  return env.Undefined();
+}
+
+// batchNormBackward(x, dy, gamma, beta, mean, variance, y | null, dx, dgamma, dbeta, dims[N,H,W,C], eps)
+Napi::Value BatchNormBackwardJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto [n, h, w, c, unused] = BatchNormDims(info[10], 4);
+  (void)unused;
+  const size_t size = static_cast<size_t>(n * h * w * c);
+  float* x = F32(info[0], size, "x");
+  float* dy = F32(info[1], size, "dy");
+  float* gamma = F32(info[2], c, "gamma");
+  float* beta = F32(info[3], c, "beta");
+  float* mean = F32(info[4], c, "mean");
+  float* variance = F32(info[5], c, "variance");
+  const float* y = info[6].IsNull() || info[6].IsUndefined() ? nullptr : F32(info[6], size, "y");
+  float* dx = F32(info[7], size, "dx");
+  float* dgamma = F32(info[8], c, "dgamma");
+  float* dbeta = F32(info[9], c, "dbeta");
+  const float eps = info[11].As<Napi::Number>().FloatValue();
+  Guard(env, "batch norm backward", [&] {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    BatchNorm& e = GetBatchNorm(n, h, w, c, eps);
+    float* grad = dy;
+    if (y) {
+      e.masked.resize(size);
+      float* m = e.masked.data();
+      const int64_t count = static_cast<int64_t>(size);
+#pragma omp parallel for simd schedule(static) if (count > (1 << 16))
+      for (int64_t j = 0; j < count; j++) m[j] = y[j] > 0.f ? dy[j] : 0.f;
+      grad = m;
+    }
+    e.src.set_data_handle(x);
+    e.diff_dst.set_data_handle(grad);
+    e.diff_src.set_data_handle(dx);
+    e.mean.set_data_handle(mean);
+    e.variance.set_data_handle(variance);
+    e.scale.set_data_handle(gamma);
+    e.shift.set_data_handle(beta);
+    e.diff_scale.set_data_handle(dgamma);
+    e.diff_shift.set_data_handle(dbeta);
+    auto& strm = Stream();
+    // oneDNN 2.6 refuses to execute the use_shift backward without the shift argument.
+    e.bwd.execute(strm, {{DNNL_ARG_SRC, e.src},
+                         {DNNL_ARG_DIFF_DST, e.diff_dst},
+                         {DNNL_ARG_MEAN, e.mean},
+                         {DNNL_ARG_VARIANCE, e.variance},
+                         {DNNL_ARG_SCALE, e.scale},
+                         {DNNL_ARG_SHIFT, e.shift},
+                         {DNNL_ARG_DIFF_SRC, e.diff_src},
+                         {DNNL_ARG_DIFF_SCALE, e.diff_scale},
+                         {DNNL_ARG_DIFF_SHIFT, e.diff_shift}});
+    strm.wait();
+  });
+  return env.Undefined();
+}
+
 // Fused Adam update in place (PyTorch order of float32 operations, see gan-core's Adam):
 // g = grad + wd*p; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g;
 // p -= step * m / (sqrt(v)/bc2sqrt + eps). Every operation is IEEE float32 (no fast-math, no
@@ -420,6 +561,7 @@ Napi::Value CacheStats(const Napi::CallbackInfo& info) {
   o.Set("convBackwardData", static_cast<double>(bwd_data_cache.size()));
   o.Set("convBackwardWeights", static_cast<double>(bwd_wei_cache.size()));
   o.Set("matMul", static_cast<double>(matmul_cache.size()));
+  o.Set("batchNorm", static_cast<double>(bn_cache.size()));
   Napi::Object impls = Napi::Object::New(info.Env());
   for (auto& kv : impl_names) impls.Set(kv.first, kv.second);
   o.Set("implementations", impls);
@@ -432,6 +574,7 @@ Napi::Value ClearCache(const Napi::CallbackInfo& info) {
   bwd_data_cache.clear();
   bwd_wei_cache.clear();
   matmul_cache.clear();
+  bn_cache.clear();
   impl_names.clear();
   return info.Env().Undefined();
 }
@@ -439,6 +582,8 @@ Napi::Value ClearCache(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("convForward", Napi::Function::New(env, ConvForwardJs));
   exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdateJs));
+  exports.Set("batchNormForward", Napi::Function::New(env, BatchNormForwardJs));
+  exports.Set("batchNormBackward", Napi::Function::New(env, BatchNormBackwardJs));
   exports.Set("convBackwardData", Napi::Function::New(env, ConvBackwardDataJs));
   exports.Set("convBackwardWeights", Napi::Function::New(env, ConvBackwardWeightsJs));
   exports.Set("matMul", Napi::Function::New(env, MatMulJs));

@@ -34,6 +34,32 @@ export interface OneDnnAddon {
     grad: Float32Array,
     k: Float32Array,
   ): void;
+  /** Training-mode BatchNorm on NHWC x; dims = [N, H, W, C, relu]; writes y, mean, biased variance. */
+  batchNormForward?(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    dims: Int32Array,
+    eps: number,
+  ): void;
+  /** Its gradient; `y` (or null) masks dy where the forward's ReLU was 0; dims = [N, H, W, C]. */
+  batchNormBackward?(
+    x: Float32Array,
+    dy: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    y: Float32Array | null,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    dims: Int32Array,
+    eps: number,
+  ): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   version(): string;
@@ -42,6 +68,7 @@ export interface OneDnnAddon {
     convBackwardData: number;
     convBackwardWeights: number;
     matMul: number;
+    batchNorm?: number;
     implementations: Record<string, string>;
   };
   clearCache(): void;

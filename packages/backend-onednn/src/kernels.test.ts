@@ -165,13 +165,15 @@ describe('oneDNN kernels against the TF.js cpu kernels', () => {
           disableNativeKernels();
           const ref = runConv(op, cs, d);
           enableNativeKernels({ backends: ['cpu', 'wasm'] });
+          // oneDNN #6035: strided 1x1 filter gradients with few channels stay with TF.js.
+          const served = op === 'Conv2DBackpropFilter' && cs.k === 1 && cs.stride > 1 && cs.c < 16 ? 0 : 1;
           const before = nativeKernelStats()[`cpu/${op}`].native;
           const onCpu = runConv(op, cs, d);
-          expect(nativeKernelStats()[`cpu/${op}`].native, cs.name).toBe(before + 1);
+          expect(nativeKernelStats()[`cpu/${op}`].native, cs.name).toBe(before + served);
           await tf.setBackend('wasm');
           const beforeWasm = nativeKernelStats()[`wasm/${op}`].native;
           const onWasm = runConv(op, cs, d);
-          expect(nativeKernelStats()[`wasm/${op}`].native, cs.name).toBe(beforeWasm + 1);
+          expect(nativeKernelStats()[`wasm/${op}`].native, cs.name).toBe(beforeWasm + served);
           for (const [where, got] of [
             ['cpu', onCpu],
             ['wasm', onWasm],

@@ -78,6 +78,20 @@ function emptyConv(info: Conv2DInfo): string | undefined {
   return dims.some((d) => d <= 0) || info.outHeight <= 0 || info.outWidth <= 0 ? 'empty tensor' : undefined;
 }
 
+/**
+ * oneDNN 2.x's 1×1 backward-weights kernels write past their scratchpad for a strided 1×1
+ * convolution on NHWC input with fewer input channels than their channel block (16 on AVX-512,
+ * 8 on AVX2): heap corruption, then wrong numbers or an abort (oneDNN issue #6035, reproduced
+ * here with 6 and 8 channels). Such calls stay with the backend's kernel; SQUID has none.
+ */
+function strided1x1FewChannels(info: Conv2DInfo): string | undefined {
+  const strided = info.strideHeight > 1 || info.strideWidth > 1;
+  const oneByOne = info.filterHeight === 1 && info.filterWidth === 1;
+  return strided && oneByOne && info.inChannels < 16
+    ? 'strided 1x1 filter gradient with < 16 input channels (oneDNN #6035)'
+    : undefined;
+}
+
 /** A bias the addon can add: one value per output channel (shape [O] or [1,..,1,O]). */
 function channelBias(bias: TensorInfo | undefined, channels: number): string | undefined {
   if (!bias) return undefined;
@@ -157,7 +171,7 @@ const planners: Record<NativeKernelName, Planner> = {
     const filterShape = attrs.filterShape as number[];
     const info = conv2dInfo(x.shape, filterShape, attrs, 1);
     if (info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return 'dy shape does not match';
-    const bad = emptyConv(info);
+    const bad = emptyConv(info) ?? strided1x1FewChannels(info);
     if (bad) return bad;
     const params = convParams(info);
     return {

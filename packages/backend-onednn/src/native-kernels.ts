@@ -1,6 +1,7 @@
 import { setFusedAdamKernel, tf } from '@squid-ad/backend';
 import { z } from 'zod';
 import { loadAddon, type OneDnnAddon } from './addon.js';
+import { batchNormKernelConfigs } from './batch-norm-kernels.js';
 import {
   KERNEL_NAMES,
   type KernelStats,
@@ -35,6 +36,7 @@ export interface NativeKernelsStatus {
 }
 
 const replaced = new Map<string, { original: tf.KernelConfig | undefined }>();
+const added = new Set<string>();
 // Outlives disable/enable cycles, so callers can compare counts around any stretch of work.
 const stats = new Map<string, KernelStats>();
 let status: NativeKernelsStatus = { enabled: false, reason: 'not enabled', backends: [], kernels: [] };
@@ -83,7 +85,17 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
       replaced.set(k, { original });
     }
   }
-  // An addon built before adamUpdate existed still serves the kernels above.
+  // Added kernels (no TF.js kernel of that name to replace); an addon built before they existed
+  // still serves the kernels above.
+  if (addon.batchNormForward && addon.batchNormBackward) {
+    for (const backendName of config.backends) {
+      for (const kernel of batchNormKernelConfigs(addon, backendName)) {
+        if (tf.getKernel(kernel.kernelName, backendName)) tf.unregisterKernel(kernel.kernelName, backendName);
+        tf.registerKernel(kernel);
+        added.add(key(kernel.kernelName, backendName));
+      }
+    }
+  }
   const adamUpdate = addon.adamUpdate;
   setFusedAdamKernel(adamUpdate ? (p, m, v, g, k) => adamUpdate(p, m, v, g, k) : undefined);
   status = {
@@ -104,6 +116,11 @@ export function disableNativeKernels(): void {
     if (original) tf.registerKernel(original);
   }
   replaced.clear();
+  for (const k of added) {
+    const [backendName, name] = k.split('/') as [string, string];
+    if (tf.getKernel(name, backendName)) tf.unregisterKernel(name, backendName);
+  }
+  added.clear();
   setFusedAdamKernel(undefined);
   status = { enabled: false, reason: 'disabled', backends: [], kernels: [] };
 }

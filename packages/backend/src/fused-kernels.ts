@@ -24,3 +24,16 @@ export function setFusedAdamKernel(kernel: FusedAdamKernel | undefined): void {
 export function fusedAdamKernel(): FusedAdamKernel | undefined {
   return adam;
 }
+
+/**
+ * Optional TF.js kernel: training-mode BatchNorm on NHWC `x` with batch statistics (biased
+ * variance) and an optional fused ReLU. Inputs `{ x, gamma, beta }`, attrs `{ eps, relu }`,
+ * outputs `[y, mean, variance]`. Registered by `@squid-ad/backend-onednn` for wasm and cpu.
+ */
+export const BATCH_NORM_TRAIN = 'SquidBatchNormTrain';
+
+/**
+ * Its gradient: inputs `{ x, dy, gamma, beta, mean, variance, y? }` (`y` when the forward applied
+ * ReLU), attrs `{ eps }`, outputs `[dx, dgamma, dbeta]`.
+ */
+export const BATCH_NORM_TRAIN_GRAD = 'SquidBatchNormTrainGrad';

@@ -1,4 +1,10 @@
-export { type FusedAdamKernel, fusedAdamKernel, setFusedAdamKernel } from './fused-kernels.js';
+export {
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_TRAIN_GRAD,
+  type FusedAdamKernel,
+  fusedAdamKernel,
+  setFusedAdamKernel,
+} from './fused-kernels.js';
 export {
   BACKENDS,
   type BackendChoice,

@@ -143,10 +143,18 @@ describe('Adam', () => {
     adam.dispose();
   });
 
-  it.each(['cpu', 'wasm'])(
-    '%s: the fused in-place update equals the tensor-op update bit for bit',
-    async (backend) => {
-      await initBackend({ backend: backend as 'cpu' | 'wasm', threads: 1, nativeKernels: false });
+  it.for(['cpu', 'wasm'])(
+    '%s: the native fused update equals the tensor-op update bit for bit',
+    async (backend, ctx) => {
+      const report = await initBackend({ backend: backend as 'cpu' | 'wasm', threads: 1 });
+      // The kernel comes with @squid-ad/backend-onednn (built where oneDNN is installed, as in CI).
+      const kernel = fusedAdamKernel();
+      if (!kernel) ctx.skip(`no native kernels: ${report.nativeKernels.reason}`);
+      let calls = 0;
+      setFusedAdamKernel((...args) => {
+        calls++;
+        kernel!(...args);
+      });
       const n = 4099;
       const values = (seed: number) =>
         Float32Array.from({ length: n }, (_, j) => Math.sin(j * 12.9898 + seed) * 0.7);
@@ -160,23 +168,31 @@ describe('Adam', () => {
           weightDecay: 1e-2,
         });
         // A second handle on the parameter's buffer forces the tensor-op path, and must not change.
-        const held = shareBuffers ? w.clone() : undefined;
+        const first = shareBuffers ? w.clone() : undefined;
         for (let step = 0; step < 3; step++) {
+          const held = shareBuffers && step > 0 ? w.clone() : undefined;
           const g = tf.tensor1d(values(step + 2));
           adam.update({ [w.name]: g });
-          g.dispose();
+          tf.dispose([g, ...(held ? [held] : [])]);
         }
-        if (held) expect(Array.from(held.dataSync())).toEqual(Array.from(values(1)));
+        if (first) expect(Array.from(first.dataSync())).toEqual(Array.from(values(1)));
+        first?.dispose();
         const out = [w, ...adam.state().map((e) => e.variable)].map((v) => Array.from(v.dataSync()));
-        tf.dispose([w, ...(held ? [held] : [])]);
+        w.dispose();
         adam.dispose();
         return out;
       };
-      const fused = run(false);
-      const tensor = run(true);
-      expect(fused[0]).not.toEqual(Array.from(values(1)));
-      expect(fused).toEqual(tensor);
-      await initBackend({ backend: 'cpu' });
+      try {
+        const fused = run(false);
+        expect(calls).toBe(3);
+        const tensor = run(true);
+        expect(calls).toBe(3);
+        expect(fused[0]).not.toEqual(Array.from(values(1)));
+        expect(fused).toEqual(tensor);
+      } finally {
+        setFusedAdamKernel(kernel);
+        await initBackend({ backend: 'cpu' });
+      }
     },
   );
 

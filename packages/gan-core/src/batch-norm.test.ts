@@ -1,4 +1,4 @@
-import { initBackend, tf } from '@squid-ad/backend';
+import { BATCH_NORM_TRAIN, initBackend, tf } from '@squid-ad/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BatchNorm2d } from './batch-norm.js';
 
@@ -74,4 +74,58 @@ describe('BatchNorm2d batch-statistics gradient', () => {
     close(grads[bn.bias.name], dbRef);
     bn.dispose();
   });
+});
+
+describe('BatchNorm2d through the fused native kernel', () => {
+  it.for(['wasm', 'cpu'])(
+    '%s: equals the TF.js composite (values, gradients, running statistics)',
+    async (backend, ctx) => {
+      const report = await initBackend({ backend: backend as 'wasm' | 'cpu', threads: 1 });
+      const native = tf.getKernel(BATCH_NORM_TRAIN, backend);
+      if (!native) ctx.skip(`no native kernels: ${report.nativeKernels.reason}`);
+      // Channels with a large mean and different scales, as conv outputs have.
+      const x = tf.tidy(() =>
+        tf.add(
+          tf.mul(tf.randomNormal([4, 9, 7, 5], 0, 1, 'float32', 21), [0.5, 1, 2, 3, 0.1]),
+          [3, -1, 0, 10, 0.2],
+        ),
+      ) as tf.Tensor4D;
+      const upstream = tf.randomNormal([4, 9, 7, 5], 0, 1, 'float32', 22);
+      const run = (relu: boolean) => {
+        const bn = new BatchNorm2d(5);
+        bn.weight.assign(tf.tensor1d([0.5, -1.5, 2, 1, 0.7]));
+        bn.bias.assign(tf.tensor1d([0.1, 0.2, -0.3, 0, 0.05]));
+        const f = (xs: tf.Tensor) =>
+          tf.sum(tf.mul(bn.apply(xs as tf.Tensor4D, { stats: 'batch', relu }), upstream));
+        const { value, grads } = tf.variableGrads(() => f(x) as tf.Scalar, [bn.weight, bn.bias]);
+        const dx = tf.grad(f)(x);
+        const y = bn.apply(x, { stats: 'batch', relu, update: false });
+        const out = [y, dx, grads[bn.weight.name], grads[bn.bias.name], bn.runningMean, bn.runningVar].map(
+          (t) => Array.from(t.dataSync()),
+        );
+        tf.dispose([value, dx, y, ...Object.values(grads)]);
+        bn.dispose();
+        return out;
+      };
+      try {
+        for (const relu of [false, true]) {
+          const fused = run(relu);
+          tf.unregisterKernel(BATCH_NORM_TRAIN, backend);
+          const composite = run(relu);
+          tf.registerKernel(native!);
+          fused.forEach((a, i) => {
+            const scale = Math.max(1, ...composite[i].map(Math.abs));
+            const err = Math.max(...a.map((v, j) => Math.abs(v - composite[i][j])));
+            expect(err / scale).toBeLessThan(1e-4);
+          });
+          expect(fused[1].some((v) => v !== 0)).toBe(true);
+        }
+      } finally {
+        if (tf.getKernel(BATCH_NORM_TRAIN, backend)) tf.unregisterKernel(BATCH_NORM_TRAIN, backend);
+        if (native) tf.registerKernel(native);
+        tf.dispose([x, upstream]);
+        await initBackend({ backend: 'cpu' });
+      }
+    },
+  );
 });

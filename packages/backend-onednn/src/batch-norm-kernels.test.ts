@@ -1,0 +1,66 @@
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, initBackend, tf } from '@squid-ad/backend';
+import { afterAll, describe, expect, it } from 'vitest';
+import { disableNativeKernels, enableNativeKernels, nativeAvailable } from './index.js';
+
+const { available, reason } = nativeAvailable();
+const skip = available ? '' : ` [skipped: ${reason}]`;
+
+describe('fused BatchNorm kernels', () => {
+  afterAll(() => disableNativeKernels());
+
+  it.skipIf(!available)(
+    `are added while the native kernels are enabled, and removed after${skip}`,
+    async () => {
+      await initBackend({ backend: 'wasm', nativeKernels: false });
+      expect(tf.getKernel(BATCH_NORM_TRAIN, 'wasm')).toBeUndefined();
+      enableNativeKernels({ backends: ['wasm'] });
+      expect(tf.getKernel(BATCH_NORM_TRAIN, 'wasm')).toBeDefined();
+      expect(tf.getKernel(BATCH_NORM_TRAIN_GRAD, 'wasm')).toBeDefined();
+      disableNativeKernels();
+      expect(tf.getKernel(BATCH_NORM_TRAIN, 'wasm')).toBeUndefined();
+    },
+  );
+
+  it.skipIf(!available)(
+    `normalise with batch statistics like a float64 reference, ReLU fused${skip}`,
+    async () => {
+      await initBackend({ backend: 'wasm', nativeKernels: false });
+      enableNativeKernels({ backends: ['wasm'] });
+      const [n, h, w, c] = [16, 6, 6, 8];
+      const xs = Float32Array.from(
+        { length: n * h * w * c },
+        (_, i) => Math.sin(i * 0.7) * (1 + (i % c)) + (i % c),
+      );
+      const gamma = Float32Array.from({ length: c }, (_, i) => 0.5 + i * 0.25);
+      const beta = Float32Array.from({ length: c }, (_, i) => 0.1 * i - 0.3);
+      const [y, mean, variance] = tf
+        .engine()
+        .runKernel(
+          BATCH_NORM_TRAIN,
+          { x: tf.tensor4d(xs, [n, h, w, c]), gamma: tf.tensor1d(gamma), beta: tf.tensor1d(beta) },
+          { eps: 1e-5, relu: true } as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor[];
+      const count = n * h * w;
+      const m = new Float64Array(c);
+      const v = new Float64Array(c);
+      xs.forEach((x, i) => {
+        m[i % c] += x / count;
+      });
+      xs.forEach((x, i) => {
+        v[i % c] += (x - m[i % c]) ** 2 / count;
+      });
+      const ys = y.dataSync();
+      let err = 0;
+      xs.forEach((x, i) => {
+        const k = i % c;
+        const want = Math.max(0, (gamma[k] * (x - m[k])) / Math.sqrt(v[k] + 1e-5) + beta[k]);
+        err = Math.max(err, Math.abs(ys[i] - want));
+      });
+      expect(err).toBeLessThan(1e-5);
+      for (const [k, got] of mean.dataSync().entries()) expect(got).toBeCloseTo(m[k], 5);
+      for (const [k, got] of variance.dataSync().entries())
+        expect(Math.abs(got - v[k]) / v[k]).toBeLessThan(1e-5);
+      tf.dispose([y, mean, variance]);
+    },
+  );
+});
