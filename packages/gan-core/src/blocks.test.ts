@@ -14,6 +14,38 @@ const rng = () => Rng.fromSeed(3);
 const centreTap = (scale: number) => tf.tensor4d([0, 0, 0, 0, scale, 0, 0, 0, 0], [3, 3, 1, 1]);
 
 describe('DoubleConv', () => {
+  it('with running statistics, folds BN into the convs (fused) where that pays, with the same values', () => {
+    const r = Rng.fromSeed(9);
+    const block = new DoubleConv({ inChannels: 3, outChannels: 8, stride: 2, rng: r });
+    const rand = (n: number, lo: number, hi: number) =>
+      tf.tensor1d(Array.from({ length: n }, () => r.uniform(lo, hi)));
+    for (const bn of [block.bn1, block.bn2a, block.bn2b]) {
+      bn.runningMean.assign(rand(8, -0.5, 0.5));
+      bn.runningVar.assign(rand(8, 0.2, 2));
+      bn.weight.assign(rand(8, 0.5, 1.5));
+      bn.bias.assign(rand(8, -0.2, 0.2));
+    }
+    const stats = { stats: 'running' as const };
+    const unfolded = (x: tf.Tensor4D) => {
+      const a = block.bn1.apply(block.conv1.apply(x), { ...stats, relu: true });
+      const h = block.bn2a.apply(block.conv2a.apply(a), { ...stats, relu: true });
+      return tf.relu(tf.add(a, block.bn2b.apply(block.conv2b.apply(h), stats)));
+    };
+    // Large activations (folded) and a 1-pixel output (left unfolded), each against the layers.
+    for (const shape of [
+      [2, 16, 16, 3],
+      [1, 2, 2, 3],
+    ] as [number, number, number, number][]) {
+      const x = tf.randomUniform(shape, -1, 1, 'float32', 5) as tf.Tensor4D;
+      const got = block.apply(x, stats).dataSync();
+      const want = unfolded(x).dataSync();
+      const err = Math.max(...Array.from(got, (v, j) => Math.abs(v - want[j])));
+      expect(err).toBeLessThan(1e-5);
+      expect(Math.max(...Array.from(want, Math.abs))).toBeGreaterThan(0.1);
+    }
+    block.dispose();
+  });
+
   it('adds the residual after conv1+BN+ReLU and before the final ReLU', () => {
     const block = new DoubleConv({ inChannels: 1, outChannels: 1, rng: rng() });
     for (const [conv, scale] of [

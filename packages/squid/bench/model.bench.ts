@@ -1,18 +1,29 @@
-// Model cost of the official presets on the active backend: eval forward time per image
-// (generator + discriminator scoring, batch 4) and one training step (D step on a fresh
-// generator forward, then G step: forward + backward of both networks, no optimizer).
-// One JSON line per measurement:
-// { bench, backend, preset, op, batch, ms, msPerImage, imagesPerSec, runs, firstMs } or, when
-// the measurement dies (e.g. wasm heap exhausted), { bench, preset, op, batch, error }.
-// `--quick`: batch 4 for the training step and one timed run. `--backend NAME` (default auto).
-// `--batch N`: training batch (default 16; 4 on wasm: at batch 8 the step's heap passes ~2 GB
-// and tfjs-backend-wasm 4.22 crashes, in malloc or with "memory access out of bounds").
-// Each measurement runs in its own process, so such a crash becomes an error line.
+// Speed and memory of the official presets, next to the official PyTorch code on this machine
+// (reference figures measured on the same 2 cores: 3.38 s per digitanatomy step and 4.77 s per
+// zhanglab iteration at batch 16, 113 / 128 ms per image at inference).
+//
+// Each measurement runs in its own process (threads are fixed at backend start-up, and a crash
+// becomes an error line). Configurations, on the active backend (wasm here):
+//   wasm×1 / wasm×N      the wasm backend's own kernels, 1 thread vs every core (issue #8)
+//   onednn×1 / onednn×N  with @squid-ad/backend-onednn's kernels, oneDNN on 1 thread vs every
+//                        core (wasm itself single-threaded, so the sum never passes the cores)
+// and for each preset:
+//   op 'train'   one SquidTrainer iteration at batch 16 (D step + G step + optimizers + queue
+//                update; for n_critic = 2 the mean of a G+D and a D-only iteration, as the
+//                reference's per-iteration figure), plus the peak of tensor memory (MB);
+//   op 'infer'   scoring (eval forward + per-image discriminator) one image at a time and 16 at
+//                once, ms per image;
+//   op 'profile-train' / 'profile-infer' (with `--profile`) time per kernel, top 15.
+// One JSON line each: { bench: 'squid-model', config, backend, nativeKernels, threads, preset,
+// op, batch, ms, imagesPerSec, reference, vsReference, peakMB, ... }; vsReference > 1 = faster
+// than the official code. Flags: --quick (1 timed run), --configs a,b (subset), --presets a,b,
+// --profile. Training: the best of 2 iterations after a warm-up (other load only slows down);
+// inference: the median (and minimum) of 9 calls at batch 1, 3 at batch 16.
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { type BackendChoice, initBackend, Rng, stopGradient, tf } from '@squid-ad/backend';
-import { bceWithLogits, mse } from '@squid-ad/gan-core';
-import { createSquidModel, type PresetName, presets, type SquidModel } from '../src/index.js';
+import { initBackend, measurePeakMemory, Rng, tf } from '@squid-ad/backend';
+import { createSquidModel, type PresetName, presets, SquidTrainer } from '../src/index.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => {
@@ -21,120 +32,187 @@ const flag = (name: string) => {
 };
 const quick = argv.includes('--quick');
 const runs = quick ? 1 : 2;
-const ops = ['eval-forward+score', 'train-step(G+D fwd+bwd)'] as const;
-type Op = (typeof ops)[number];
+const cores = availableParallelism();
 
-/** First call (kernel setup, weight packing) separately, then the median of `runs` calls. */
-function time(fn: () => void): { firstMs: number; ms: number } {
+/** Official PyTorch figures on this machine (issue #9). */
+const REFERENCE = {
+  digitanatomy: { trainMsPerIteration: 3380, inferMsPerImage: 113 },
+  zhanglab: { trainMsPerIteration: 4770, inferMsPerImage: 128 },
+} as const;
+
+const CONFIGS: Record<string, Record<string, string>> = {
+  'wasm×1': { SQUID_THREADS: '1', SQUID_NATIVE_KERNELS: '0' },
+  [`wasm×${cores}`]: { SQUID_THREADS: String(cores), SQUID_NATIVE_KERNELS: '0' },
+  'onednn×1': { SQUID_THREADS: '1', SQUID_ONEDNN_THREADS: '1' },
+  [`onednn×${cores}`]: { SQUID_THREADS: '1', SQUID_ONEDNN_THREADS: String(cores) },
+};
+
+type Op = 'train' | 'infer' | 'profile-train' | 'profile-infer';
+const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
+
+/** Median and fastest of `n` timed calls after one warm-up call. */
+function timed(fn: () => void, n: number): { ms: number; minMs: number; firstMs: number } {
   let t = performance.now();
   fn();
   const firstMs = performance.now() - t;
   const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
+  for (let i = 0; i < n; i++) {
     t = performance.now();
     fn();
     times.push(performance.now() - t);
   }
   times.sort((a, b) => a - b);
-  return { firstMs, ms: times[Math.floor(times.length / 2)] };
+  return { ms: times[Math.floor(times.length / 2)], minMs: times[0], firstMs };
 }
 
-function evalForward(model: SquidModel, x: tf.Tensor4D): void {
-  tf.tidy(() => {
-    const recon = model.generator.reconstruct(x);
-    model.discriminator.forward(recon, { training: false, norm: 'per-image' }).dataSync();
-  });
+/** Time per kernel of one call of `fn`, the 15 most expensive. */
+async function kernelProfile(fn: () => void): Promise<Record<string, unknown>[]> {
+  const info = await tf.profile(fn);
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of info.kernels) {
+    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += Number(k.kernelTimeMs) || 0;
+    e.calls++;
+    byKernel.set(k.name, e);
+  }
+  const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
+  return [...byKernel]
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .slice(0, 15)
+    .map(([kernel, e]) => ({ kernel, ms: round(e.ms), calls: e.calls, share: round(e.ms / total, 3) }));
 }
 
-function trainingStep(model: SquidModel, x: tf.Tensor4D, rng: Rng): void {
-  const { generator: g, discriminator: d, config } = model;
-  const w = config.loss;
-  const params = (m: { state(): { kind: string; variable: tf.Variable }[] }) =>
-    m
-      .state()
-      .filter((e) => e.kind === 'parameter')
-      .map((e) => e.variable);
-  const fake = tf.tidy(() => stopGradient(g.forward(x, { training: true, rng }).recon));
-  const dStep = tf.variableGrads(
-    () =>
-      tf.mul(
-        tf.add(
-          bceWithLogits(d.forward(x, { training: true }), 1),
-          bceWithLogits(d.forward(fake, { training: true }), 0),
-        ),
-        w.d,
-      ) as tf.Scalar,
-    params(d),
-  );
-  const gStep = tf.variableGrads(() => {
-    const out = g.forward(x, { training: true, rng });
-    return tf.addN([
-      tf.mul(mse(out.recon, x), w.recon),
-      tf.mul(bceWithLogits(d.forward(out.recon, { training: true }), 1), w.g),
-      tf.mul(mse(out.teacherRecon, x), w.teacher),
-      tf.mul(out.distLoss, w.dist),
-    ]) as tf.Scalar;
-  }, params(g));
-  gStep.value.dataSync();
-  tf.dispose([fake, dStep.value, gStep.value, ...Object.values(dStep.grads), ...Object.values(gStep.grads)]);
-}
+async function measure(config: string, preset: PresetName, op: Op): Promise<void> {
+  const report = await initBackend();
+  const squid = structuredClone(presets[preset]);
+  const model = createSquidModel(squid, Rng.fromSeed(0));
+  const size = squid.model.imageSize;
+  const ref = REFERENCE[preset as keyof typeof REFERENCE];
+  const common = {
+    bench: 'squid-model',
+    config,
+    backend: report.tfBackend,
+    nativeKernels: report.nativeKernels.enabled,
+    wasmThreads: report.wasmThreads?.threads ?? null,
+    preset,
+    op,
+  };
+  const emit = (line: Record<string, unknown>) =>
+    process.stdout.write(`${JSON.stringify({ ...common, ...line })}\n`);
 
-/** One measurement in this process. */
-async function measure(preset: PresetName, op: Op): Promise<void> {
-  const report = await initBackend({ backend: (flag('--backend') ?? 'auto') as BackendChoice });
-  const batch =
-    op === 'eval-forward+score'
-      ? 4
-      : Number(flag('--batch') ?? (quick || report.tfBackend === 'wasm' ? 4 : 16));
-  const model = createSquidModel(presets[preset], Rng.fromSeed(0));
-  const size = model.config.model.imageSize;
-  const x = tf.randomUniform([batch, size, size, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
-  const rng = Rng.fromSeed(1);
-  const t = time(() => (op === 'eval-forward+score' ? evalForward(model, x) : trainingStep(model, x, rng)));
-  process.stdout.write(
-    `${JSON.stringify({
-      bench: 'squid-model',
-      backend: report.backend,
-      nativeKernels: report.nativeKernels.enabled,
-      preset,
-      op,
-      batch,
-      ms: Math.round(t.ms),
-      msPerImage: Math.round((t.ms / batch) * 10) / 10,
-      imagesPerSec: Math.round((batch / t.ms) * 1000 * 100) / 100,
-      runs,
-      firstMs: Math.round(t.firstMs),
-    })}\n`,
-  );
-  x.dispose();
+  if (op === 'infer' || op === 'profile-infer') {
+    // Batch 1 as the official test loop; batch 16 as squid-eval scores a folder (the scores are
+    // the same: BatchNorm uses running statistics, the discriminator per-image ones).
+    for (const batch of op === 'infer' ? [1, 16] : [1]) {
+      const x = tf.randomUniform([batch, size, size, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
+      const score = () =>
+        tf.tidy(() => {
+          const recon = model.generator.reconstruct(x);
+          model.discriminator.forward(recon, { training: false, norm: 'per-image' }).dataSync();
+        });
+      if (op === 'profile-infer') {
+        score();
+        for (const line of await kernelProfile(score)) emit({ batch, ...line });
+      } else {
+        // Batch 1 varies run to run (thread wake-ups between small kernels): median of 9.
+        const t = timed(score, quick ? 1 : batch === 1 ? 9 : 3);
+        const msPerImage = t.ms / batch;
+        emit({
+          batch,
+          ms: round(t.ms),
+          minMs: round(t.minMs),
+          msPerImage: round(msPerImage),
+          firstMs: Math.round(t.firstMs),
+          imagesPerSec: round(1000 / msPerImage, 2),
+          reference: ref.inferMsPerImage,
+          vsReference: round(ref.inferMsPerImage / msPerImage, 2),
+        });
+      }
+      x.dispose();
+    }
+  } else {
+    const batch = 16;
+    squid.train.batchSize = batch;
+    const trainer = new SquidTrainer(model, squid, Rng.fromSeed(1));
+    const x = tf.randomUniform([batch, size, size, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const { nCritic } = squid.train;
+    let iteration = 0;
+    // One n_critic cycle: a G+D iteration, then D-only ones.
+    const cycle = () => {
+      for (let s = 0; s < nCritic; s++) trainer.step(x, s, iteration++);
+    };
+    if (op === 'profile-train') {
+      cycle();
+      for (const line of await kernelProfile(() => trainer.step(x, 0, iteration++))) emit({ batch, ...line });
+    } else {
+      let gd = Number.POSITIVE_INFINITY;
+      let dOnly = Number.POSITIVE_INFINITY;
+      let peak = 0;
+      for (let r = 0; r <= runs; r++) {
+        for (let s = 0; s < nCritic; s++) {
+          const t0 = performance.now();
+          const m = measurePeakMemory(() => trainer.step(x, s, iteration++));
+          const ms = performance.now() - t0;
+          peak = Math.max(peak, m.peakBytes);
+          if (r === 0) continue; // warm-up
+          if (s === 0) gd = Math.min(gd, ms);
+          else dOnly = Math.min(dOnly, ms);
+        }
+      }
+      const ms = nCritic === 1 ? gd : (gd + dOnly * (nCritic - 1)) / nCritic;
+      emit({
+        batch,
+        nCritic,
+        ms: Math.round(ms),
+        msGeneratorIteration: Math.round(gd),
+        msDiscriminatorOnlyIteration: nCritic > 1 ? Math.round(dOnly) : undefined,
+        imagesPerSec: round((batch / ms) * 1000, 2),
+        reference: ref.trainMsPerIteration,
+        referenceImagesPerSec: round((batch / ref.trainMsPerIteration) * 1000, 2),
+        vsReference: round(ref.trainMsPerIteration / ms, 2),
+        peakMB: Math.round(peak / 2 ** 20),
+      });
+    }
+    trainer.dispose();
+    x.dispose();
+  }
   model.dispose();
 }
 
 const child = flag('--child');
 if (child) {
-  const [preset, op] = child.split('|') as [PresetName, Op];
-  await measure(preset, op);
+  const [config, preset, op] = child.split('|') as [string, PresetName, Op];
+  await measure(config, preset, op);
 } else {
   const self = fileURLToPath(import.meta.url);
-  for (const preset of ['digitanatomy', 'zhanglab'] as const) {
-    for (const op of ops) {
-      const r = spawnSync(
-        process.execPath,
-        [...process.execArgv, self, ...argv, '--child', `${preset}|${op}`],
-        {
-          stdio: ['ignore', 'pipe', 'pipe'],
-          encoding: 'utf8',
-          maxBuffer: 1 << 26,
-        },
-      );
-      if (r.status === 0) {
-        process.stdout.write(r.stdout);
-      } else {
-        const stderr = r.stderr ?? '';
-        const error = /Aborted\(\)/.test(stderr)
-          ? 'wasm heap exhausted (Aborted)'
-          : (stderr.match(/^\w*Error: .*$/m)?.[0] ?? `exit code ${r.status}`);
-        process.stdout.write(`${JSON.stringify({ bench: 'squid-model', preset, op, error })}\n`);
+  const pick = (name: string, all: string[]) => flag(name)?.split(',') ?? all;
+  const presetNames = pick('--presets', ['digitanatomy', 'zhanglab']) as PresetName[];
+  for (const config of pick('--configs', Object.keys(CONFIGS))) {
+    const env = CONFIGS[config];
+    if (!env) throw new Error(`unknown config ${config}; known: ${Object.keys(CONFIGS).join(', ')}`);
+    for (const preset of presetNames) {
+      const ops: Op[] = ['train', 'infer'];
+      if (argv.includes('--profile')) ops.push('profile-train', 'profile-infer');
+      for (const op of ops) {
+        const r = spawnSync(
+          process.execPath,
+          [...process.execArgv, self, '--child', `${config}|${preset}|${op}`, ...argv],
+          {
+            stdio: ['ignore', 'pipe', 'pipe'],
+            encoding: 'utf8',
+            env: { ...process.env, ...env },
+            maxBuffer: 1 << 26,
+          },
+        );
+        if (r.status === 0) {
+          process.stdout.write(r.stdout);
+        } else {
+          const stderr = r.stderr ?? '';
+          const error = /Aborted\(\)/.test(stderr)
+            ? 'wasm heap exhausted (Aborted)'
+            : (stderr.match(/^\w*Error: .*$/m)?.[0] ?? `exit code ${r.status}`);
+          process.stdout.write(`${JSON.stringify({ bench: 'squid-model', config, preset, op, error })}\n`);
+        }
       }
     }
   }

@@ -3,8 +3,8 @@
 // into data, forward, backward, optimizer and queue-update time. One JSON line per preset:
 // { bench, backend, preset, batch, steps, imagesPerSec, msPerIteration, ms: {data, forward, backward, optimizer, queue} }.
 // `--quick`: 1 timed cycle instead of 3. `--backend NAME` picks the backend (default auto);
-// `--presets digitanatomy,zhanglab` a subset. Note: at batch 16 the full-size presets need more
-// memory than the stock wasm backend's heap allows (it aborts); use `--backend cpu` or tensorflow.
+// `--presets digitanatomy,zhanglab` a subset. Needs `pnpm build` first (tsx loads the packages'
+// dist). model.bench.ts times the same iteration without the data loader, next to the reference.
 import { type BackendChoice, initBackend, Rng } from '@squid-ad/backend';
 import { ImageDataset } from '@squid-ad/datasets';
 import {
