@@ -86,48 +86,57 @@ describe('MultiheadAttention', () => {
     fresh.dispose();
   });
 
-  it('has the gradients of the plain (slice-based) formulation w.r.t. inputs and every parameter', () => {
-    const mha = new MultiheadAttention(8, 2, Rng.fromSeed(5));
-    mha.inProjBias.assign(tf.randomNormal([24], 0, 0.5, 'float32', 5));
-    const q = tf.randomNormal([3, 1, 8], 0, 1, 'float32', 6) as tf.Tensor3D;
-    const k = tf.randomNormal([3, 4, 8], 0, 1, 'float32', 7) as tf.Tensor3D;
-    const v = tf.randomNormal([3, 4, 8], 0, 1, 'float32', 8) as tf.Tensor3D;
-    const g = tf.randomNormal([3, 1, 8], 0, 1, 'float32', 9);
-    const plain = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => {
-      const proj = (x: tf.Tensor, i: number) =>
-        tf.add(
-          tf.matMul(x.reshape([-1, 8]), w.slice([8 * i, 0], [8, 8]), false, true),
-          b.slice([8 * i], [8]),
+  // 3 rows: 27 projected rows, one product with the whole packed weight; 8: 72, the sliced one.
+  it.each([3, 8])(
+    'has the gradients of the plain (slice-based) formulation w.r.t. inputs and every parameter (%i rows)',
+    (r) => {
+      const mha = new MultiheadAttention(8, 2, Rng.fromSeed(5));
+      mha.inProjBias.assign(tf.randomNormal([24], 0, 0.5, 'float32', 5));
+      const q = tf.randomNormal([r, 1, 8], 0, 1, 'float32', 6) as tf.Tensor3D;
+      const k = tf.randomNormal([r, 4, 8], 0, 1, 'float32', 7) as tf.Tensor3D;
+      const v = tf.randomNormal([r, 4, 8], 0, 1, 'float32', 8) as tf.Tensor3D;
+      const g = tf.randomNormal([r, 1, 8], 0, 1, 'float32', 9);
+      const plain = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => {
+        const proj = (x: tf.Tensor, i: number) =>
+          tf.add(
+            tf.matMul(x.reshape([-1, 8]), w.slice([8 * i, 0], [8, 8]), false, true),
+            b.slice([8 * i], [8]),
+          );
+        const heads = (x: tf.Tensor, l: number) =>
+          x
+            .reshape([r, l, 2, 4])
+            .transpose([0, 2, 1, 3])
+            .reshape([2 * r, l, 4]);
+        const p = tf.softmax(
+          tf.matMul(tf.mul(heads(proj(qq, 0), 1), 0.5), heads(proj(kk, 1), 4), false, true),
         );
-      const heads = (x: tf.Tensor, l: number) =>
-        x.reshape([3, l, 2, 4]).transpose([0, 2, 1, 3]).reshape([6, l, 4]);
-      const p = tf.softmax(tf.matMul(tf.mul(heads(proj(qq, 0), 1), 0.5), heads(proj(kk, 1), 4), false, true));
-      const ctx = tf
-        .matMul(p, heads(proj(vv, 2), 4))
-        .reshape([3, 2, 1, 4])
-        .transpose([0, 2, 1, 3])
-        .reshape([3, 1, 8]);
-      return tf.sum(tf.mul(mha.outProj.apply(ctx), g));
-    };
-    // Parameters as variables: compare variable gradients of both formulations.
-    const vars = [mha.inProjWeight, mha.inProjBias];
-    const a = tf.variableGrads(() => tf.sum(tf.mul(mha.apply(q, k, v).out, g)) as tf.Scalar, vars);
-    const b = tf.variableGrads(() => plain(q, k, v, mha.inProjWeight, mha.inProjBias) as tf.Scalar, vars);
-    for (const variable of vars) {
-      const diff = tf.max(tf.abs(tf.sub(a.grads[variable.name], b.grads[variable.name]))).dataSync()[0];
-      expect(diff, variable.name).toBeLessThan(1e-5);
-      expect(tf.max(tf.abs(a.grads[variable.name])).dataSync()[0]).toBeGreaterThan(1e-3);
-    }
-    const gi = tf.grads((qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor) =>
-      tf.sum(tf.mul(mha.apply(qq as tf.Tensor3D, kk as tf.Tensor3D, vv as tf.Tensor3D).out, g)),
-    )([q, k, v]);
-    const gp = tf.grads((qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor) =>
-      plain(qq, kk, vv, mha.inProjWeight, mha.inProjBias),
-    )([q, k, v]);
-    for (let i = 0; i < 3; i++) {
-      expect(tf.max(tf.abs(tf.sub(gi[i], gp[i]))).dataSync()[0], `input ${i}`).toBeLessThan(1e-5);
-      expect(tf.max(tf.abs(gi[i])).dataSync()[0]).toBeGreaterThan(1e-3);
-    }
-    mha.dispose();
-  });
+        const ctx = tf
+          .matMul(p, heads(proj(vv, 2), 4))
+          .reshape([r, 2, 1, 4])
+          .transpose([0, 2, 1, 3])
+          .reshape([r, 1, 8]);
+        return tf.sum(tf.mul(mha.outProj.apply(ctx), g));
+      };
+      // Parameters as variables: compare variable gradients of both formulations.
+      const vars = [mha.inProjWeight, mha.inProjBias];
+      const a = tf.variableGrads(() => tf.sum(tf.mul(mha.apply(q, k, v).out, g)) as tf.Scalar, vars);
+      const b = tf.variableGrads(() => plain(q, k, v, mha.inProjWeight, mha.inProjBias) as tf.Scalar, vars);
+      for (const variable of vars) {
+        const diff = tf.max(tf.abs(tf.sub(a.grads[variable.name], b.grads[variable.name]))).dataSync()[0];
+        expect(diff, variable.name).toBeLessThan(1e-5);
+        expect(tf.max(tf.abs(a.grads[variable.name])).dataSync()[0]).toBeGreaterThan(1e-3);
+      }
+      const gi = tf.grads((qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor) =>
+        tf.sum(tf.mul(mha.apply(qq as tf.Tensor3D, kk as tf.Tensor3D, vv as tf.Tensor3D).out, g)),
+      )([q, k, v]);
+      const gp = tf.grads((qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor) =>
+        plain(qq, kk, vv, mha.inProjWeight, mha.inProjBias),
+      )([q, k, v]);
+      for (let i = 0; i < 3; i++) {
+        expect(tf.max(tf.abs(tf.sub(gi[i], gp[i]))).dataSync()[0], `input ${i}`).toBeLessThan(1e-5);
+        expect(tf.max(tf.abs(gi[i])).dataSync()[0]).toBeGreaterThan(1e-3);
+      }
+      mha.dispose();
+    },
+  );
 });

@@ -61,6 +61,12 @@ function packedProjection(xq: tf.Tensor2D, xk: tf.Tensor2D, xv: tf.Tensor2D, w: 
   return f(xq, xk, xv, w) as tf.Tensor2D;
 }
 
+/**
+ * Below this many projected rows, the 3× larger product with the whole packed weight is cheaper
+ * than slicing the weight: the extra work is 2·rows·E² multiply-adds against 3·E² copied floats.
+ */
+const FEW_ROWS = 32;
+
 /** Output of {@link MultiheadAttention.apply}. */
 // A type alias (not an interface) so that it is a valid tf.tidy result.
 export type AttentionResult = {
@@ -125,10 +131,18 @@ export class MultiheadAttention implements Stateful {
     return tf.tidy(() => {
       const xs = [query, key, value].map((x) => x.reshape([-1, e]) as tf.Tensor2D);
       const counts = xs.map((x) => x.shape[0]);
-      const packed = packedProjection(xs[0], xs[1], xs[2], this.inProjWeight as tf.Tensor2D);
+      const rows = counts[0] + counts[1] + counts[2];
+      // Few rows (scoring one image): one product with the whole packed weight, then each input's
+      // own column block, costs less than copying W_q, W_k and W_v out of it (3·E² floats).
+      const whole = rows < FEW_ROWS;
+      const packed = whole
+        ? tf.matMul(tf.concat(xs, 0), this.inProjWeight as tf.Tensor2D, false, true) // [rows, 3E]
+        : packedProjection(xs[0], xs[1], xs[2], this.inProjWeight as tf.Tensor2D); // [rows, E]
       const [q, k, v] = [query, key, value].map((x, i) => {
         const begin = counts.slice(0, i).reduce((a, b) => a + b, 0);
-        let y: tf.Tensor = rowSlice(packed, begin, counts[i]);
+        let y: tf.Tensor = whole
+          ? packed.slice([begin, i * e], [counts[i], e])
+          : rowSlice(packed as tf.Tensor2D, begin, counts[i]);
         if (bias) y = tf.add(y, this.inProjBias.slice([i * e], [e]));
         return y.reshape(x.shape);
       });

@@ -10,15 +10,15 @@
 // and for each preset:
 //   op 'train'   one SquidTrainer iteration at batch 16 (D step + G step + optimizers + queue
 //                update; for n_critic = 2 the mean of a G+D and a D-only iteration, as the
-//                reference's per-iteration figure), plus the peak of tensor memory (MB);
+//                reference's per-iteration figure): median of 4 cycles after 3 warm-up cycles;
+//                plus the peak of tensor memory (MB);
 //   op 'infer'   scoring (eval forward + per-image discriminator) one image at a time and 16 at
 //                once, ms per image;
 //   op 'profile-train' / 'profile-infer' (with `--profile`) time per kernel, top 15.
 // One JSON line each: { bench: 'squid-model', config, backend, nativeKernels, threads, preset,
 // op, batch, ms, imagesPerSec, reference, vsReference, peakMB, ... }; vsReference > 1 = faster
 // than the official code. Flags: --quick (1 timed run), --configs a,b (subset), --presets a,b,
-// --profile. Training: the best of 2 iterations after a warm-up (other load only slows down);
-// inference: the median (and minimum) of 9 calls at batch 1, 3 at batch 16.
+// --profile. Inference: the median (and minimum) of 9 calls at batch 1, 3 at batch 16.
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +31,6 @@ const flag = (name: string) => {
   return at >= 0 ? argv[at + 1] : undefined;
 };
 const quick = argv.includes('--quick');
-const runs = quick ? 1 : 2;
 const cores = availableParallelism();
 
 /** Official PyTorch figures on this machine (issue #9). */
@@ -145,20 +144,26 @@ async function measure(config: string, preset: PresetName, op: Op): Promise<void
       cycle();
       for (const line of await kernelProfile(() => trainer.step(x, 0, iteration++))) emit({ batch, ...line });
     } else {
-      let gd = Number.POSITIVE_INFINITY;
-      let dOnly = Number.POSITIVE_INFINITY;
+      // The first iterations run slower (wasm heap growth, primitive creation, page faults on
+      // fresh buffers): 3 warm-up cycles, then the median of 4.
+      const warmUp = quick ? 1 : 3;
+      const cycles = quick ? 1 : 4;
+      const gdTimes: number[] = [];
+      const dTimes: number[] = [];
       let peak = 0;
-      for (let r = 0; r <= runs; r++) {
+      for (let r = 0; r < warmUp + cycles; r++) {
         for (let s = 0; s < nCritic; s++) {
           const t0 = performance.now();
           const m = measurePeakMemory(() => trainer.step(x, s, iteration++));
           const ms = performance.now() - t0;
           peak = Math.max(peak, m.peakBytes);
-          if (r === 0) continue; // warm-up
-          if (s === 0) gd = Math.min(gd, ms);
-          else dOnly = Math.min(dOnly, ms);
+          if (r < warmUp) continue;
+          (s === 0 ? gdTimes : dTimes).push(ms);
         }
       }
+      const median = (v: number[]) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)];
+      const gd = median(gdTimes);
+      const dOnly = nCritic > 1 ? median(dTimes) : 0;
       const ms = nCritic === 1 ? gd : (gd + dOnly * (nCritic - 1)) / nCritic;
       emit({
         batch,
