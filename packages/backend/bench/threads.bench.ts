@@ -13,7 +13,7 @@
 // conv + attention step here exercises the same kernels (conv and its gradients, transposed and
 // batched matMuls, softmax, elementwise ops).
 // Flags: --quick (fewer repeats), --native (let @squid-ad/backend-onednn kernels serve wasm).
-import { initBackend, logicalCores, Rng, tf } from '../src/index.js';
+import { initBackend, kernelProfile, logicalCores, Rng, tf } from '../src/index.js';
 import { initWasmBackend } from '../src/wasm-threads.js';
 
 const quick = process.argv.includes('--quick');
@@ -139,28 +139,8 @@ function makeStep(rng: Rng) {
 }
 
 async function profile(threads: number, step: () => tf.Tensor | undefined): Promise<void> {
-  const info = await tf.profile(() => {
-    step()?.dispose();
-  });
-  const byKernel = new Map<string, { ms: number; calls: number }>();
-  for (const k of info.kernels) {
-    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-    e.ms += Number(k.kernelTimeMs) || 0;
-    e.calls++;
-    byKernel.set(k.name, e);
-  }
-  const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
-  const top = [...byKernel.entries()].sort((x, y) => y[1].ms - x[1].ms).slice(0, 15);
-  for (const [kernel, e] of top) {
-    emit({
-      what: 'profile',
-      threads,
-      kernel,
-      ms: round(e.ms),
-      calls: e.calls,
-      share: round(e.ms / total, 3),
-    });
-  }
+  for (const line of await kernelProfile(() => step()?.dispose()))
+    emit({ what: 'profile', threads, ...line });
 }
 
 const report = await initBackend({ backend: 'wasm', nativeKernels: native, threads: 1 });

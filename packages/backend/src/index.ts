@@ -14,6 +14,7 @@ export {
   type InitBackendOptions,
   initBackend,
 } from './init-backend.js';
+export { type KernelTime, kernelProfile } from './kernel-profile.js';
 export { installLeanGradients, leanGradientsInstalled, uninstallLeanGradients } from './lean-gradients.js';
 export { measurePeakMemory, type PeakMemory } from './peak-memory.js';
 export { Rng, type RngState } from './rng.js';

@@ -22,7 +22,7 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { initBackend, measurePeakMemory, Rng, tf } from '@squid-ad/backend';
+import { initBackend, kernelProfile, measurePeakMemory, Rng, tf } from '@squid-ad/backend';
 import { createSquidModel, type PresetName, presets, SquidTrainer } from '../src/index.js';
 
 const argv = process.argv.slice(2);
@@ -62,23 +62,6 @@ function timed(fn: () => void, n: number): { ms: number; minMs: number; firstMs:
   }
   times.sort((a, b) => a - b);
   return { ms: times[Math.floor(times.length / 2)], minMs: times[0], firstMs };
-}
-
-/** Time per kernel of one call of `fn`, the 15 most expensive. */
-async function kernelProfile(fn: () => void): Promise<Record<string, unknown>[]> {
-  const info = await tf.profile(fn);
-  const byKernel = new Map<string, { ms: number; calls: number }>();
-  for (const k of info.kernels) {
-    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-    e.ms += Number(k.kernelTimeMs) || 0;
-    e.calls++;
-    byKernel.set(k.name, e);
-  }
-  const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
-  return [...byKernel]
-    .sort((a, b) => b[1].ms - a[1].ms)
-    .slice(0, 15)
-    .map(([kernel, e]) => ({ kernel, ms: round(e.ms), calls: e.calls, share: round(e.ms / total, 3) }));
 }
 
 async function measure(config: string, preset: PresetName, op: Op): Promise<void> {
