@@ -3,7 +3,7 @@ import { gumbelShrink } from './gumbel-shrink.js';
 import { MemoryMatrix } from './memory-matrix.js';
 import type { MemoryRead } from './read-memory.js';
 
-/** `count` independent learned memories read in one batched pass (one per patch position or window). */
+/** `count` independent learned memories (one per patch position or window), read together. */
 export class MemoryBank {
   readonly memories: MemoryMatrix[];
 
