@@ -181,10 +181,11 @@ async function train(flags: TrainFlags, io: TrainCliIo): Promise<number> {
       e?.name === 'RuntimeError' &&
       /Aborted\(|out of bounds/.test(e.message)
     ) {
-      // The stock wasm backend aborts when its heap is exhausted (the full-size presets at batch 16).
+      // The wasm backend aborts when its 4 GiB heap is exhausted (the official presets at batch 16
+      // peak at 2.0 / 2.9 GB; larger batches or images can pass it).
       io.stderr(
         `squid-train: the wasm backend ran out of memory (${e.message.split('.')[0]}); ` +
-          `try a smaller --batch-size (the digitanatomy preset fits batch 4) or --backend cpu / tensorflow. ` +
+          `try a smaller --batch-size or --backend cpu / tensorflow. ` +
           `The last checkpoint in ${out} is intact; continue with --resume.`,
       );
       return 1;
