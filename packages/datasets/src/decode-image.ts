@@ -17,7 +17,7 @@ export interface DecodeOptions {
   maxPixels?: number;
   /**
    * `auto` (default): `sharp` when installed, else `js`. Env `SQUID_DECODER=js` forces the built-in
-   * decoders (JS, node's zlib and WebAssembly: bit-identical results on every platform).
+   * decoders (JS and WebAssembly: bit-identical results on every platform).
    */
   decoder?: Decoder;
 }
@@ -39,7 +39,7 @@ export function decodeImage(bytes: Uint8Array, path: string, options: DecodeOpti
 
 /**
  * Like {@link decodeImage}, but PNG and JPEG go through the optional native `sharp` when available:
- * decoding off the main thread (about the same CPU time for 16-bit PNG, ~1.6× less for JPEG).
+ * decoding off the main thread (half the CPU time for 16-bit PNG, ~1.6× less for JPEG).
  */
 export async function decodeImageAsync(
   bytes: Uint8Array,

@@ -1,5 +1,5 @@
 import jpeg from 'jpeg-js';
-import { BadImageError, type GreyImage, LUMA_B, LUMA_G, LUMA_R } from './grey-image.js';
+import { BadImageError, type GreyImage, interleavedToGrey } from './grey-image.js';
 import { decodeJpegTurbo, type JpegSamples } from './jpeg-turbo.js';
 
 /**
@@ -7,19 +7,8 @@ import { decodeJpegTurbo, type JpegSamples } from './jpeg-turbo.js';
  * accepts the file, else jpeg-js, whose error says what is wrong with it.
  */
 export function decodeJpegGrey(bytes: Uint8Array, path: string, maxPixels: number): GreyImage {
-  const img = decodeJpegTurbo(bytes) ?? decodeJpegJs(bytes, path, maxPixels);
-  const { width, height, components, data } = img;
-  const n = width * height;
-  const out = new Float32Array(n);
-  if (components === 1) {
-    for (let i = 0; i < n; i++) out[i] = data[i] / 255;
-  } else {
-    for (let i = 0; i < n; i++) {
-      const j = i * 3;
-      out[i] = (LUMA_R * data[j] + LUMA_G * data[j + 1] + LUMA_B * data[j + 2]) / 255;
-    }
-  }
-  return { width, height, data: out };
+  const { width, height, components, data } = decodeJpegTurbo(bytes) ?? decodeJpegJs(bytes, path, maxPixels);
+  return { width, height, data: interleavedToGrey(data, width * height, components, 255) };
 }
 
 function decodeJpegJs(bytes: Uint8Array, path: string, maxPixels: number): JpegSamples {
