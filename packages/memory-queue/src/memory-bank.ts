@@ -1,5 +1,4 @@
 import { type Rng, type StateEntry, tf } from '@squid-ad/backend';
-import { gumbelShrink } from './gumbel-shrink.js';
 import { MemoryMatrix } from './memory-matrix.js';
 import type { MemoryRead } from './read-memory.js';
 
@@ -24,18 +23,17 @@ export class MemoryBank {
    * for backprop (about 1.2 GB at batch 16 for the DigitAnatomy decoder memories).
    */
   read(queries: tf.Tensor3D): MemoryRead<tf.Tensor3D> {
-    const [count, rows] = queries.shape;
+    const count = queries.shape[0];
     if (count !== this.memories.length) {
       throw new Error(`MemoryBank.read: ${count} query groups for ${this.memories.length} memories`);
     }
     return tf.tidy(() => {
-      const qs = tf.unstack(queries) as tf.Tensor2D[];
-      const mems = this.memories.map((m) => m.memory as tf.Tensor2D);
-      const logits = tf.concat(qs.map((q, r) => tf.matMul(q, mems[r], false, true))); // [count·R, slots]
-      const weights = gumbelShrink(logits as tf.Tensor2D, this.shrink);
-      const perMemory = tf.split(weights, count) as tf.Tensor2D[];
-      const out = tf.stack(perMemory.map((w, r) => tf.matMul(w, mems[r]))) as tf.Tensor3D;
-      return { out, attention: weights.reshape([count, rows, -1]) as tf.Tensor3D };
+      // The shrinkage works row by row, so reading each memory on its own gives the same values.
+      const reads = tf.unstack(queries).map((q, r) => this.memories[r].read(q as tf.Tensor2D));
+      return {
+        out: tf.stack(reads.map((m) => m.out)) as tf.Tensor3D,
+        attention: tf.stack(reads.map((m) => m.attention)) as tf.Tensor3D,
+      };
     });
   }
 
