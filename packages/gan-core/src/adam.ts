@@ -1,4 +1,11 @@
-import { float32Storage, fusedAdamKernel, type StateEntry, type Stateful, tf } from '@squid-ad/backend';
+import {
+  type FusedAdamKernel,
+  float32Storage,
+  fusedAdamKernel,
+  type StateEntry,
+  type Stateful,
+  tf,
+} from '@squid-ad/backend';
 
 /** Adam hyper-parameters, PyTorch names; defaults are PyTorch's. */
 export interface AdamOptions {
@@ -75,23 +82,26 @@ export class Adam implements Stateful {
     const bc1 = 1 - beta1 ** t;
     const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
     const stepSize = this.lr / bc1;
-    const f = Math.fround;
-    const k = {
-      beta1: f(beta1),
-      oneMinusBeta1: f(1 - beta1),
-      beta2: f(beta2),
-      oneMinusBeta2: f(1 - beta2),
-      weightDecay: f(weightDecay),
-      bc2Sqrt: f(bc2Sqrt),
-      eps: f(eps),
-      stepSize: f(stepSize),
+    const k: AdamConstants = {
+      beta1,
+      oneMinusBeta1: 1 - beta1,
+      beta2,
+      oneMinusBeta2: 1 - beta2,
+      weightDecay,
+      bc2Sqrt,
+      eps,
+      stepSize,
     };
+    const kernel = fusedAdamKernel();
+    // The kernel's arguments, in its order (Float32Array rounds them as TF.js scalars do).
+    const packed =
+      kernel && Float32Array.of(beta1, 1 - beta1, beta2, 1 - beta2, weightDecay, bc2Sqrt, eps, stepSize);
     this.params.forEach((p, i) => {
       const g = grads[p.variable.name];
       if (!g) return;
-      if (!fusedUpdate(p.variable, this.expAvg[i], this.expAvgSq[i], g, k)) {
-        this.tensorUpdate(p.variable, this.expAvg[i], this.expAvgSq[i], g, k);
-      }
+      const done =
+        kernel && packed && fusedUpdate(kernel, packed, p.variable, this.expAvg[i], this.expAvgSq[i], g);
+      if (!done) this.tensorUpdate(p.variable, this.expAvg[i], this.expAvgSq[i], g, k);
     });
     tf.tidy(() => this.stepCount.assign(tf.scalar(t, 'int32')));
   }
@@ -142,7 +152,10 @@ export class Adam implements Stateful {
   }
 }
 
-/** The float32 constants of one update (PyTorch computes them in double, then uses them as float). */
+/**
+ * The constants of one update, computed in double as PyTorch does; both paths use them as float32
+ * (TF.js scalars, the kernel's Float32Array).
+ */
 interface AdamConstants {
   beta1: number;
   oneMinusBeta1: number;
@@ -158,27 +171,16 @@ interface AdamConstants {
  * The update by the native fused kernel (`@squid-ad/backend-onednn`), in place: one pass over
  * memory instead of ~15 elementwise kernels (~1 s of a 4 s DigitAnatomy training step on wasm,
  * 84 ms fused). It computes the same float32 operations in the same order, so both paths give
- * identical bits. Returns false when there is no kernel or the buffers cannot be written in place.
+ * identical bits. Returns false when the buffers cannot be written in place.
  */
 function fusedUpdate(
+  kernel: FusedAdamKernel,
+  constants: Float32Array,
   p: tf.Variable,
   expAvg: tf.Variable,
   expAvgSq: tf.Variable,
   grad: tf.Tensor,
-  k: AdamConstants,
 ): boolean {
-  const kernel = fusedAdamKernel();
-  if (!kernel) return false;
-  const constants = Float32Array.of(
-    k.beta1,
-    k.oneMinusBeta1,
-    k.beta2,
-    k.oneMinusBeta2,
-    k.weightDecay,
-    k.bc2Sqrt,
-    k.eps,
-    k.stepSize,
-  );
   // No tensor is created between taking the views and the call (wasm heap growth detaches them).
   const P = float32Storage(p, { writable: true });
   const M = float32Storage(expAvg, { writable: true });
