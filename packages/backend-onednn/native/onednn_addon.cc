@@ -405,7 +405,8 @@ BatchNorm& GetBatchNorm(int64_t n, int64_t h, int64_t w, int64_t c, float eps) {
 std::array<int64_t, 5> BatchNormDims(const Napi::Value& v, uint32_t need) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
       v.As<Napi::Int32Array>().ElementLength() < need) {
-    throw Napi::TypeError::New(v.Env(), "batch norm dims must be an Int32Array [N, H, W, C, relu]");
+    throw Napi::TypeError::New(v.Env(), need > 4 ? "batch norm dims must be an Int32Array [N, H, W, C, relu]"
+                                                 : "batch norm dims must be an Int32Array [N, H, W, C]");
   }
   auto d = v.As<Napi::Int32Array>();
   for (uint32_t i = 0; i < 4; i++) {
