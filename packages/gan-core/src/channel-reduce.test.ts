@@ -38,7 +38,7 @@ describe('channelSum', () => {
       const want = reference(values, c);
       const rows = x.size / c;
       // float32 accumulation: a few ulps of the sum of magnitudes per reduction stage.
-      got.forEach((g, j) => expect(Math.abs(g - want[j])).toBeLessThan(rows * 2 * 2 ** -22));
+      for (const [j, g] of got.entries()) expect(Math.abs(g - want[j])).toBeLessThan(rows * 2 * 2 ** -22);
       tf.dispose([x, sum]);
     }
   });
