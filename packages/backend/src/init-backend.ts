@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { probeNativeBinding } from './native-binding.js';
 import { tf } from './tf.js';
+import { installWasmScalarBroadcast } from './wasm-binary.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 import { installWasmMatMul } from './wasm-matmul.js';
 import { installWasmSlice } from './wasm-slice.js';
@@ -88,6 +89,7 @@ async function tryBackend(backend: ConcreteBackend, threads: number): Promise<st
         registerWasmTrainingKernels();
         installWasmMatMul();
         installWasmSlice();
+        installWasmScalarBroadcast();
         wasmThreads = await initWasmBackend(threads);
         return undefined;
       }

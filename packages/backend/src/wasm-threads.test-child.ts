@@ -48,6 +48,14 @@ if (process.argv[2] === 'init') {
     }
   }
 
+  // Scalar arithmetic on a large tensor (spread over rows) and the per-channel sums of
+  // BatchNorm (an average pool over rows).
+  const big = normal([96, 1024]);
+  outputs.scalarMul = tf.mul(big, 0.3);
+  outputs.scalarSub = tf.sub(1, big);
+  outputs.scalarDiv = tf.div(big, 7);
+  outputs.rowMeans = tf.avgPool(big.reshape([12, 8, 1, 1024]) as tf.Tensor4D, [8, 1], [8, 1], 'valid');
+
   // One SGD step of a small conv + attention-like net: conv → relu → tokens·tokensᵀ softmax → dense.
   const params = {
     c1: tf.variable(normal([3, 3, 1, 8]).mul(0.3)),
