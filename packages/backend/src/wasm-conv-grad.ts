@@ -64,7 +64,8 @@ function cropForConv(
 /**
  * `[A, B, C]` → `[C, B, A]` (here NHWC → CHWN, with B = H·W) as a JS copy through heap views, one
  * B-row at a time so the A×C block being transposed stays in cache. wasm's Transpose kernel
- * strides through the whole input per output row: 4–5× slower on activations of tens of MB.
+ * walks the output in order and strides through the input: these transposes took 720 ms of a
+ * DigitAnatomy iteration at batch 16 through it, 400 ms this way.
  */
 function swapOuterInner(backend: WasmBackend, x: TensorInfo): TensorInfo {
   const [a, ...rest] = x.shape;
