@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { probeNativeBinding } from './native-binding.js';
 import { tf } from './tf.js';
 import { installWasmScalarBroadcast } from './wasm-binary.js';
+import { setHeapWorkerThreads, type WasmMemory } from './wasm-heap-workers.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 import { installWasmMatMul } from './wasm-matmul.js';
 import { installWasmSlice } from './wasm-slice.js';
@@ -91,6 +92,9 @@ async function tryBackend(backend: ConcreteBackend, threads: number): Promise<st
         installWasmSlice();
         installWasmScalarBroadcast();
         wasmThreads = await initWasmBackend(threads);
+        // Our JS heap loops follow wasm's thread count (threaded wasm has a shared heap).
+        const wasmModule = (tf.backend() as unknown as { wasm?: { wasmMemory?: WasmMemory } }).wasm;
+        setHeapWorkerThreads(wasmModule?.wasmMemory, wasmThreads.threads);
         return undefined;
       }
       case 'cpu':

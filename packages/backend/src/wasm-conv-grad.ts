@@ -2,7 +2,8 @@
 // tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter at all and a scalar C++ loop for
 // Conv2DBackpropInput; both gradients are convolutions in disguise, so we let XNNPACK do them.
 import { tf } from './tf.js';
-import { type RunKernel, type WasmBackend, withKernelScope } from './wasm-kernel-scope.js';
+import { defineHeapTask, runHeapTask } from './wasm-heap-workers.js';
+import { heapOf, type RunKernel, type WasmBackend, withKernelScope } from './wasm-kernel-scope.js';
 
 type TensorInfo = tf.TensorInfo;
 type Pad = tf.backend_util.ExplicitPadding | 'same' | 'valid' | number;
@@ -61,29 +62,66 @@ function cropForConv(
   };
 }
 
+/** `[A, B, C]` → `[C, B, A]` for rows j of B in [lo, hi); args = [src, dst (float offsets), A, B, C]. */
+const SWAP_OUTER_INNER = defineHeapTask((heap, args, lo, hi) => {
+  const src = args[0];
+  const dst = args[1];
+  const a = args[2];
+  const b = args[3];
+  const c = args[4];
+  const srcRow = b * c; // stride of A in the input
+  const dstRow = b * a; // stride of C in the output
+  for (let j = lo; j < hi; j++) {
+    for (let k = 0; k < c; k++) {
+      let s = src + j * c + k;
+      const d0 = dst + k * dstRow + j * a;
+      for (let i = 0; i < a; i++, s += srcRow) heap[d0 + i] = heap[s];
+    }
+  }
+});
+
+/** `[A, B, C]` → `[B, A, C]` for rows j of B in [lo, hi); args = [src, dst (float offsets), A, B, C]. */
+const SWAP_OUTER_PAIR = defineHeapTask((heap, args, lo, hi) => {
+  const src = args[0];
+  const dst = args[1];
+  const a = args[2];
+  const b = args[3];
+  const c = args[4];
+  for (let j = lo; j < hi; j++) {
+    for (let i = 0; i < a; i++) {
+      const s = src + (i * b + j) * c;
+      heap.copyWithin(dst + (j * a + i) * c, s, s + c);
+    }
+  }
+});
+
 /**
- * `[A, B, C]` → `[C, B, A]` (here NHWC → CHWN, with B = H·W) as a JS copy through heap views, one
- * B-row at a time so the A×C block being transposed stays in cache. wasm's Transpose kernel
- * walks the output in order and strides through the input: these transposes took 720 ms of a
- * DigitAnatomy iteration at batch 16 through it, 400 ms this way.
+ * `[N, H, W, C]` → `[H, W, N, C]`: rows of C copied whole, split over the wasm threads (wasm's
+ * Transpose computes an offset per element, single-threaded).
+ */
+function batchToMiddle(backend: WasmBackend, x: TensorInfo): TensorInfo {
+  const [a, h, w, c] = x.shape;
+  const out = backend.makeOutput([h, w, a, c], 'float32');
+  const { heap, offset } = heapOf(backend);
+  runHeapTask(SWAP_OUTER_PAIR, heap, [offset(x), offset(out), a, h * w, c], h * w, a * c);
+  return out;
+}
+
+/**
+ * `[A, B, C]` → `[C, B, A]` (here NHWC → CHWN, with B = H·W) as a JS copy through the heap, one
+ * B-row at a time so the A×C block being transposed stays in cache, split over the wasm threads.
+ * wasm's Transpose kernel walks the output in order and strides through the input: these
+ * transposes took 720 ms of a DigitAnatomy iteration at batch 16 through it, 400 ms this way on
+ * one thread.
  */
 function swapOuterInner(backend: WasmBackend, x: TensorInfo): TensorInfo {
   const [a, ...rest] = x.shape;
   const c = rest[rest.length - 1];
   const b = x.shape.reduce((p, d) => p * d, 1) / (a * c);
   const out = backend.makeOutput([c, ...rest.slice(0, -1), a], 'float32');
-  // Views after makeOutput: allocating may grow (and so detach) the wasm heap.
-  const src = backend.typedArrayFromHeap(x) as Float32Array;
-  const dst = backend.typedArrayFromHeap(out) as Float32Array;
-  const srcRow = b * c; // stride of A in the input
-  const dstRow = b * a; // stride of C in the output
-  for (let j = 0; j < b; j++) {
-    for (let k = 0; k < c; k++) {
-      let s = j * c + k;
-      const d0 = k * dstRow + j * a;
-      for (let i = 0; i < a; i++, s += srcRow) dst[d0 + i] = src[s];
-    }
-  }
+  // The heap view after makeOutput: allocating may grow (and so replace) the heap buffer.
+  const { heap, offset } = heapOf(backend);
+  runHeapTask(SWAP_OUTER_INNER, heap, [offset(x), offset(out), a, b, c], b, a * c);
   return out;
 }
 
@@ -149,14 +187,14 @@ function conv2DBackpropFilter(args: {
   }
   return withKernelScope(backend, (run, adopt) => {
     const xT = adopt(swapOuterInner(backend, x)); // [CI, H, W, B]
-    const dyT = run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }); // [OH, OW, B, CO]
+    const dyT = adopt(batchToMiddle(backend, dy)); // [OH, OW, B, CO]
     const c = cropForConv(run, xT, [top, bottom, left, right]);
     const g = run(
       'Conv2D',
       { x: c.x, filter: dyT },
       { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', dilations: [sh, sw] },
     ); // [CI, KH, KW, CO]
-    return run('Transpose', { x: g }, { perm: [1, 2, 0, 3] });
+    return batchToMiddle(backend, g); // [KH, KW, CI, CO]
   });
 }
 

@@ -2,6 +2,7 @@
 // fixed set of computations on seeded inputs and prints their raw bytes as one JSON line. Mode
 // `init` only initialises and returns, to show that the process then exits by itself.
 import { initBackend, Rng, tf } from './index.js';
+import { heapWorkerCount } from './wasm-heap-workers.js';
 
 // oneDNN kernels (when installed) size their own OpenMP pool from the wasm thread count, so
 // they are off here: this checks the wasm kernels themselves.
@@ -48,6 +49,27 @@ if (process.argv[2] === 'init') {
     }
   }
 
+  // A filter gradient large enough for its input transpose to be split over the threads.
+  const xl = normal([8, 64, 64, 16]);
+  outputs.convGradFilterLarge = tf.grad((fi: tf.Tensor) =>
+    tf
+      .conv2d(xl as tf.Tensor4D, fi as tf.Tensor4D, 1, 'same')
+      .square()
+      .sum(),
+  )(f);
+
+  // The same after the heap has grown past where it was when the worker started: the worker
+  // must see the new memory (its data sits beyond the old end).
+  const ballast = tf.zeros([48 << 20]);
+  const xg = normal([8, 64, 64, 16]);
+  outputs.convGradFilterAfterGrowth = tf.grad((fi: tf.Tensor) =>
+    tf
+      .conv2d(xg as tf.Tensor4D, fi as tf.Tensor4D, 1, 'same')
+      .square()
+      .sum(),
+  )(f);
+  ballast.dispose();
+
   // Scalar arithmetic on a large tensor (spread over rows) and the per-channel sums of
   // BatchNorm (an average pool over rows).
   const big = normal([96, 1024]);
@@ -85,5 +107,5 @@ if (process.argv[2] === 'init') {
   for (const [k, t] of Object.entries(outputs)) {
     bytes[k] = Buffer.from((t.dataSync() as Float32Array).buffer).toString('base64');
   }
-  process.stdout.write(`${JSON.stringify({ report, bytes })}\n`);
+  process.stdout.write(`${JSON.stringify({ report, bytes, heapWorkers: heapWorkerCount() })}\n`);
 }

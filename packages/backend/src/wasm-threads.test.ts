@@ -13,6 +13,7 @@ interface ChildResult {
   out: {
     report: { wasmThreads?: { requested: number; threads: number; reason?: string } };
     bytes?: Record<string, string>;
+    heapWorkers?: number;
   };
   stderr: string;
 }
@@ -64,7 +65,7 @@ describe('threaded wasm in Node (tfjs-backend-wasm 4.22.0)', () => {
     expect(r.out.report.wasmThreads).toEqual({ requested: 2, threads: 2 });
   });
 
-  it('conv forward/backward, matMul (all transposes), scalar arithmetic, row means and a training step are bit-identical at 1 and 2 threads', () => {
+  it('conv forward/backward (JS transposes split over threads), matMul (all transposes), scalar arithmetic, row means and a training step are bit-identical at 1 and 2 threads', () => {
     const one = runChild('1', 'compute');
     const two = runChild('2', 'compute');
     for (const r of [one, two]) {
@@ -74,7 +75,10 @@ describe('threaded wasm in Node (tfjs-backend-wasm 4.22.0)', () => {
     expect(one.out.report.wasmThreads?.threads).toBe(1);
     expect(two.out.report.wasmThreads?.threads).toBe(2);
     const names = Object.keys(one.out.bytes ?? {});
-    expect(names).toHaveLength(3 + 12 + 4 + 5);
+    expect(names).toHaveLength(3 + 2 + 12 + 4 + 5);
+    // The large filter gradient's transpose ran on a heap worker as well as the main thread.
+    expect(one.out.heapWorkers).toBe(0);
+    expect(two.out.heapWorkers).toBe(1);
     for (const name of names) {
       // Equal base64 strings = equal bytes; the name in the message tells which output differs.
       expect({ name, bytes: two.out.bytes?.[name] }).toEqual({ name, bytes: one.out.bytes?.[name] });
