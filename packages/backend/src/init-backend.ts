@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { probeNativeBinding } from './native-binding.js';
+import { installResizeBilinearGrad } from './resize-bilinear-grad.js';
 import { tf } from './tf.js';
 import { installWasmScalarBroadcast } from './wasm-binary.js';
 import { setHeapWorkerThreads, type WasmMemory } from './wasm-heap-workers.js';
@@ -88,6 +89,7 @@ async function tryBackend(backend: ConcreteBackend, threads: number): Promise<st
       case 'wasm': {
         await import('@tensorflow/tfjs-backend-wasm');
         registerWasmTrainingKernels();
+        installResizeBilinearGrad();
         installWasmMatMul();
         installWasmSlice();
         installWasmScalarBroadcast();

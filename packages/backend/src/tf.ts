@@ -3,9 +3,13 @@
 // (`x.sum()`); @tensorflow/tfjs does both, on the same tfjs-core instance.
 import * as tf from '@tensorflow/tfjs';
 import { installLeanGradients } from './lean-gradients.js';
+import { installResizeBilinearGrad } from './resize-bilinear-grad.js';
 
 // Backprop that frees as it goes (about half the peak memory of a training step); the same
 // gradients bit for bit. SQUID_LEAN_GRADIENTS=0 keeps tfjs's own, e.g. to compare.
 if (process.env.SQUID_LEAN_GRADIENTS !== '0') installLeanGradients();
+
+// TF.js's own ignores halfPixelCenters (wrong gradients for PyTorch-style upsampling).
+installResizeBilinearGrad();
 
 export { tf };

@@ -9,6 +9,7 @@
 // into the row dimension, and truly batched products run one fast call per batch on zero-copy
 // views of the operands and the output.
 import { tf } from './tf.js';
+import { defineHeapTask, runHeapTask } from './wasm-heap-workers.js';
 
 type DataId = object;
 interface TensorInfo {
@@ -24,6 +25,7 @@ interface WasmData {
   refCount: number;
 }
 interface WasmModule {
+  HEAPF32: Float32Array;
   cwrap(name: string, ret: null, args: string[]): (...args: unknown[]) => void;
   tfjs: {
     registerTensor(id: number, size: number, memoryOffset: number): void;
@@ -105,33 +107,49 @@ function releaseView(backend: WasmBackend, id: number): void {
 const idOf = (backend: WasmBackend, t: TensorInfo) => backend.dataIdMap.get(t.dataId).id;
 
 /**
- * `[..., r, c]` → `[..., c, r]`; the caller disposes it. A blocked copy through heap views: the
- * wasm Transpose kernel walks the output in order and strides through the input, about 2x
- * slower on matrices that do not fit in cache.
+ * Batched `[rows, cols]` → `[cols, rows]` for tiles [lo, hi) of T rows (numbered across the
+ * batch); args = [src, dst (float offsets), batch, rows, cols, T].
+ */
+const TRANSPOSE_TILES = defineHeapTask((heap, args, lo, hi) => {
+  const src = args[0];
+  const dst = args[1];
+  const rows = args[3];
+  const cols = args[4];
+  const T = args[5];
+  const tilesPerMatrix = Math.ceil(rows / T);
+  for (let t = lo; t < hi; t++) {
+    const b = Math.floor(t / tilesPerMatrix);
+    const base = b * rows * cols;
+    const i0 = (t - b * tilesPerMatrix) * T;
+    const i1 = Math.min(i0 + T, rows);
+    for (let j0 = 0; j0 < cols; j0 += T) {
+      const j1 = Math.min(j0 + T, cols);
+      for (let i = i0; i < i1; i++) {
+        let s = src + base + i * cols + j0;
+        let d = dst + base + j0 * rows + i;
+        for (let j = j0; j < j1; j++, s++, d += rows) heap[d] = heap[s];
+      }
+    }
+  }
+});
+
+/**
+ * `[..., r, c]` → `[..., c, r]`; the caller disposes it. A blocked copy through the heap, split
+ * over the wasm threads: the wasm Transpose kernel walks the output in order and strides through
+ * the input, about 2x slower on matrices that do not fit in cache.
  */
 function transposeLast2(backend: WasmBackend, x: TensorInfo): TensorInfo {
   const rank = x.shape.length;
   const rows = x.shape[rank - 2];
   const cols = x.shape[rank - 1];
   const out = backend.makeOutput([...x.shape.slice(0, -2), cols, rows], x.dtype);
-  // Views taken after makeOutput: its malloc may grow (and so replace) the heap buffer.
-  const src = backend.typedArrayFromHeap(x);
-  const dst = backend.typedArrayFromHeap(out);
+  // The heap view after makeOutput: its malloc may grow (and so replace) the heap buffer.
+  const heap = backend.wasm.HEAPF32;
+  const offset = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset / F32;
   const batch = size(x.shape.slice(0, -2));
   const T = 32;
-  for (let b = 0, base = 0; b < batch; b++, base += rows * cols) {
-    for (let i0 = 0; i0 < rows; i0 += T) {
-      const i1 = Math.min(i0 + T, rows);
-      for (let j0 = 0; j0 < cols; j0 += T) {
-        const j1 = Math.min(j0 + T, cols);
-        for (let i = i0; i < i1; i++) {
-          let s = base + i * cols + j0;
-          let d = base + j0 * rows + i;
-          for (let j = j0; j < j1; j++, s++, d += rows) dst[d] = src[s];
-        }
-      }
-    }
-  }
+  const tiles = batch * Math.ceil(rows / T);
+  runHeapTask(TRANSPOSE_TILES, heap, [offset(x), offset(out), batch, rows, cols, T], tiles, T * cols);
   return out;
 }
 

@@ -70,6 +70,13 @@ if (process.argv[2] === 'init') {
   )(f);
   ballast.dispose();
 
+  // The half-pixel bilinear upsampling gradient, its images split over the threads.
+  const small = normal([8, 32, 32, 16]);
+  const up = normal([8, 64, 64, 16]);
+  outputs.resizeBilinearGrad = tf.grad((si: tf.Tensor) =>
+    tf.sum(tf.mul(tf.image.resizeBilinear(si as tf.Tensor4D, [64, 64], false, true), up)),
+  )(small);
+
   // Scalar arithmetic on a large tensor (spread over rows) and the per-channel sums of
   // BatchNorm (an average pool over rows).
   const big = normal([96, 1024]);
@@ -77,6 +84,9 @@ if (process.argv[2] === 'init') {
   outputs.scalarSub = tf.sub(1, big);
   outputs.scalarDiv = tf.div(big, 7);
   outputs.rowMeans = tf.avgPool(big.reshape([12, 8, 1, 1024]) as tf.Tensor4D, [8, 1], [8, 1], 'valid');
+
+  // A transposed operand large enough for its transpose to be split over the threads.
+  outputs['matMul-large-tA'] = tf.matMul(normal([520, 1000]), normal([520, 96]), true, false);
 
   // One SGD step of a small conv + attention-like net: conv → relu → tokens·tokensᵀ softmax → dense.
   const params = {

@@ -75,7 +75,7 @@ describe('threaded wasm in Node (tfjs-backend-wasm 4.22.0)', () => {
     expect(one.out.report.wasmThreads?.threads).toBe(1);
     expect(two.out.report.wasmThreads?.threads).toBe(2);
     const names = Object.keys(one.out.bytes ?? {});
-    expect(names).toHaveLength(3 + 2 + 12 + 4 + 5);
+    expect(names).toHaveLength(3 + 2 + 1 + 12 + 4 + 1 + 5);
     // The large filter gradient's transpose ran on a heap worker as well as the main thread.
     expect(one.out.heapWorkers).toBe(0);
     expect(two.out.heapWorkers).toBe(1);
