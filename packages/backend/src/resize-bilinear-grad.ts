@@ -9,7 +9,7 @@
 // read, with its weights. On wasm, gradients without half-pixel centres stay with the stock kernel.
 // The union package directly, not ./tf.js: tf.ts installs these kernels while it loads.
 import * as tf from '@tensorflow/tfjs';
-import { defineHeapTask, runHeapTask } from './wasm-heap-workers.js';
+import { defineHeapTask, heapOf, runHeapTask } from './wasm-heap-workers.js';
 import type { WasmBackend } from './wasm-kernel-scope.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -90,14 +90,10 @@ function wasmKernel(stock: KernelFn): KernelFn {
     const attrs = kernelArgs.attrs as unknown as GradAttrs;
     const { images, dy } = kernelArgs.inputs as { images: TensorInfo; dy: TensorInfo };
     if (!attrs.halfPixelCenters || dy.dtype !== 'float32') return stock(kernelArgs);
-    const backend = kernelArgs.backend as WasmBackend & {
-      wasm: { HEAPF32: Float32Array };
-      dataIdMap: { get(dataId: object): { memoryOffset: number } };
-    };
+    const backend = kernelArgs.backend as WasmBackend;
     const dx = backend.makeOutput(images.shape, 'float32');
     // The heap view after makeOutput: allocating may grow (and so replace) the heap buffer.
-    const heap = backend.wasm.HEAPF32;
-    const offset = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset / 4;
+    const { heap, offset } = heapOf(backend);
     heap.fill(0, offset(dx), offset(dx) + images.shape.reduce((p, d) => p * d, 1));
     const t = task(images, dy, attrs);
     runHeapTask(SCATTER, heap, [offset(dy), offset(dx), ...t.args], t.batch, t.imageElements);

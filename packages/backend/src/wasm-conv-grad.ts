@@ -2,8 +2,8 @@
 // tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter at all and a scalar C++ loop for
 // Conv2DBackpropInput; both gradients are convolutions in disguise, so we let XNNPACK do them.
 import { tf } from './tf.js';
-import { defineHeapTask, runHeapTask } from './wasm-heap-workers.js';
-import { heapOf, type RunKernel, type WasmBackend, withKernelScope } from './wasm-kernel-scope.js';
+import { defineHeapTask, heapOf, runHeapTask } from './wasm-heap-workers.js';
+import { type RunKernel, type WasmBackend, withKernelScope } from './wasm-kernel-scope.js';
 
 type TensorInfo = tf.TensorInfo;
 type Pad = tf.backend_util.ExplicitPadding | 'same' | 'valid' | number;

@@ -14,6 +14,21 @@ export interface WasmMemory {
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
 }
 
+/**
+ * The whole heap of a tfjs-backend-wasm backend as floats, and a tensor's offset into it in
+ * floats. Take it after the last allocation: growing the heap replaces its buffer.
+ */
+export function heapOf(backend: object): { heap: Float32Array; offset: (t: { dataId: object }) => number } {
+  const internals = backend as {
+    wasm: { HEAPF32: Float32Array };
+    dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  };
+  return {
+    heap: internals.wasm.HEAPF32,
+    offset: (t) => internals.dataIdMap.get(t.dataId).memoryOffset / 4,
+  };
+}
+
 /** `heap` = the wasm heap as floats; `args` = the task's arguments; do rows [lo, hi). */
 export type HeapRangeTask = (heap: Float32Array, args: Float64Array, lo: number, hi: number) => void;
 

@@ -13,21 +13,6 @@ export interface WasmBackend extends tf.KernelBackend {
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
-/**
- * The whole wasm heap as floats, and a tensor's offset into it in floats. Take it after the
- * last allocation: growing the heap replaces its buffer.
- */
-export function heapOf(backend: WasmBackend): { heap: Float32Array; offset: (t: TensorInfo) => number } {
-  const internals = backend as unknown as {
-    wasm: { HEAPF32: Float32Array };
-    dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  };
-  return {
-    heap: internals.wasm.HEAPF32,
-    offset: (t) => internals.dataIdMap.get(t.dataId).memoryOffset / 4,
-  };
-}
-
 /** Runs another wasm kernel from inside a kernel; `inputs` may be any TensorInfo. */
 export type RunKernel = (
   name: string,

@@ -9,7 +9,7 @@
 // into the row dimension, and truly batched products run one fast call per batch on zero-copy
 // views of the operands and the output.
 import { tf } from './tf.js';
-import { defineHeapTask, runHeapTask } from './wasm-heap-workers.js';
+import { defineHeapTask, heapOf, runHeapTask } from './wasm-heap-workers.js';
 
 type DataId = object;
 interface TensorInfo {
@@ -25,7 +25,6 @@ interface WasmData {
   refCount: number;
 }
 interface WasmModule {
-  HEAPF32: Float32Array;
   cwrap(name: string, ret: null, args: string[]): (...args: unknown[]) => void;
   tfjs: {
     registerTensor(id: number, size: number, memoryOffset: number): void;
@@ -108,14 +107,14 @@ const idOf = (backend: WasmBackend, t: TensorInfo) => backend.dataIdMap.get(t.da
 
 /**
  * Batched `[rows, cols]` → `[cols, rows]` for tiles [lo, hi) of T rows (numbered across the
- * batch); args = [src, dst (float offsets), batch, rows, cols, T].
+ * batch); args = [src, dst (float offsets), rows, cols, T].
  */
 const TRANSPOSE_TILES = defineHeapTask((heap, args, lo, hi) => {
   const src = args[0];
   const dst = args[1];
-  const rows = args[3];
-  const cols = args[4];
-  const T = args[5];
+  const rows = args[2];
+  const cols = args[3];
+  const T = args[4];
   const tilesPerMatrix = Math.ceil(rows / T);
   for (let t = lo; t < hi; t++) {
     const b = Math.floor(t / tilesPerMatrix);
@@ -144,12 +143,10 @@ function transposeLast2(backend: WasmBackend, x: TensorInfo): TensorInfo {
   const cols = x.shape[rank - 1];
   const out = backend.makeOutput([...x.shape.slice(0, -2), cols, rows], x.dtype);
   // The heap view after makeOutput: its malloc may grow (and so replace) the heap buffer.
-  const heap = backend.wasm.HEAPF32;
-  const offset = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset / F32;
-  const batch = size(x.shape.slice(0, -2));
+  const { heap, offset } = heapOf(backend);
   const T = 32;
-  const tiles = batch * Math.ceil(rows / T);
-  runHeapTask(TRANSPOSE_TILES, heap, [offset(x), offset(out), batch, rows, cols, T], tiles, T * cols);
+  const tiles = size(x.shape.slice(0, -2)) * Math.ceil(rows / T);
+  runHeapTask(TRANSPOSE_TILES, heap, [offset(x), offset(out), rows, cols, T], tiles, T * cols);
   return out;
 }
 

@@ -50,24 +50,19 @@ if (process.argv[2] === 'init') {
   }
 
   // A filter gradient large enough for its input transpose to be split over the threads.
-  const xl = normal([8, 64, 64, 16]);
-  outputs.convGradFilterLarge = tf.grad((fi: tf.Tensor) =>
-    tf
-      .conv2d(xl as tf.Tensor4D, fi as tf.Tensor4D, 1, 'same')
-      .square()
-      .sum(),
-  )(f);
+  const filterGrad = (xi: tf.Tensor) =>
+    tf.grad((fi: tf.Tensor) =>
+      tf
+        .conv2d(xi as tf.Tensor4D, fi as tf.Tensor4D, 1, 'same')
+        .square()
+        .sum(),
+    )(f);
+  outputs.convGradFilterLarge = filterGrad(normal([8, 64, 64, 16]));
 
   // The same after the heap has grown past where it was when the worker started: the worker
   // must see the new memory (its data sits beyond the old end).
   const ballast = tf.zeros([48 << 20]);
-  const xg = normal([8, 64, 64, 16]);
-  outputs.convGradFilterAfterGrowth = tf.grad((fi: tf.Tensor) =>
-    tf
-      .conv2d(xg as tf.Tensor4D, fi as tf.Tensor4D, 1, 'same')
-      .square()
-      .sum(),
-  )(f);
+  outputs.convGradFilterAfterGrowth = filterGrad(normal([8, 64, 64, 16]));
   ballast.dispose();
 
   // The half-pixel bilinear upsampling gradient, its images split over the threads.
