@@ -2,7 +2,8 @@ import { Rng } from '@squid-ad/backend';
 import { z } from 'zod';
 import { type DatasetItem, ImageDataset, type Label } from './dataset.js';
 import { digitInstances, MNIST_SIDE } from './mnist-digits.js';
-import { resize } from './resize.js';
+import { pilResizeBilinear } from './pil-resize.js';
+import { randomResizedCrop, type SquareCrop } from './random-resized-crop.js';
 import { mixSeed } from './seed.js';
 
 /** The four DigitAnatomy anomalies of the paper. */
@@ -29,8 +30,14 @@ export interface DigitAnatomySample {
 export const digitAnatomySchema = z.object({
   /** Cell side in pixels (the paper: 32, so images are 96×96). */
   cell: z.number().int().min(8).default(32),
-  /** Random per-digit size factor (the official loader: 0.6–1.3). */
-  scale: z.tuple([z.number().positive(), z.number().positive()]).default([0.6, 1.3]),
+  /**
+   * Area fraction range of each digit's random resized crop (the official loader: 0.6–1.3; draws
+   * above ~1.036 are too large and redrawn). `[1, 1]` resizes the whole digit.
+   */
+  scale: z
+    .tuple([z.number().positive(), z.number().positive()])
+    .refine(([lo, hi]) => lo <= hi, 'scale: the first bound must not exceed the second')
+    .default([0.6, 1.3]),
   /** MNIST instances to draw from: train and test use disjoint digits. */
   split: z.enum(['train', 'test']).default('train'),
 });
@@ -47,9 +54,9 @@ interface CellSpec {
   flip?: FlipAxis;
 }
 
-function flipped(src: Float32Array, axis: FlipAxis): Float32Array {
+function flipped(src: Uint8Array, axis: FlipAxis): Uint8Array {
   const n = MNIST_SIDE;
-  const out = new Float32Array(n * n);
+  const out = new Uint8Array(n * n);
   for (let y = 0; y < n; y++) {
     for (let x = 0; x < n; x++) {
       out[y * n + x] = axis === 'horizontal' ? src[y * n + (n - 1 - x)] : src[(n - 1 - y) * n + x];
@@ -58,29 +65,19 @@ function flipped(src: Float32Array, axis: FlipAxis): Float32Array {
   return out;
 }
 
-// A 28-px digit fills 28/32 of a cell; scaled by `factor`, centred in the cell, cropped when larger.
-function renderCell(
-  image: Float32Array,
-  side: number,
-  cellIndex: number,
-  cell: number,
-  digit: Float32Array,
-  factor: number,
-) {
-  const t = Math.max(1, Math.round((MNIST_SIDE * factor * cell) / 32));
-  const scaled = resize({ width: MNIST_SIDE, height: MNIST_SIDE, data: digit }, t, t).data;
-  const off = Math.floor((cell - t) / 2);
-  const cx = (cellIndex % 3) * cell;
-  const cy = Math.floor(cellIndex / 3) * cell;
-  for (let y = 0; y < t; y++) {
-    const yy = y + off;
-    if (yy < 0 || yy >= cell) continue;
-    for (let x = 0; x < t; x++) {
-      const xx = x + off;
-      if (xx < 0 || xx >= cell) continue;
-      image[(cy + yy) * side + cx + xx] = scaled[y * t + x];
-    }
+/**
+ * One cell `[cell, cell]` uint8 as the official loader makes it: the `crop` of the 28×28 digit,
+ * resized to 28×28 and then to `cell`×`cell` (official: 32), both with PIL's 8-bit bilinear resize.
+ */
+export function digitCell(digit: Uint8Array, crop: SquareCrop, cell: number): Uint8Array {
+  const { top, left, size } = crop;
+  const cropped = new Uint8Array(size * size);
+  for (let y = 0; y < size; y++) {
+    const from = (top + y) * MNIST_SIDE + left;
+    cropped.set(digit.subarray(from, from + size), y * size);
   }
+  const full = pilResizeBilinear({ width: size, height: size, data: cropped }, MNIST_SIDE, MNIST_SIDE);
+  return pilResizeBilinear(full, cell, cell).data;
 }
 
 function render(
@@ -95,7 +92,13 @@ function render(
     const pool = digitInstances(spec.digit, o.split);
     let digit = pool[rng.int(pool.length)];
     if (spec.flip) digit = flipped(digit, spec.flip);
-    renderCell(image, side, k, o.cell, digit, rng.uniform(o.scale[0], o.scale[1]));
+    const cell = digitCell(digit, randomResizedCrop(rng, MNIST_SIDE, o.scale), o.cell);
+    const cx = (k % 3) * o.cell;
+    const cy = Math.floor(k / 3) * o.cell;
+    for (let y = 0; y < o.cell; y++) {
+      const row = (cy + y) * side + cx;
+      for (let x = 0; x < o.cell; x++) image[row + x] = cell[y * o.cell + x] / 255;
+    }
   });
   return { image, side };
 }
@@ -112,7 +115,7 @@ function cellMask(side: number, cell: number, cells: number[]): Float32Array {
 
 const normalSpecs = (): CellSpec[] => Array.from({ length: 9 }, (_, k) => ({ digit: k + 1 }));
 
-/** A normal DigitAnatomy image: digits 1–9 in reading order, random instances and sizes. */
+/** A normal DigitAnatomy image: digits 1–9 in reading order, random instances and crops. */
 export function makeNormal(rng: Rng, options: DigitAnatomyOptions = {}): DigitAnatomySample {
   const o = digitAnatomySchema.parse(options);
   const { image, side } = render(normalSpecs(), rng, o);
@@ -164,16 +167,22 @@ export function makeAbnormal(
 
 /**
  * A fixed test set from `seed`: `normal` normal samples then `abnormal` abnormal ones with the types
- * cycling missing, swap, flip, zero. Uses the test digit instances only.
+ * cycling missing, swap, flip, zero. Uses the test digit instances only, with the training cell recipe.
  */
 export function digitAnatomyTestSet(
-  options: { seed?: number; normal?: number; abnormal?: number; cell?: number } = {},
+  options: {
+    seed?: number;
+    normal?: number;
+    abnormal?: number;
+    cell?: number;
+    scale?: [number, number];
+  } = {},
 ): DigitAnatomySample[] {
-  const { seed = 0, normal = 100, abnormal = 100, cell = 32 } = options;
+  const { seed = 0, normal = 100, abnormal = 100, cell = 32, scale } = options;
   const out: DigitAnatomySample[] = [];
   for (let i = 0; i < normal + abnormal; i++) {
     const rng = Rng.fromSeed(mixSeed(seed, 0x7e57, i));
-    const o = { cell, split: 'test' as const };
+    const o = { cell, scale, split: 'test' as const };
     out.push(i < normal ? makeNormal(rng, o) : makeAbnormal(rng, ANOMALY_TYPES[(i - normal) % 4], o));
   }
   return out;
@@ -181,19 +190,21 @@ export function digitAnatomyTestSet(
 
 /** Endless seeded stream of normal training samples (train digit instances). */
 export function* digitAnatomyStream(
-  options: { seed?: number; cell?: number; start?: number } = {},
+  options: { seed?: number; cell?: number; scale?: [number, number]; start?: number } = {},
 ): Generator<DigitAnatomySample> {
-  const { seed = 0, cell = 32, start = 0 } = options;
+  const { seed = 0, cell = 32, scale, start = 0 } = options;
   for (let i = start; ; i++)
-    yield makeNormal(Rng.fromSeed(mixSeed(seed, 0x7a1, i)), { cell, split: 'train' });
+    yield makeNormal(Rng.fromSeed(mixSeed(seed, 0x7a1, i)), { cell, scale, split: 'train' });
 }
 
 const datasetSchema = z.object({
   split: z.enum(['train', 'test']).default('train'),
   seed: z.number().int().default(0),
   cell: z.number().int().min(8).default(32),
-  /** Train: samples per epoch (each epoch draws new ones). */
-  length: z.number().int().positive().default(1000),
+  /** Area fraction range of each digit's random resized crop (see {@link digitAnatomySchema}). */
+  scale: digitAnatomySchema.shape.scale,
+  /** Train: samples per epoch, each epoch draws new ones (official: 32·50 = 1,600). */
+  length: z.number().int().positive().default(1600),
   /** Test: counts of normal and abnormal samples. */
   normal: z.number().int().min(0).default(100),
   abnormal: z.number().int().min(0).default(100),
@@ -215,7 +226,7 @@ export function digitAnatomyDataset(options: DigitAnatomyDatasetOptions = {}): I
       cells: [],
     }));
     const load = async (_item: DatasetItem, _index: number, rng: Rng) =>
-      makeNormal(rng, { cell: o.cell, split: 'train' }).image;
+      makeNormal(rng, { cell: o.cell, scale: o.scale, split: 'train' }).image;
     return new ImageDataset('digitanatomy:train', side, items, load);
   }
   const samples = digitAnatomyTestSet(o);
