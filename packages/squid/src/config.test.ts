@@ -31,7 +31,11 @@ describe('squidConfigSchema', () => {
     expect(presets.zhanglab.schedule.minLrFactor).toBe(0.1);
     expect(presets.chexpert.schedule.minLrFactor).toBe(0.5);
     expect(presets.chexpert.train).toMatchObject({ nCritic: 2, iterationsPerEpoch: 84 });
-    expect(presets.digitanatomy.data.augmentation).toEqual({ kind: 'digit-scale', min: 0.6, max: 1.3 });
+    expect(presets.digitanatomy.data.augmentation).toEqual({
+      kind: 'random-resized-crop',
+      scale: [0.6, 1.3],
+    });
+    expect(presets.tiny.data.augmentation).toEqual({ kind: 'random-resized-crop', scale: [0.6, 1.3] });
     expect(presets.zhanglab.data.augmentation).toEqual({
       kind: 'affine',
       translate: 0.05,
@@ -76,5 +80,27 @@ describe('squidConfigSchema', () => {
       /decoderMemory\[1\] \(MemoryMatrixBlock\): multiplier 32 must equal the window size² = 64/,
     );
     expect(() => parseSquidConfig({ model: { level: 6 } })).toThrow(/model\.level/);
+  });
+
+  it('defaults the DigitAnatomy augmentation to the official crop and checks its range', () => {
+    expect(parseSquidConfig({}).data.augmentation).toEqual({
+      kind: 'random-resized-crop',
+      scale: [0.6, 1.3],
+    });
+    expect(
+      parseSquidConfig({ data: { augmentation: { kind: 'random-resized-crop' } } }).data.augmentation,
+    ).toEqual({ kind: 'random-resized-crop', scale: [0.6, 1.3] });
+    expect(() =>
+      parseSquidConfig(
+        { data: { augmentation: { kind: 'random-resized-crop', scale: [1.3, 0.6] } } },
+        'c.json',
+      ),
+    ).toThrow(
+      /c\.json: invalid SQUID config\n {2}data\.augmentation\.scale: the first bound must not exceed/,
+    );
+    // The old centred-scale kind is gone: a config naming it is refused at data.augmentation.kind.
+    expect(() =>
+      parseSquidConfig({ data: { augmentation: { kind: 'digit-scale', min: 0.6, max: 1.3 } } }),
+    ).toThrow(/data\.augmentation\.kind/);
   });
 });

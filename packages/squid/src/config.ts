@@ -108,11 +108,16 @@ export const squidConfigSchema = z
         augmentation: z
           .discriminatedUnion('kind', [
             z.object({ kind: z.literal('none') }),
-            /** DigitAnatomy: each digit scaled uniformly in [min, max]. */
+            /**
+             * DigitAnatomy: each digit through the official loader's RandomResizedCrop (area fraction in
+             * `scale`, aspect 1) before its resize to the cell. Any other kind gives whole digits.
+             */
             z.object({
-              kind: z.literal('digit-scale'),
-              min: z.number().positive().default(0.6),
-              max: z.number().positive().default(1.3),
+              kind: z.literal('random-resized-crop'),
+              scale: z
+                .tuple([z.number().positive(), z.number().positive()])
+                .refine(([lo, hi]) => lo <= hi, 'the first bound must not exceed the second')
+                .default([0.6, 1.3]),
             }),
             /** Chest X-rays: random affine translation (fraction of the size) and scale. */
             z.object({
@@ -122,7 +127,7 @@ export const squidConfigSchema = z
               scaleMax: z.number().positive().default(1.05),
             }),
           ])
-          .default({ kind: 'digit-scale', min: 0.6, max: 1.3 }),
+          .default({ kind: 'random-resized-crop', scale: [0.6, 1.3] }),
       })
       .prefault({}),
   })

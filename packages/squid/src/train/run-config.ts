@@ -22,8 +22,8 @@ export const runOptionsSchema = z
         dir: z.string().nullable().default(null),
         /** Fraction of abnormal images mixed into training (chest data sets). */
         contamination: z.number().min(0).max(0.95).default(0),
-        /** DigitAnatomy: freshly generated training images per data epoch. */
-        trainLength: z.number().int().positive().default(1000),
+        /** DigitAnatomy: freshly generated training images per data epoch (official: 32·50 = 1,600). */
+        trainLength: z.number().int().positive().default(1600),
         /** DigitAnatomy validation split (generated, seed distinct from the test seeds). */
         valNormal: z.number().int().min(0).default(100),
         valAbnormal: z.number().int().min(0).default(100),

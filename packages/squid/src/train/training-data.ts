@@ -13,7 +13,7 @@ export interface TrainingData {
   train: ImageDataset;
   /** Labelled validation images; null = no AUC, only μ/σ. */
   val: ImageDataset | null;
-  /** Per-sample augmentation of the batch stream (DigitAnatomy draws its digit scales itself). */
+  /** Per-sample augmentation of the batch stream (DigitAnatomy crops its digits itself). */
   augment: AffineOptions | false;
 }
 
@@ -33,10 +33,13 @@ export async function trainingData(config: RunConfig): Promise<TrainingData> {
           'DigitAnatomy training data is generated normal-only; contamination is for the chest data sets',
         );
       const cell = size / 3;
+      // The official per-digit crop; without it ('none', 'affine') each cell is the whole digit.
+      const scale: [number, number] = aug.kind === 'random-resized-crop' ? aug.scale : [1, 1];
       const train = digitAnatomyDataset({
         split: 'train',
         seed: squid.train.seed,
         cell,
+        scale,
         length: d.trainLength,
       });
       const val =
