@@ -25,7 +25,7 @@ export {
 } from './config.js';
 export { type DiscriminatorForwardOptions, SquidDiscriminator } from './discriminator.js';
 export { type GeneratorForwardOptions, type GeneratorOutput, SquidGenerator } from './generator.js';
-export { loadRun, type SquidRun } from './load-run.js';
+export { loadRun, type RunScores, type SquidRun } from './load-run.js';
 export { createSquidModel, type SquidModel } from './model.js';
 export {
   fromOfficialCheckpoint,
@@ -36,6 +36,7 @@ export {
 export { officialArgsToConfig } from './official-args.js';
 export { splitPatches, stitchPatches } from './patches.js';
 export { getPreset, type PresetName, presets } from './presets.js';
+export { cellEdges, DEFAULT_RECON_CELL, type ReconError, reconError } from './recon-error.js';
 export {
   appendMetrics,
   type CheckpointName,
@@ -47,10 +48,13 @@ export {
 } from './run-folder.js';
 export {
   anomalyScores,
+  type DiscriminateOptions,
   type Discrimination,
   discriminate,
   type NormStats,
   normStats,
+  SCORE_NAMES,
+  type ScoreName,
   type ScoreNorm,
 } from './score.js';
 export {
@@ -82,6 +86,7 @@ export {
   type ImageSet,
   labelledImageSet,
   normImageSet,
+  type ScoreAuc,
   type Validation,
   validate,
 } from './train/validate.js';

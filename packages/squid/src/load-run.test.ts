@@ -5,6 +5,7 @@ import { initBackend, tf } from '@squid-ad/backend';
 import { digitAnatomyTestSet } from '@squid-ad/datasets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRun } from './load-run.js';
+import { reconError } from './recon-error.js';
 import { tinyRunConfig } from './train/test-config.fixture.js';
 import { trainSquid } from './train/train-squid.js';
 
@@ -40,6 +41,19 @@ describe('loadRun', () => {
       // One epoch of training: σ is small, so scores may saturate at 0 or 1.
       expect(all.scores[i]).toBeGreaterThanOrEqual(0);
       expect(all.scores[i]).toBeLessThanOrEqual(1);
+    }
+    // The reconstruction errors of the same forward: 48 px at the default 32-px cell is one
+    // cell (worst cell = mean); 16-px cells are the 3×3 digit cells.
+    expect(run.reconCell).toBe(32);
+    const cells = await run.score(batch, { reconCell: 16 });
+    expect(Array.from(cells.scores)).toEqual(Array.from(all.scores));
+    for (let i = 0; i < 3; i++) {
+      const whole = reconError(set[i].image, all.recon[i], 48);
+      expect(all.reconL1[i]).toBe(Math.fround(whole.l1));
+      expect(all.reconL1WorstCell[i]).toBe(Math.fround(whole.l1));
+      const digits = reconError(set[i].image, all.recon[i], 48, 16);
+      expect(cells.reconL1WorstCell[i]).toBe(Math.fround(digits.worstCell));
+      expect(digits.worstCell).toBeGreaterThan(digits.l1);
     }
     await expect(run.score(tf.zeros([1, 32, 32, 1]) as tf.Tensor4D)).rejects.toThrow(
       /images must be \[B, 48, 48, 1\]/,

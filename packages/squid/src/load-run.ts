@@ -8,6 +8,15 @@ import { anomalyScores, discriminate, type NormStats, type ScoreNorm } from './s
 import type { RunConfig } from './train/run-config.js';
 import type { CheckpointMeta } from './train/train-squid.js';
 
+/** What {@link SquidRun.score} gives per batch. */
+export interface RunScores {
+  /** official discriminator score, 1 = anomalous */
+  scores: Float32Array;
+  recon: Float32Array[];
+  reconL1: Float32Array;
+  reconL1WorstCell: Float32Array;
+}
+
 /** A trained run, ready to score images. */
 export interface SquidRun {
   /** The model recipe (has the image size: `config.model.imageSize`). */
@@ -21,12 +30,14 @@ export interface SquidRun {
   scoreNorm: ScoreNorm;
   /** Operating threshold picked on the validation split during training, if any. */
   threshold?: number;
+  /** Cell side of `recon-l1-worst-cell` unless `score` is given another (`run.reconCell`). */
+  reconCell: number;
   /**
    * Anomaly score A = 1 − sigmoid((d − μ)/σ) per image (1 = anomalous), plus the reconstructions
-   * (`[S·S]` each). `images`: `[B, S, S, 1]` in [0, 1]. An image's score does not depend on the
-   * rest of the batch.
+   * (`[S·S]` each) and their errors `recon-l1` / `recon-l1-worst-cell` (higher = more anomalous).
+   * `images`: `[B, S, S, 1]` in [0, 1]. An image's scores do not depend on the rest of the batch.
    */
-  score(images: tf.Tensor4D): Promise<{ scores: Float32Array; recon: Float32Array[] }>;
+  score(images: tf.Tensor4D, options?: { reconCell?: number }): Promise<RunScores>;
   dispose(): void;
 }
 
@@ -56,6 +67,7 @@ export async function loadRun(runDir: string, opts: { checkpoint?: CheckpointNam
   const norm = meta.norm;
   const scoreNorm = runConfig.run.scoreNorm;
   const S = config.model.imageSize;
+  const reconCell = runConfig.run.reconCell;
   return {
     config,
     runConfig,
@@ -63,12 +75,18 @@ export async function loadRun(runDir: string, opts: { checkpoint?: CheckpointNam
     norm,
     scoreNorm,
     ...(meta.threshold !== null ? { threshold: meta.threshold } : {}),
-    async score(images: tf.Tensor4D) {
+    reconCell,
+    async score(images: tf.Tensor4D, options: { reconCell?: number } = {}) {
       const [, h, w, c] = images.shape;
       if (h !== S || w !== S || c !== 1)
         throw new Error(`score: images must be [B, ${S}, ${S}, 1], got [${images.shape}]`);
-      const d = discriminate(model, images, scoreNorm);
-      return { scores: anomalyScores(d.logits, norm), recon: d.recon };
+      const d = discriminate(model, images, scoreNorm, { reconCell: options.reconCell ?? reconCell });
+      return {
+        scores: anomalyScores(d.logits, norm),
+        recon: d.recon,
+        reconL1: d.reconL1,
+        reconL1WorstCell: d.reconL1WorstCell,
+      };
     },
     dispose() {
       model.dispose();

@@ -1,4 +1,5 @@
 import { tf } from '@squid-ad/backend';
+import { DEFAULT_RECON_CELL, reconError } from './recon-error.js';
 
 /** How the discriminator normalises at scoring time (see the reference §4b). */
 export type ScoreNorm = 'per-image' | 'running';
@@ -22,23 +23,52 @@ export interface ScoringModel {
   discriminator: { forward(x: tf.Tensor4D, opts: { training: boolean; norm?: ScoreNorm }): tf.Tensor2D };
 }
 
-/** Logits and reconstructions of a batch of images. */
+/**
+ * The anomaly scores of an image, higher = more anomalous: the official discriminator score
+ * `1 − sigmoid((d − μ)/σ)` (the default everywhere) and two reconstruction errors of the same
+ * eval forward (see {@link reconError}).
+ */
+export const SCORE_NAMES = ['discriminator', 'recon-l1', 'recon-l1-worst-cell'] as const;
+export type ScoreName = (typeof SCORE_NAMES)[number];
+
+/** Logits, reconstructions and reconstruction errors of a batch of images. */
 export interface Discrimination {
   /** d = D(G(x)) per image */
   logits: Float32Array;
   /** one `[S·S]` reconstruction per image (row-major) */
   recon: Float32Array[];
+  /** `recon-l1`: mean |recon − x| per image */
+  reconL1: Float32Array;
+  /** `recon-l1-worst-cell`: largest per-cell mean |recon − x| per image */
+  reconL1WorstCell: Float32Array;
+}
+
+/** Options of {@link discriminate}. */
+export interface DiscriminateOptions {
+  /** cell side of `recon-l1-worst-cell` in pixels (default 32) */
+  reconCell?: number;
 }
 
 /**
  * `d = D(G_s(x))` with both networks in eval mode, one image at a time so that an image's score
- * never depends on the other images of the batch (bit for bit), whatever the backend's batching.
- * `images`: `[B, S, S, 1]` in [0, 1].
+ * never depends on the other images of the batch (bit for bit), whatever the backend's batching;
+ * the reconstruction errors come from the same forward. `images`: `[B, S, S, 1]` in [0, 1].
  */
-export function discriminate(model: ScoringModel, images: tf.Tensor4D, norm: ScoreNorm): Discrimination {
-  const [b] = images.shape;
+export function discriminate(
+  model: ScoringModel,
+  images: tf.Tensor4D,
+  norm: ScoreNorm,
+  options: DiscriminateOptions = {},
+): Discrimination {
+  const [b, S, w, c] = images.shape;
+  if (w !== S || c !== 1) throw new Error(`discriminate: images must be [B, S, S, 1], got [${images.shape}]`);
+  const cell = options.reconCell ?? DEFAULT_RECON_CELL;
   const logits = new Float32Array(b);
   const recon: Float32Array[] = [];
+  const reconL1 = new Float32Array(b);
+  const reconL1WorstCell = new Float32Array(b);
+  // [B·S·S]: the inputs the errors compare against
+  const input = images.dataSync() as Float32Array;
   for (let i = 0; i < b; i++) {
     const [d, r] = tf.tidy(() => {
       const x = tf.slice(images, [i, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
@@ -47,9 +77,13 @@ export function discriminate(model: ScoringModel, images: tf.Tensor4D, norm: Sco
       return [logit.dataSync()[0], out.recon.dataSync() as Float32Array];
     });
     logits[i] = d;
-    recon.push(Float32Array.from(r));
+    const ri = Float32Array.from(r);
+    recon.push(ri);
+    const e = reconError(input.subarray(i * S * S, (i + 1) * S * S), ri, S, cell);
+    reconL1[i] = e.l1;
+    reconL1WorstCell[i] = e.worstCell;
   }
-  return { logits, recon };
+  return { logits, recon, reconL1, reconL1WorstCell };
 }
 
 /** μ, σ (population std, as numpy's default) of logits; σ is floored so the score stays finite. */

@@ -14,6 +14,8 @@ export const runOptionsSchema = z
     reuseGeneratorForward: z.boolean().default(true),
     /** Discriminator normalisation when scoring: the official per-image batch statistics or the running ones. */
     scoreNorm: z.enum(['per-image', 'running']).default('per-image'),
+    /** Cell side in pixels of the `recon-l1-worst-cell` score (validation AUCs, and `loadRun` scoring). */
+    reconCell: z.number().int().positive().default(32),
     /** How the stored operating threshold is picked on the validation split. */
     threshold: z.enum(['youden', 'max-f1', 'max-accuracy']).default('youden'),
     data: z

@@ -10,7 +10,7 @@ import { PARTIAL_SUFFIX, readCheckpoint } from '../checkpoint.js';
 import { loadRun } from '../load-run.js';
 import { readMetrics, runPaths } from '../run-folder.js';
 import { tinyRunConfig } from './test-config.fixture.js';
-import { type CheckpointMeta, RunFolderError, trainSquid } from './train-squid.js';
+import { type CheckpointMeta, type EpochMetrics, RunFolderError, trainSquid } from './train-squid.js';
 
 // wasm: deterministic like cpu and ~2× faster for these convolutions; both runs use the same backend.
 beforeAll(async () => {
@@ -63,8 +63,19 @@ describe('trainSquid', () => {
     expect(differing).toBe(0);
     expect(A.tensors.get('optimizer.g.step')!.data[0]).toBe(4);
     expect(A.tensors.get('optimizer.d.step')!.data[0]).toBe(4);
-    const first = readMetrics(split);
+    const first = readMetrics(split) as unknown as EpochMetrics[];
     expect(first.map((m) => m.epoch)).toEqual([1, 2, 3, 4]);
+    // validated epochs carry the AUC of every score, overall and per DigitAnatomy anomaly type
+    const val = first[1].val!;
+    expect(first[0].val).toBeNull();
+    expect(Object.keys(val.scores!)).toEqual(['discriminator', 'recon-l1', 'recon-l1-worst-cell']);
+    expect(val.scores!.discriminator.auc).toBe(val.auc);
+    for (const s of Object.values(val.scores!)) {
+      expect(s.auc).toBeGreaterThanOrEqual(0);
+      expect(s.auc).toBeLessThanOrEqual(1);
+      expect(Object.keys(s.perType).length).toBeGreaterThan(0);
+      for (const t of Object.keys(s.perType)) expect(['missing', 'swap', 'flip', 'zero']).toContain(t);
+    }
     const lines = readFileSync(runPaths(split).log, 'utf8');
     expect(lines).toMatch(/resumed .* at epoch 3, step 0, iteration 2/);
   }, 600_000);

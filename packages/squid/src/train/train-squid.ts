@@ -75,7 +75,15 @@ export interface EpochMetrics {
     dist: number | null;
     adv: number | null;
   };
-  val: { auc: number | null; threshold: number | null; count: number; seconds: number } | null;
+  val: {
+    /** AUC of the discriminator score (picks the best checkpoint) */
+    auc: number | null;
+    threshold: number | null;
+    /** AUC of every score (discriminator, recon-l1, recon-l1-worst-cell), overall and per anomaly type */
+    scores: Validation['scores'];
+    count: number;
+    seconds: number;
+  } | null;
   norm: NormStats | null;
   seconds: number;
   imagesPerSecond: number;
@@ -342,6 +350,7 @@ export async function trainSquid(options: TrainOptions): Promise<TrainResult> {
             ? {
                 auc: validation.auc,
                 threshold: validation.threshold,
+                scores: validation.scores,
                 count: validation.count,
                 seconds: validation.seconds,
               }

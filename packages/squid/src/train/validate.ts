@@ -6,16 +6,28 @@ import {
   discriminate,
   type NormStats,
   normStats,
+  SCORE_NAMES,
+  type ScoreName,
   type ScoreNorm,
   type ScoringModel,
 } from '../score.js';
 import type { RunOptions } from './run-config.js';
 
+/** AUC of one score on the validation split, overall and per anomaly type (each type against all normals). */
+export interface ScoreAuc {
+  auc: number;
+  /** by anomaly type; empty when the items carry no types */
+  perType: Record<string, number>;
+}
+
 /** Validation outcome: normalisation statistics, and AUC / threshold when labels are available. */
 export interface Validation {
   norm: NormStats;
+  /** AUC of the discriminator score (the one that picks the best checkpoint) */
   auc: number | null;
   threshold: number | null;
+  /** AUC of every score, when the split has both normal and anomalous images */
+  scores: Record<ScoreName, ScoreAuc> | null;
   /** Validation images (normal and abnormal) scored. */
   count: number;
   /** A few validation images with their reconstructions, for the sample grid. */
@@ -27,6 +39,8 @@ export interface Validation {
 export interface ImageSet {
   images: Float32Array[];
   labels: (0 | 1)[];
+  /** anomaly type per image (DigitAnatomy: `normal`, `missing`, `swap`, …), when the data set has them */
+  types?: (string | undefined)[];
   size: number;
 }
 
@@ -42,25 +56,33 @@ export async function normImageSet(train: ImageDataset, count: number): Promise<
   return { images, labels: images.map(() => 0 as const), size: train.imageSize };
 }
 
-/** Every image of a labelled dataset, once, in order. */
+/** Every image of a labelled dataset, once, in order, with its anomaly type when the items carry one. */
 export async function labelledImageSet(ds: ImageDataset): Promise<ImageSet> {
   const images: Float32Array[] = [];
   const labels: (0 | 1)[] = [];
+  const types: (string | undefined)[] = [];
+  // Samples name their item by path only (skipped files leave gaps in the order).
+  const typeOf = new Map(ds.items.map((it) => [it.path, it.type]));
   for await (const s of ds.samples()) {
     images.push(s.image);
     labels.push(s.label);
+    types.push(typeOf.get(s.path));
   }
-  return { images, labels, size: ds.imageSize };
+  return { images, labels, ...(types.some((t) => t !== undefined) ? { types } : {}), size: ds.imageSize };
 }
 
-/** Discriminator logits of an image set, in chunks (each image still scored alone). */
+/** Discriminator logits and reconstruction errors of an image set, in chunks (each image still scored alone). */
 export function setLogits(
   model: ScoringModel,
   set: ImageSet,
   norm: ScoreNorm,
-): { logits: Float32Array; recon: Float32Array[] } {
-  const logits = new Float32Array(set.images.length);
+  reconCell?: number,
+): { logits: Float32Array; recon: Float32Array[]; reconL1: Float32Array; reconL1WorstCell: Float32Array } {
+  const n = set.images.length;
+  const logits = new Float32Array(n);
   const recon: Float32Array[] = [];
+  const reconL1 = new Float32Array(n);
+  const reconL1WorstCell = new Float32Array(n);
   const S = set.size;
   const chunk = 16;
   for (let i = 0; i < set.images.length; i += chunk) {
@@ -68,12 +90,39 @@ export function setLogits(
     const buf = new Float32Array(part.length * S * S);
     for (let k = 0; k < part.length; k++) buf.set(part[k], k * S * S);
     const x = tf.tensor4d(buf, [part.length, S, S, 1]);
-    const d = discriminate(model, x, norm);
-    x.dispose();
+    let d: ReturnType<typeof discriminate>;
+    try {
+      d = discriminate(model, x, norm, { reconCell });
+    } finally {
+      x.dispose();
+    }
     logits.set(d.logits, i);
     recon.push(...d.recon);
+    reconL1.set(d.reconL1, i);
+    reconL1WorstCell.set(d.reconL1WorstCell, i);
   }
-  return { logits, recon };
+  return { logits, recon, reconL1, reconL1WorstCell };
+}
+
+/** AUC of `scores` overall and per anomaly type (each type's images against all normals). */
+export function scoreAuc(
+  labels: readonly (0 | 1)[],
+  scores: ArrayLike<number>,
+  types?: readonly (string | undefined)[],
+): ScoreAuc {
+  const perType: Record<string, number> = {};
+  const kinds = new Set<string>();
+  types?.forEach((t, i) => {
+    if (labels[i] === 1 && t !== undefined) kinds.add(t);
+  });
+  for (const kind of [...kinds].sort()) {
+    const idx = labels.flatMap((l, i) => (l === 0 || types?.[i] === kind ? [i] : []));
+    perType[kind] = rocAuc(
+      idx.map((i) => labels[i]),
+      idx.map((i) => scores[i]),
+    );
+  }
+  return { auc: rocAuc(labels, scores), perType };
 }
 
 /** μ/σ over the normalisation images, then AUC and threshold on the validation images. */
@@ -84,17 +133,31 @@ export function validate(
   options: RunOptions,
 ): Validation {
   const t0 = performance.now();
-  const norm = normStats(setLogits(model, normSet, options.scoreNorm).logits);
+  const norm = normStats(setLogits(model, normSet, options.scoreNorm, options.reconCell).logits);
   let auc: number | null = null;
   let threshold: number | null = null;
+  let scoreAucs: Validation['scores'] = null;
   let examples: Validation['examples'] = { inputs: [], recons: [] };
   if (valSet) {
-    const { logits, recon } = setLogits(model, valSet, options.scoreNorm);
+    const { logits, recon, reconL1, reconL1WorstCell } = setLogits(
+      model,
+      valSet,
+      options.scoreNorm,
+      options.reconCell,
+    );
     const scores = anomalyScores(logits, norm);
     const hasBoth = valSet.labels.includes(0) && valSet.labels.includes(1);
     if (hasBoth) {
       auc = rocAuc(valSet.labels, scores);
       threshold = selectThreshold(valSet.labels, scores, { method: options.threshold }).threshold;
+      const values: Record<ScoreName, Float32Array> = {
+        discriminator: scores,
+        'recon-l1': reconL1,
+        'recon-l1-worst-cell': reconL1WorstCell,
+      };
+      scoreAucs = Object.fromEntries(
+        SCORE_NAMES.map((name) => [name, scoreAuc(valSet.labels, values[name], valSet.types)]),
+      ) as Record<ScoreName, ScoreAuc>;
     }
     // Four normal and four abnormal examples for the grid.
     const pick = [0, 1].flatMap((label) =>
@@ -109,6 +172,7 @@ export function validate(
     norm,
     auc,
     threshold,
+    scores: scoreAucs,
     count: valSet?.images.length ?? 0,
     examples,
     seconds: (performance.now() - t0) / 1000,
