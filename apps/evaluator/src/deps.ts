@@ -6,8 +6,22 @@ import type { tf } from '@squid-ad/backend';
  */
 export interface ScoringRun {
   config: { imageSize: number };
-  /** anomaly scores (1 = anomalous) and reconstructions `[S·S]` for images `[B, S, S, 1]` in [0, 1] */
-  score(images: tf.Tensor4D): Promise<{ scores: Float32Array; recon: Float32Array[] }>;
+  /**
+   * For images `[B, S, S, 1]` in [0, 1]: the discriminator anomaly scores (1 = anomalous), the
+   * reconstructions `[S·S]` and their errors (`recon-l1`, `recon-l1-worst-cell` over cells of
+   * `reconCell` px, default the run's), all from one forward.
+   */
+  score(
+    images: tf.Tensor4D,
+    options?: { reconCell?: number },
+  ): Promise<{
+    scores: Float32Array;
+    recon: Float32Array[];
+    reconL1: Float32Array;
+    reconL1WorstCell: Float32Array;
+  }>;
+  /** the run's cell side of `recon-l1-worst-cell` */
+  reconCell?: number;
   /** threshold picked on the validation split during training, if any */
   threshold?: number;
   /** which checkpoint was loaded (`best`, `last`) */

@@ -18,6 +18,8 @@ export interface EvaluateCommandOptions {
   targetSensitivity?: number;
   /** a fixed threshold; overrides thresholdFrom */
   threshold?: number;
+  /** cell side of `recon-l1-worst-cell` in pixels (default: the run's) */
+  reconCell?: number;
   out?: string;
   batchSize: number;
   resamples: number;
@@ -81,13 +83,21 @@ export async function evaluateCommand(opts: EvaluateCommandOptions, deps: CliDep
     });
     if (split.items.length === 0) throw new Error(`split '${opts.split}' has no images`);
     const images = await loadAll(split);
-    const { scores, recon } = await scoreImages(run, images, opts.batchSize);
+    const { scores, recon, reconL1, reconL1WorstCell } = await scoreImages(
+      run,
+      images,
+      opts.batchSize,
+      opts.reconCell,
+    );
     const items: ScoredItem[] = split.items.map((it, i) => ({
       path: it.path,
       label: it.label,
       score: scores[i],
+      reconL1: reconL1[i],
+      reconL1WorstCell: reconL1WorstCell[i],
       ...(it.type !== undefined && it.label === 1 ? { type: it.type } : {}),
     }));
+    const reconCell = opts.reconCell ?? run.reconCell;
     const threshold: ThresholdSpec =
       opts.threshold !== undefined
         ? { source: 'fixed', value: opts.threshold }
@@ -106,6 +116,7 @@ export async function evaluateCommand(opts: EvaluateCommandOptions, deps: CliDep
         checkpoint: run.checkpoint ?? opts.checkpoint ?? 'best',
         data: opts.data ?? '(run data)',
         split: opts.split,
+        ...(reconCell !== undefined ? { reconCell } : {}),
       },
     });
     const m = report.metrics;
@@ -115,6 +126,13 @@ export async function evaluateCommand(opts: EvaluateCommandOptions, deps: CliDep
         `acc ${pct(m.accuracy)} · F1 ${pct(m.f1)} · sens ${pct(m.recall)} · spec ${pct(m.specificity)} ` +
         `(threshold ${report.threshold.value ?? '∞'} from ${report.threshold.source})`,
     );
+    if (report.scores) {
+      deps.stdout(
+        `AUC by score: ${Object.entries(report.scores)
+          .map(([name, s]) => `${name} ${pct(s.auc)}`)
+          .join(' · ')}`,
+      );
+    }
     deps.stdout(`report: ${files.html}`);
     return files;
   } finally {

@@ -43,6 +43,22 @@ const metricNames = [
 export type MetricName = (typeof metricNames)[number];
 export const METRIC_NAMES: readonly MetricName[] = metricNames;
 
+// Kept in sync with @squid-ad/squid's SCORE_NAMES; not imported so `compare` loads no TensorFlow.js.
+const scoreNames = ['discriminator', 'recon-l1', 'recon-l1-worst-cell'] as const;
+/** The per-image scores a report compares: the official discriminator score and two reconstruction errors. */
+export type ScoreName = (typeof scoreNames)[number];
+export const SCORE_NAMES: readonly ScoreName[] = scoreNames;
+const SCORE_OF: Record<ScoreName, (it: ScoredItem) => number | undefined> = {
+  discriminator: (it) => it.score,
+  'recon-l1': (it) => it.reconL1,
+  'recon-l1-worst-cell': (it) => it.reconL1WorstCell,
+};
+
+const typeAuc = z.object({ type: z.string(), count: z.number(), auc: z.number(), ci: interval.nullable() });
+/** AUC of one score with its bootstrap CI, overall and per anomaly type (each type against all normals). */
+const scoreAucSchema = z.object({ auc: z.number(), ci: interval, perType: z.array(typeAuc) });
+export type ScoreAuc = z.infer<typeof scoreAucSchema>;
+
 /** The schema of `report.json`; `squid-eval compare` validates files against it. */
 export const evaluationReportSchema = z.object({
   format: z.literal('squid-eval-report/1'),
@@ -79,9 +95,12 @@ export const evaluationReportSchema = z.object({
     precision: interval,
     specificity: interval,
   }),
-  perType: z.array(
-    z.object({ type: z.string(), count: z.number(), auc: z.number(), ci: interval.nullable() }),
-  ),
+  perType: z.array(typeAuc),
+  /**
+   * AUC of every score the items carry, keyed by score name (`discriminator` repeats
+   * `metrics.auc`, `ci.auc` and `perType`). Absent in reports written before it existed.
+   */
+  scores: z.record(z.string(), scoreAucSchema).optional(),
 });
 export type EvaluationReport = z.infer<typeof evaluationReportSchema>;
 
@@ -91,10 +110,47 @@ const NOTES = {
   fixed: 'threshold given by the user',
 };
 
+type CiOptions = { resamples: number; level: number; seed: number };
+
+/** AUC of `values` with its CI, overall and per anomaly type (each type against all normals). */
+function scoreAuc(items: readonly ScoredItem[], values: readonly number[], ciOpts: CiOptions): ScoreAuc {
+  const labels = items.map((it) => it.label);
+  const types = [...new Set(items.filter((it) => it.label === 1 && it.type).map((it) => it.type!))].sort();
+  const perType = types.map((type) => {
+    const idx = items.flatMap((it, i) => (it.label === 0 || it.type === type ? [i] : []));
+    const y = idx.map((i) => labels[i]);
+    const s = idx.map((i) => values[i]);
+    const c = bootstrapCi(y, s, rocAuc, ciOpts);
+    return {
+      type,
+      count: y.length - y.filter((v) => v === 0).length,
+      auc: rocAuc(y, s),
+      ci: { lower: c.lower, upper: c.upper },
+    };
+  });
+  const c = bootstrapCi(labels, values, rocAuc, ciOpts);
+  return { auc: rocAuc(labels, values), ci: { lower: c.lower, upper: c.upper }, perType };
+}
+
+/** The scores every item carries, with their values; an error when only some items carry one. */
+function scoreValues(items: readonly ScoredItem[]): Array<[ScoreName, number[]]> {
+  const out: Array<[ScoreName, number[]]> = [];
+  for (const name of SCORE_NAMES) {
+    const values = items.map(SCORE_OF[name]);
+    const missing = values.indexOf(undefined);
+    if (missing === -1) out.push([name, values as number[]]);
+    else if (values.some((v) => v !== undefined))
+      throw new Error(`cannot evaluate: ${items[missing].path} has no ${name} score but other images do`);
+  }
+  return out;
+}
+
 /**
  * Every number of `report.json` from scored items: AUC, AP, metrics at the threshold, counts,
- * per-anomaly-type AUC (each type against all normals) and percentile-bootstrap CIs. The CIs
- * of threshold metrics hold the threshold fixed (they ignore the uncertainty of choosing it).
+ * per-anomaly-type AUC (each type against all normals) and percentile-bootstrap CIs, plus the
+ * AUCs of every other score the items carry (`scores`). The threshold and its metrics use the
+ * discriminator score. The CIs of threshold metrics hold the threshold fixed (they ignore the
+ * uncertainty of choosing it).
  */
 export function evaluationReport(
   items: readonly ScoredItem[],
@@ -137,27 +193,19 @@ export function evaluationReport(
     precision: (y, s) => metricsAt(y, s, threshold).precision,
     specificity: (y, s) => metricsAt(y, s, threshold).specificity,
   };
-  const ciOpts = { resamples: opts.resamples, level: opts.level, seed: opts.seed };
+  const ciOpts: CiOptions = { resamples: opts.resamples, level: opts.level, seed: opts.seed };
+  // The same seeded resamples for every score: their AUCs and CIs are paired.
+  const scoreAucs = Object.fromEntries(
+    scoreValues(items).map(([name, values]) => [name, scoreAuc(items, values, ciOpts)]),
+  ) as Partial<Record<ScoreName, ScoreAuc>>;
+  const official = scoreAucs.discriminator!;
   const ci = Object.fromEntries(
     metricNames.map((name) => {
+      if (name === 'auc') return [name, official.ci];
       const c = bootstrapCi(labels, scores, statistics[name], ciOpts);
       return [name, { lower: c.lower, upper: c.upper }];
     }),
   ) as Record<MetricName, { lower: number; upper: number }>;
-
-  const types = [...new Set(items.filter((it) => it.label === 1 && it.type).map((it) => it.type!))].sort();
-  const perType = types.map((type) => {
-    const subset = items.filter((it) => it.label === 0 || it.type === type);
-    const y = subset.map((it) => it.label);
-    const s = subset.map((it) => it.score);
-    const c = bootstrapCi(y, s, rocAuc, ciOpts);
-    return {
-      type,
-      count: y.length - y.filter((v) => v === 0).length,
-      auc: rocAuc(y, s),
-      ci: { lower: c.lower, upper: c.upper },
-    };
-  });
 
   return {
     format: 'squid-eval-report/1',
@@ -165,7 +213,7 @@ export function evaluationReport(
     source,
     counts: { total: items.length, normal: items.length - anomalous, anomalous },
     metrics: {
-      auc: rocAuc(labels, scores),
+      auc: official.auc,
       averagePrecision: averagePrecision(labels, scores),
       accuracy: at.accuracy,
       f1: at.f1,
@@ -189,6 +237,7 @@ export function evaluationReport(
       method: 'percentile bootstrap, stratified by class; threshold metrics at the fixed threshold',
       ...ci,
     },
-    perType,
+    perType: official.perType,
+    scores: scoreAucs,
   };
 }

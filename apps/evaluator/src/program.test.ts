@@ -46,6 +46,24 @@ describe('squid-eval score', () => {
     expect(run.disposed).toBe(true);
   });
 
+  it('prints the reconstruction errors beside the score (--recon-cell sets the worst cell)', async () => {
+    // right half 1, reconstructed as 0.5 by the fake run: error 0.5 on half the pixels
+    const f = join(dir, 'errors/half.png');
+    writeGreyPng(f, S, (x) => (x < 8 ? 0 : 1));
+    const lineWith = async (args: string[]) => {
+      const deps = fakeDeps(fakeRun(S));
+      await runCli(['score', '--run', 'R', ...args, f], deps);
+      return JSON.parse(deps.out[0]);
+    };
+    // fake run default: 8-px cells, 2×2 grid, the right-hand cells are all error
+    expect(await lineWith([])).toMatchObject({ reconL1: 0.25, reconL1WorstCell: 0.5 });
+    // one 16-px cell: the worst cell is the whole image
+    expect(await lineWith(['--recon-cell', '16'])).toMatchObject({ reconL1: 0.25, reconL1WorstCell: 0.25 });
+    const bad = fakeDeps(fakeRun(S));
+    expect(await runCli(['score', '--run', 'R', '--recon-cell', '0', f], bad)).toBe(1);
+    expect(bad.err.join('\n')).toMatch(/--recon-cell must be a positive integer/);
+  });
+
   it('exits 0 when every file is good, and reports a missing path as bad', async () => {
     const deps = fakeDeps(fakeRun(S));
     expect(await runCli(['score', '--run', 'R', join(imgs, 'a.png')], deps)).toBe(0);
@@ -120,6 +138,56 @@ describe('squid-eval evaluate and compare', () => {
   };
   const test = split('data/test', 6);
   const val = split('data/val', 4);
+
+  it('reports the AUC of the reconstruction errors beside the discriminator score', async () => {
+    // Images with a bright blob (the fake run reconstructs it as 0.5) in one 8-px cell: normals
+    // flat 0.4 (errors 0); 'missing' anomalies 0.1 plus a blob of 1 over cell (1, 1) (mean 0.33:
+    // the discriminator score, the mean, ranks them below every normal); 'swap' anomalies
+    // flat 0.45 with no blob. So: discriminator AUC 1/2 (swap 1, missing 0), recon-l1 and
+    // recon-l1-worst-cell 3/4 (missing 1, swap tied with the normals at 0: 1/2).
+    const items: EvalSplit['items'][number][] = [];
+    for (let i = 0; i < 4; i++) {
+      items.push({ path: flat(`blob/normal/${i}.png`, 0.4), label: 0 });
+      const p = join(dir, `blob/missing/${i}.png`);
+      writeGreyPng(p, S, (x, y) => (x >= 8 && y >= 8 ? 1 : 0.1));
+      items.push({ path: p, label: 1, type: 'missing' });
+      items.push({ path: flat(`blob/swap/${i}.png`, 0.45), label: 1, type: 'swap' });
+    }
+    const blobs: EvalSplit = { items, load: (i) => loadPngImage(items[i].path, { size: S }) };
+    const run = join(dir, 'run-errors');
+    const deps = fakeDeps(fakeRun(S), { test: blobs });
+    const args = ['evaluate', '--run', run, '--threshold-from', 'oracle', '--resamples', '50'];
+    expect(await runCli(args, deps)).toBe(0);
+    const report = JSON.parse(readFileSync(join(run, 'eval/report.json'), 'utf8'));
+    expect(report.format).toBe('squid-eval-report/1');
+    expect(report.source.reconCell).toBe(8);
+    const byScore = Object.fromEntries(
+      Object.entries(report.scores).map(([name, s]) => {
+        const { auc, perType } = s as { auc: number; perType: Array<{ type: string; auc: number }> };
+        return [name, [auc, ...perType.map((t) => `${t.type} ${t.auc}`)]];
+      }),
+    );
+    expect(byScore).toEqual({
+      discriminator: [0.5, 'missing 0', 'swap 1'],
+      'recon-l1': [0.75, 'missing 1', 'swap 0.5'],
+      'recon-l1-worst-cell': [0.75, 'missing 1', 'swap 0.5'],
+    });
+    expect(report.metrics.auc).toBe(0.5);
+    expect(deps.out).toContain('AUC by score: discriminator 50.0 · recon-l1 75.0 · recon-l1-worst-cell 75.0');
+    // scores.csv: the errors of a 'missing' image: 64 pixels of error 0.5 → mean 1/8, worst cell 1/2
+    const csv = readFileSync(join(run, 'eval/scores.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('path,label,type,score,prediction,recon-l1,recon-l1-worst-cell');
+    expect(csv[2].split(',').slice(5)).toEqual(['0.125', '0.5']);
+    // a larger cell is recorded in the report
+    const d2 = fakeDeps(fakeRun(S), { test: blobs });
+    await runCli([...args, '--recon-cell', '16', '--out', join(run, 'eval16')], d2);
+    const r16 = JSON.parse(readFileSync(join(run, 'eval16/report.json'), 'utf8'));
+    expect(r16.source.reconCell).toBe(16);
+    expect(readFileSync(join(run, 'eval16/scores.csv'), 'utf8').split('\n')[2].split(',').slice(5)).toEqual([
+      '0.125',
+      '0.125',
+    ]);
+  });
 
   it('writes the full report with a threshold picked on val', async () => {
     const run = join(dir, 'run1');
@@ -208,6 +276,17 @@ describe('squid-eval evaluate and compare', () => {
     await runCli(['compare', ...runs], table);
     expect(table.out[0]).toMatch(/^metric\s+mean ± std/);
     expect(table.out[0]).toMatch(/auc\s+\d+\.\d ± 0\.0/);
+  });
+
+  it('compare reads reports written before the `scores` section', async () => {
+    const old = join(dir, 'run-old');
+    const report = JSON.parse(readFileSync(join(dir, 'run1/eval/report.json'), 'utf8'));
+    delete report.scores;
+    writeGreyPng(join(old, 'eval/x.png'), 2, () => 0);
+    writeFileSync(join(old, 'eval/report.json'), JSON.stringify(report));
+    const deps = fakeDeps(fakeRun(S));
+    expect(await runCli(['compare', join(dir, 'run1'), old, '--json'], deps)).toBe(0);
+    expect(JSON.parse(deps.out[0]).summary.auc.std).toBe(0);
   });
 
   it('compare names a missing or broken report', async () => {

@@ -69,6 +69,11 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
     .option('--resamples <n>', 'bootstrap resamples for the 95 % CIs', positiveInt('--resamples'), 1000)
     .option('--seed <n>', 'bootstrap seed', integer, 0)
     .option('--grid <n>', 'most and least anomalous images shown in the grid', positiveInt('--grid'), 4)
+    .option(
+      '--recon-cell <px>',
+      "cell side of the recon-l1-worst-cell score (default: the run's, 32)",
+      positiveInt('--recon-cell'),
+    )
     .action(async (o) => {
       if (o.thresholdMethod === 'sensitivity' && o.targetSensitivity === undefined) {
         throw new Error('--threshold-method sensitivity needs --target-sensitivity');
@@ -79,7 +84,9 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
 
   program
     .command('score')
-    .description('score new images (PNG/JPEG/DICOM files or folders); one JSON line per image')
+    .description(
+      'score new images (PNG/JPEG/DICOM files or folders); one JSON line per image with the discriminator score and the reconstruction errors',
+    )
     .requiredOption('--run <dir>', 'run directory (from squid-train)')
     .argument('<files...>', 'image files or folders')
     .addOption(
@@ -96,6 +103,11 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
       '--threshold <x>',
       "flag anomalous at score >= x (default: the run's validation threshold)",
       finite,
+    )
+    .option(
+      '--recon-cell <px>',
+      "cell side of the recon-l1-worst-cell score (default: the run's, 32)",
+      positiveInt('--recon-cell'),
     )
     .action(async (files: string[], o) => {
       const { scoreCommand } = await import('./score-command.js');

@@ -18,7 +18,8 @@ export function toScoringRun(r: SquidRun): ScoringRun {
       seed: r.config.train.seed,
       val: { ...runData },
     },
-    score: (images) => r.score(images),
+    reconCell: r.reconCell,
+    score: (images, options) => r.score(images, options),
     dispose: () => r.dispose(),
   };
 }

@@ -44,6 +44,8 @@ function synthetic(n: number): { items: ScoredItem[]; pairs: ImagePair[] } {
       path: `data/test/${label ? 'lesion' : 'normal'}/img_${i}.png`,
       label,
       score: 0.3 * label + ((i * 7919) % 100) / 100,
+      reconL1: 0.01 * label + ((i * 31) % 17) / 1000,
+      reconL1WorstCell: 0.1 * label + ((i * 13) % 11) / 100,
       ...(label ? { type: i % 2 ? 'blob-a' : 'blob-b' } : {}),
     });
     pairs.push({ size: S, input, recon });
@@ -58,7 +60,7 @@ describe('report.html', () => {
     }
     const { items, pairs } = synthetic(60);
     const out = join(dir, 'eval');
-    const { files } = await writeEvaluation(out, {
+    const { report, files } = await writeEvaluation(out, {
       items,
       threshold: { source: 'oracle', method: 'max-accuracy' },
       images: (i) => pairs[i],
@@ -99,6 +101,35 @@ describe('report.html', () => {
       expect(await page.locator('#metrics tr').count()).toBe(8);
       expect(await page.locator('#per-type tr').count()).toBe(3);
       expect(await page.locator('#scores tr').count()).toBe(61);
+      expect(await page.locator('#scores tr:first-child th').count()).toBe(8);
+      // AUC per score: rows = scores, columns = score, AUC, CI, then each anomaly type
+      const table = await page
+        .locator('#score-aucs tr')
+        .evaluateAll((rows) =>
+          rows.map((r) =>
+            Array.from(
+              (
+                r as unknown as { querySelectorAll(s: string): ArrayLike<{ textContent: string | null }> }
+              ).querySelectorAll('th, td'),
+              (c) => (c.textContent ?? '').trim(),
+            ),
+          ),
+        );
+      expect(table[0]).toEqual(['score', 'AUC %', '95 % CI', 'blob-a', 'blob-b']);
+      expect(table.slice(1).map((r) => r[0].split(' ')[0])).toEqual([
+        'discriminator',
+        'recon-l1',
+        'recon-l1-worst-cell',
+      ]);
+      const pct = (v: number) => (v * 100).toFixed(1);
+      const s = report.scores!;
+      expect(table[1].slice(1)).toEqual([
+        pct(report.metrics.auc),
+        `${pct(report.ci.auc.lower)} – ${pct(report.ci.auc.upper)}`,
+        ...report.perType.map((t) => pct(t.auc)),
+      ]);
+      expect(table[3][1]).toBe(pct(s['recon-l1-worst-cell'].auc));
+      expect(table[2][4]).toBe(pct(s['recon-l1'].perType[1].auc));
       expect(await page.title()).toBe('SQUID evaluation report');
 
       const shot = join(tmpdir(), 'squid-eval-report.png');

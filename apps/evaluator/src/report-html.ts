@@ -1,4 +1,4 @@
-import type { EvaluationReport, MetricName } from './evaluation-report.js';
+import { type EvaluationReport, type MetricName, SCORE_NAMES } from './evaluation-report.js';
 import type { GridLayout } from './image-grid.js';
 import type { ScoredItem } from './scored-item.js';
 
@@ -38,6 +38,42 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 details summary{cursor:pointer}
 `;
 
+const SCORE_NOTES: Record<string, string> = {
+  discriminator: 'official; the metrics and threshold above use it',
+  'recon-l1': 'mean |reconstruction − input|',
+  'recon-l1-worst-cell': 'largest per-cell mean |reconstruction − input|',
+};
+
+/** AUC per score (rows) overall and per anomaly type (columns); empty for reports without `scores`. */
+function scoresTable(r: EvaluationReport): string {
+  const scores = r.scores;
+  if (!scores || Object.keys(scores).length === 0) return '';
+  // known scores first, in their usual order, then any others the report holds
+  const names = [
+    ...SCORE_NAMES.filter((n) => scores[n]),
+    ...Object.keys(scores).filter((n) => !(SCORE_NAMES as readonly string[]).includes(n)),
+  ];
+  const types = [...new Set(names.flatMap((n) => scores[n].perType.map((t) => t.type)))];
+  const head =
+    `<tr><th>score</th><th class="num">AUC %</th><th class="num">${Math.round(r.ci.level * 100)} % CI</th>` +
+    `${types.map((t) => `<th class="num">${esc(t)}</th>`).join('')}</tr>`;
+  const rows = names
+    .map((n) => {
+      const s = scores[n];
+      const byType = new Map(s.perType.map((t) => [t.type, t.auc]));
+      const cell = n === 'recon-l1-worst-cell' && typeof r.source.reconCell === 'number';
+      const text = `${SCORE_NOTES[n] ?? ''}${cell ? ` (${r.source.reconCell} px cells)` : ''}`;
+      const note = text ? ` <span class="muted">${esc(text)}</span>` : '';
+      const cells = types.map((t) => `<td class="num">${byType.has(t) ? pct(byType.get(t)!) : ''}</td>`);
+      return `<tr><td>${esc(n)}${note}</td><td class="num">${pct(s.auc)}</td><td class="num">${pct(s.ci.lower)} – ${pct(s.ci.upper)}</td>${cells.join('')}</tr>`;
+    })
+    .join('');
+  return (
+    `<h2>AUC per score</h2><table id="score-aucs">${head}${rows}</table>` +
+    `<p class="muted">higher score = more anomalous for every score; per-type columns: AUC % of each type against all normal images</p>`
+  );
+}
+
 /** The self-contained `report.html`. */
 export function reportHtml(page: ReportPage): string {
   const { report, items } = page;
@@ -61,6 +97,7 @@ export function reportHtml(page: ReportPage): string {
         .join('')}</table><p class="muted">each type against all normal images</p>`
     : '';
   let grid = '';
+  const scoreTable = scoresTable(r);
   if (page.grid) {
     const { layout, captions } = page.grid;
     const zoom = Math.max(1, Math.floor(160 / layout.cell));
@@ -80,10 +117,12 @@ export function reportHtml(page: ReportPage): string {
   }
   const sorted = [...items].sort((a, b) => b.score - a.score);
   const t = th.value ?? Number.POSITIVE_INFINITY;
+  const withErrors = items.some((it) => it.reconL1 !== undefined);
+  const num = (v: number | undefined) => `<td class="num">${v === undefined ? '' : v.toFixed(6)}</td>`;
   const scoreRows = sorted
     .map(
       (it, i) =>
-        `<tr><td class="num">${i + 1}</td><td>${esc(it.path)}</td><td>${it.label ? 'anomalous' : 'normal'}</td><td>${esc(it.type ?? '')}</td><td class="num">${it.score.toFixed(6)}</td><td>${it.score >= t ? 'anomalous' : 'normal'}</td></tr>`,
+        `<tr><td class="num">${i + 1}</td><td>${esc(it.path)}</td><td>${it.label ? 'anomalous' : 'normal'}</td><td>${esc(it.type ?? '')}</td><td class="num">${it.score.toFixed(6)}</td><td>${it.score >= t ? 'anomalous' : 'normal'}</td>${withErrors ? num(it.reconL1) + num(it.reconL1WorstCell) : ''}</tr>`,
     )
     .join('');
   return `<!doctype html>
@@ -102,12 +141,13 @@ export function reportHtml(page: ReportPage): string {
 <tr><th>normal</th><td class="num">${r.confusion.fp} (FP)</td><td class="num">${r.confusion.tn} (TN)</td></tr></table>
 <p class="muted">CIs: ${esc(r.ci.method)}, ${r.ci.resamples} resamples, seed ${r.ci.seed}.</p>
 ${perType}
+${scoreTable}
 <h2>Curves</h2>
 <div class="plots"><div id="roc-plot">${page.rocSvg}</div><div id="pr-plot">${page.prSvg}</div><div id="score-histogram">${page.histogramSvg}</div></div>
 ${grid}
 <h2>All scores</h2>
 <details><summary>${items.length} images, most anomalous first</summary>
-<table id="scores"><tr><th class="num">rank</th><th>path</th><th>label</th><th>type</th><th class="num">score</th><th>prediction</th></tr>${scoreRows}</table></details>
+<table id="scores"><tr><th class="num">rank</th><th>path</th><th>label</th><th>type</th><th class="num">score</th><th>prediction</th>${withErrors ? '<th class="num">recon-l1</th><th class="num">recon-l1-worst-cell</th>' : ''}</tr>${scoreRows}</table></details>
 </body></html>
 `;
 }

@@ -6,7 +6,12 @@ import { type DatasetLoaders, DIGIT_ANATOMY_TEST_SEED, runSplitOpener } from './
 const runWith = (data: ScoringRun['data']): ScoringRun => ({
   config: { imageSize: 48 },
   data,
-  score: async () => ({ scores: new Float32Array(), recon: [] }),
+  score: async () => ({
+    scores: new Float32Array(),
+    recon: [],
+    reconL1: new Float32Array(),
+    reconL1WorstCell: new Float32Array(),
+  }),
   dispose: () => {},
 });
 

@@ -16,12 +16,19 @@ export interface ScoreCommandOptions {
   batchSize: number;
   /** overrides the run's validation threshold */
   threshold?: number;
+  /** cell side of `recon-l1-worst-cell` in pixels (default: the run's) */
+  reconCell?: number;
 }
 
 /** One line of `squid-eval score` output. */
 export interface ScoreLine {
   path: string;
+  /** the discriminator score (official; the threshold applies to it) */
   score: number;
+  /** `recon-l1`: mean |reconstruction − input| */
+  reconL1: number;
+  /** `recon-l1-worst-cell`: largest per-cell mean |reconstruction − input| */
+  reconL1WorstCell: number;
   /** score >= threshold; null when the run has no threshold and none was given */
   anomalous: boolean | null;
   threshold: number | null;
@@ -52,11 +59,18 @@ export async function scoreCommand(
     let good: string[] = [];
     let images: Float32Array[] = [];
     const flush = async () => {
-      const { scores, recon } = await scoreImages(run, images, opts.batchSize);
+      const { scores, recon, reconL1, reconL1WorstCell } = await scoreImages(
+        run,
+        images,
+        opts.batchSize,
+        opts.reconCell,
+      );
       good.forEach((path, i) => {
         const line: ScoreLine = {
           path,
           score: scores[i],
+          reconL1: reconL1[i],
+          reconL1WorstCell: reconL1WorstCell[i],
           anomalous: threshold === null ? null : scores[i] >= threshold,
           threshold,
         };

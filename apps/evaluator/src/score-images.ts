@@ -1,20 +1,32 @@
 import { tf } from '@squid-ad/backend';
 import type { ScoringRun } from './deps.js';
 
+/** Per image, in input order: the discriminator score, the reconstruction and its errors. */
+export interface ImageScores {
+  scores: number[];
+  recon: Float32Array[];
+  reconL1: number[];
+  reconL1WorstCell: number[];
+}
+
 /**
  * Scores `[S, S]` images with a run in batches of `batchSize`, keeping input order. `evaluate`
  * and `score` both go through here, so an image gets the same preprocessing and call either way.
+ * `reconCell`: cell side of `recon-l1-worst-cell` (default: the run's).
  */
 export async function scoreImages(
   run: ScoringRun,
   images: readonly Float32Array[],
   batchSize: number,
-): Promise<{ scores: number[]; recon: Float32Array[] }> {
+  reconCell?: number,
+): Promise<ImageScores> {
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new Error(`batch size must be a positive integer, got ${batchSize}`);
   const size = run.config.imageSize;
   const scores: number[] = [];
   const recon: Float32Array[] = [];
+  const reconL1: number[] = [];
+  const reconL1WorstCell: number[] = [];
   for (let start = 0; start < images.length; start += batchSize) {
     const chunk = images.slice(start, start + batchSize);
     const flat = new Float32Array(chunk.length * size * size);
@@ -27,15 +39,20 @@ export async function scoreImages(
     // [B, S, S, 1]
     const batch = tf.tensor4d(flat, [chunk.length, size, size, 1]);
     try {
-      const out = await run.score(batch);
-      if (out.scores.length !== chunk.length || out.recon.length !== chunk.length) {
-        throw new Error(`the model returned ${out.scores.length} scores for ${chunk.length} images`);
+      const out = await run.score(batch, reconCell === undefined ? undefined : { reconCell });
+      const lengths = [out.scores, out.recon, out.reconL1, out.reconL1WorstCell].map((a) => a.length);
+      if (lengths.some((n) => n !== chunk.length)) {
+        throw new Error(
+          `the model returned ${lengths.join('/')} scores/reconstructions/errors for ${chunk.length} images`,
+        );
       }
       scores.push(...out.scores);
       recon.push(...out.recon);
+      reconL1.push(...out.reconL1);
+      reconL1WorstCell.push(...out.reconL1WorstCell);
     } finally {
       batch.dispose();
     }
   }
-  return { scores, recon };
+  return { scores, recon, reconL1, reconL1WorstCell };
 }

@@ -1,9 +1,13 @@
-/** One evaluated image: its file, ground truth (0 normal, 1 anomalous), score and anomaly type. */
+/** One evaluated image: its file, ground truth (0 normal, 1 anomalous), scores and anomaly type. */
 export interface ScoredItem {
   path: string;
   label: 0 | 1;
-  /** anomaly score, higher = more anomalous */
+  /** the discriminator anomaly score (the official one; thresholds apply to it), higher = more anomalous */
   score: number;
+  /** `recon-l1`: mean |reconstruction − input|, higher = more anomalous */
+  reconL1?: number;
+  /** `recon-l1-worst-cell`: largest per-cell mean |reconstruction − input| */
+  reconL1WorstCell?: number;
   /** kind of anomaly (e.g. "missing", "swap"); undefined for normals or untyped data */
   type?: string;
 }

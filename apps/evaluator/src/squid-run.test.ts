@@ -77,8 +77,11 @@ describe('squid-eval on a real (tiny) SQUID run', () => {
     expect(report.counts).toEqual({ total: 8, normal: 4, anomalous: 4 });
     expect(report.threshold.source).toBe('oracle');
     expect(report.perType.map((t: { type: string }) => t.type)).toEqual(['flip', 'missing', 'swap', 'zero']);
+    expect(Object.keys(report.scores)).toEqual(['discriminator', 'recon-l1', 'recon-l1-worst-cell']);
+    expect(report.scores.discriminator.auc).toBe(report.metrics.auc);
     const rows = readFileSync(join(runDir, 'eval/scores.csv'), 'utf8').trim().split('\n').slice(1);
     const fromEval = new Map(rows.map((r) => [r.split(',')[0], Number(r.split(',')[3])]));
+    const errorsFromEval = new Map(rows.map((r) => [r.split(',')[0], r.split(',').slice(5).map(Number)]));
     for (const s of fromEval.values()) {
       expect(s).toBeGreaterThanOrEqual(0);
       expect(s).toBeLessThanOrEqual(1);
@@ -101,6 +104,8 @@ describe('squid-eval on a real (tiny) SQUID run', () => {
     expect(lines).toHaveLength(8);
     for (const l of lines) {
       expect(l.score).toBe(fromEval.get(l.path)); // bit-identical to evaluate (batches of 3)
+      expect([l.reconL1, l.reconL1WorstCell]).toEqual(errorsFromEval.get(l.path));
+      expect(l.reconL1).toBeGreaterThan(0);
     }
     const alone = captured();
     await runCli(['score', '--run', runDir, lines[5].path], alone.deps);

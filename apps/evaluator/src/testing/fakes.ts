@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '@squid-ad/backend';
+import { reconError } from '@squid-ad/squid';
 import { PNG } from 'pngjs';
 import type { CliDeps, EvalSplit, LoadImage, ScoringRun } from '../deps.js';
 
@@ -36,28 +37,46 @@ export const loadPngImage: LoadImage = async (path, { size }) => {
 
 /**
  * A fake run: score = mean intensity of the image (per image, so batch-independent), recon =
- * the image with its bright pixels dimmed, so bright blobs show up in the difference heatmap.
+ * the image with its bright pixels dimmed (above 0.5), so bright blobs show up in the difference
+ * heatmap and in the reconstruction errors (those of `@squid-ad/squid`, over `reconCell` cells,
+ * default 8 px).
  */
 export function fakeRun(
   size: number,
   threshold?: number,
+  reconCell = 8,
 ): ScoringRun & { calls: number[]; disposed: boolean } {
   const run = {
     config: { imageSize: size },
     threshold,
+    reconCell,
     calls: [] as number[],
     disposed: false,
-    async score(images: tf.Tensor4D) {
+    async score(images: tf.Tensor4D, options: { reconCell?: number } = {}) {
       run.calls.push(images.shape[0]);
       const [scores, recon] = tf.tidy(() => [
         images.mean([1, 2, 3]),
         tf.minimum(images, 0.5).reshape([images.shape[0], -1]),
       ]);
       const s = (await scores.data()) as Float32Array;
-      const r = (await recon.array()) as number[][];
+      const r = ((await recon.array()) as number[][]).map((row) => Float32Array.from(row));
+      const x = (await images.data()) as Float32Array;
       scores.dispose();
       recon.dispose();
-      return { scores: s, recon: r.map((row) => Float32Array.from(row)) };
+      const errors = r.map((ri, i) =>
+        reconError(
+          x.subarray(i * size * size, (i + 1) * size * size),
+          ri,
+          size,
+          options.reconCell ?? reconCell,
+        ),
+      );
+      return {
+        scores: s,
+        recon: r,
+        reconL1: Float32Array.from(errors, (e) => e.l1),
+        reconL1WorstCell: Float32Array.from(errors, (e) => e.worstCell),
+      };
     },
     dispose() {
       run.disposed = true;
