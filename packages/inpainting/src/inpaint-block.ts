@@ -179,7 +179,7 @@ export class InpaintBlock implements Stateful {
       const z = tf.concat([inpainted, code], 3) as tf.Tensor4D;
       cap('bottleneck_conv2_in', () => tf.transpose(z, [0, 3, 1, 2]));
       const y = tf.relu(this.bn2.apply(this.conv2.apply(z), { stats })) as tf.Tensor4D;
-      return training && rng ? maskedMix(y, x, ratio, rng) : y;
+      return training && rng ? maskedMix(y, x, ratio, rng, options.masks) : y;
     });
   }
 

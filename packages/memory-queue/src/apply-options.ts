@@ -1,4 +1,5 @@
 import { type Rng, tf } from '@squid-ad/backend';
+import type { MaskSource } from './bernoulli-mask.js';
 
 /** Options of a block's forward pass. */
 export interface BlockApplyOptions {
@@ -6,6 +7,8 @@ export interface BlockApplyOptions {
   training: boolean;
   /** Source of the training-mode random masks; required when `training` is true. */
   rng?: Rng;
+  /** Training: masks to use instead of drawing them from `rng` (replaying recorded masks). */
+  masks?: MaskSource;
   /**
    * When given, the block stores intermediate tensors under their official names (relative to
    * the block, in the official PyTorch layout) for parity checks. The caller owns and disposes them.

@@ -55,4 +55,29 @@ describe('maskedMix', () => {
     // 144 locations at p = 0.5: 72 ± 6, allow 4 sd.
     expect(Math.abs(fromInput - 72)).toBeLessThan(24);
   });
+
+  it('takes a given mask source instead of drawing (one call, shape [B, H, W, 1]), and checks its shape', () => {
+    const shapes: number[][] = [];
+    const keepTopLeft = (shape: [number, number, number, 1]) => {
+      shapes.push(shape);
+      return tf
+        .buffer(
+          shape,
+          'float32',
+          new Float32Array(shape[0] * shape[1] * shape[2]).map((_, i) => (i % 36 === 0 ? 1 : 0)),
+        )
+        .toTensor();
+    };
+    const mixed = maskedMix(out, input, 1, Rng.fromSeed(1), keepTopLeft).arraySync();
+    expect(shapes).toEqual([[4, 6, 6, 1]]);
+    const o = out.arraySync();
+    const x = input.arraySync();
+    for (let b = 0; b < 4; b++) {
+      expect(mixed[b][0][0]).toEqual(o[b][0][0]);
+      expect(mixed[b][2][3]).toEqual(x[b][2][3]);
+    }
+    expect(() => maskedMix(out, input, 1, Rng.fromSeed(1), () => tf.ones([4, 6, 6, 3]))).toThrow(
+      /mask source gave \[4,6,6,3\], expected \[4,6,6,1\]/,
+    );
+  });
 });

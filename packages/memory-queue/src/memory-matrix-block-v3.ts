@@ -48,7 +48,7 @@ export class MemoryMatrixBlockV3 implements Stateful {
       const { out, attention } = this.bank.read(queries);
       capture(options, 'attention', () => tf.transpose(attention, [1, 0, 2]));
       const y = out.transpose([1, 0, 2]).reshape([rows, c, h, w]).transpose([0, 2, 3, 1]) as tf.Tensor4D;
-      return rng ? maskedMix(y, x, ratio, rng) : y;
+      return rng ? maskedMix(y, x, ratio, rng, options.masks) : y;
     });
   }
 

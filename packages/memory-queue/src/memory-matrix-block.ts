@@ -64,7 +64,7 @@ export class MemoryMatrixBlock implements Stateful {
         .reshape([rows * p, p, ws, ws * c])
         .transpose([0, 2, 1, 3])
         .reshape([rows, h, w, c]) as tf.Tensor4D;
-      return rng ? maskedMix(y, x, ratio, rng) : y;
+      return rng ? maskedMix(y, x, ratio, rng, options.masks) : y;
     });
   }
 

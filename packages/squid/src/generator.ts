@@ -1,7 +1,7 @@
 import { prefixState, type Rng, type StateEntry, type Stateful, stopGradient, tf } from '@squid-ad/backend';
 import { Decoder, distillationLoss, Encoder, type NormStats } from '@squid-ad/gan-core';
 import { InpaintBlock } from '@squid-ad/inpainting';
-import { MemoryMatrixBlock, MemoryMatrixBlockV3 } from '@squid-ad/memory-queue';
+import { type MaskSource, MemoryMatrixBlock, MemoryMatrixBlockV3 } from '@squid-ad/memory-queue';
 import { type ModelGeometry, modelGeometry, type SquidConfig } from './config.js';
 import { splitPatches, stitchPatches } from './patches.js';
 
@@ -10,6 +10,11 @@ export interface GeneratorForwardOptions {
   training: boolean;
   /** Source of the training-mode Bernoulli masks (required when training). */
   rng?: Rng;
+  /**
+   * Training: the keep masks of the in-painting shortcut and the decoder memories, in forward
+   * order, instead of Bernoulli draws from `rng` (replaying masks recorded from the official code).
+   */
+  masks?: MaskSource;
   /**
    * When given, receives every intermediate under the official fixture names (`gen.in_conv`,
    * `gen.inpaint_block.queue_out`, `out.recon`, …) in the official layout (NCHW). Caller disposes.
@@ -158,6 +163,7 @@ export class SquidGenerator implements Stateful {
       const inpainted = this.inpaint.apply(bottleneck, {
         training: opts.training,
         rng: opts.rng,
+        masks: opts.masks,
         capture: inpaintCapture,
       });
       if (cap && inpaintCapture) {
@@ -178,7 +184,12 @@ export class SquidGenerator implements Stateful {
           const block = this.memoryBlocks[j];
           if (!block) return t;
           const blockCapture = cap ? new Map<string, tf.Tensor>() : undefined;
-          const y = block.apply(t, { training: opts.training, rng: opts.rng, capture: blockCapture });
+          const y = block.apply(t, {
+            training: opts.training,
+            rng: opts.rng,
+            masks: opts.masks,
+            capture: blockCapture,
+          });
           keep(`gen.memory_blocks.${j}`, y);
           if (cap && blockCapture) {
             for (const [name, v] of blockCapture) {
