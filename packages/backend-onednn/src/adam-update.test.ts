@@ -1,6 +1,12 @@
 import { fusedAdamKernel, initBackend, Rng } from '@squid-ad/backend';
 import { afterAll, describe, expect, it } from 'vitest';
-import { disableNativeKernels, enableNativeKernels, nativeAvailable, oneDnn } from './index.js';
+import {
+  disableNativeKernels,
+  enableNativeKernels,
+  nativeAvailable,
+  nativeKernelsStatus,
+  oneDnn,
+} from './index.js';
 
 const { available, reason } = nativeAvailable();
 const skip = available ? '' : ` [skipped: ${reason}]`;
@@ -66,6 +72,25 @@ describe('native fused Adam', () => {
       expect(fusedAdamKernel()).toBeTypeOf('function');
       disableNativeKernels();
       expect(fusedAdamKernel()).toBeUndefined();
+    },
+  );
+
+  it.skipIf(!available)(
+    `serves only backends whose conv and matMul are oneDNN's too (in-place updates vs XNNPACK's packed weights)${skip}`,
+    async () => {
+      await initBackend({ backend: 'cpu', nativeKernels: true });
+      expect(fusedAdamKernel()).toBeTypeOf('function');
+      // wasm keeps its own kernels: a conv there must see every update, so no in-place Adam.
+      await initBackend({ backend: 'wasm', nativeKernels: false });
+      expect(fusedAdamKernel()).toBeUndefined();
+      enableNativeKernels({ backends: ['wasm'], kernels: ['Conv2DBackpropFilter'] });
+      expect(fusedAdamKernel()).toBeUndefined();
+      enableNativeKernels({ backends: ['wasm'] });
+      expect(fusedAdamKernel()).toBeTypeOf('function');
+      // "nativeKernels: false" switches off what an earlier call enabled.
+      await initBackend({ backend: 'wasm', nativeKernels: false });
+      expect(fusedAdamKernel()).toBeUndefined();
+      expect(nativeKernelsStatus().enabled).toBe(false);
     },
   );
 

@@ -96,13 +96,17 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
       }
     }
   }
+  const backends = [...new Set([...status.backends, ...config.backends])];
   const adamUpdate = addon.adamUpdate;
-  setFusedAdamKernel(adamUpdate ? (p, m, v, g, k) => adamUpdate(p, m, v, g, k) : undefined);
+  // Only where the kernels that read weights are ours too (see setFusedAdamKernel).
+  const weightKernels = ['Conv2D', 'FusedConv2D', 'BatchMatMul', '_FusedMatMul'];
+  const adamBackends = backends.filter((b) => weightKernels.every((name) => replaced.has(key(name, b))));
+  setFusedAdamKernel(adamUpdate ? (p, m, v, g, k) => adamUpdate(p, m, v, g, k) : undefined, adamBackends);
   status = {
     enabled: true,
     version: addon.version(),
     threads: addon.getNumThreads(),
-    backends: [...new Set([...status.backends, ...config.backends])],
+    backends,
     kernels: [...new Set([...status.kernels, ...config.kernels])],
   };
   return status;

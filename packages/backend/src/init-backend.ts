@@ -108,6 +108,9 @@ async function tryBackend(backend: ConcreteBackend, threads: number): Promise<st
   }
 }
 
+/** @squid-ad/backend-onednn, once an initBackend has imported it. */
+let nativeModule: { disableNativeKernels(): void } | undefined;
+
 /**
  * Imports @squid-ad/backend-onednn. It is not our dependency (it depends on us), so when our own
  * resolution misses it, look where the app would have installed it: beside the entry script, then
@@ -133,11 +136,16 @@ async function importNativeKernels() {
 
 /** Enables the optional oneDNN kernels for `tfBackend`; never throws (absence is a reason). */
 async function tryNativeKernels(tfBackend: string, wanted: boolean): Promise<BackendReport['nativeKernels']> {
-  if (!wanted) return { enabled: false, reason: 'disabled (nativeKernels: false or SQUID_NATIVE_KERNELS=0)' };
+  if (!wanted) {
+    // An earlier initBackend of this process may have enabled them: "off" must mean off.
+    nativeModule?.disableNativeKernels();
+    return { enabled: false, reason: 'disabled (nativeKernels: false or SQUID_NATIVE_KERNELS=0)' };
+  }
   if (tfBackend !== 'wasm' && tfBackend !== 'cpu')
     return { enabled: false, reason: `not used on ${tfBackend}` };
   try {
     const mod = await importNativeKernels();
+    nativeModule = mod;
     const status = mod.enableNativeKernels({ backends: [tfBackend] });
     return status.enabled ? { enabled: true } : { enabled: false, reason: status.reason };
   } catch (err) {
