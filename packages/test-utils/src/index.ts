@@ -21,17 +21,28 @@ export interface Fixture {
   tensors: Map<string, SafetensorsEntry>;
 }
 
+const sharedFixtures = () =>
+  resolve(fileURLToPath(new URL('../../../', import.meta.url)), '../shared/fixtures');
+
 /** The fixture folder: env SQUID_FIXTURE_DIR, else `../shared/fixtures/squid-parity/visible` beside the repo. */
 export function fixtureDir(): string {
-  const repo = fileURLToPath(new URL('../../../', import.meta.url));
-  return resolve(process.env.SQUID_FIXTURE_DIR ?? resolve(repo, '../shared/fixtures/squid-parity/visible'));
+  return resolve(process.env.SQUID_FIXTURE_DIR ?? resolve(sharedFixtures(), 'squid-parity/visible'));
 }
 
-/** Reads fixture.json and tensors.safetensors; weights.safetensors on first access. */
-export function loadFixture(): Fixture {
-  const dir = fixtureDir();
+/**
+ * The training-step fixture folder (three official training iterations from the parity fixture's
+ * model): env SQUID_TRAIN_FIXTURE_DIR, else `../shared/fixtures/squid-train-step/visible`.
+ */
+export function trainStepFixtureDir(): string {
+  return resolve(
+    process.env.SQUID_TRAIN_FIXTURE_DIR ?? resolve(sharedFixtures(), 'squid-train-step/visible'),
+  );
+}
+
+/** Reads fixture.json and tensors.safetensors of `dir` (default {@link fixtureDir}); weights.safetensors on first access. */
+export function loadFixture(dir = fixtureDir()): Fixture {
   if (!existsSync(resolve(dir, 'fixture.json'))) {
-    throw new Error(`parity fixture not found in ${dir} (set SQUID_FIXTURE_DIR)`);
+    throw new Error(`fixture not found in ${dir} (set SQUID_FIXTURE_DIR or SQUID_TRAIN_FIXTURE_DIR)`);
   }
   const weightsPath = resolve(dir, 'weights.safetensors');
   let weights: Map<string, SafetensorsEntry> | undefined;
