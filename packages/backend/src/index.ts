@@ -41,6 +41,7 @@ export {
   type TensorExpectation,
 } from './tensor-io.js';
 export { tf } from './tf.js';
+export { TorchGenerator } from './torch-generator.js';
 export { CPU_FALLBACK_KERNELS, CPU_REPLACED_KERNELS } from './wasm-cpu-fallback.js';
 export { registerWasmTrainingKernels, stockWasmKernel, wasmTrainingKernelNames } from './wasm-kernels.js';
 export { installWasmMatMul } from './wasm-matmul.js';
