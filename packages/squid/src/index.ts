@@ -57,6 +57,7 @@ export {
   type ScoreName,
   type ScoreNorm,
 } from './score.js';
+export { initLikePyTorch } from './torch-init.js';
 export {
   configDifferences,
   parseRunConfig,

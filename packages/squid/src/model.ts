@@ -2,6 +2,7 @@ import { Rng } from '@squid-ad/backend';
 import { parseSquidConfig, type SquidConfig, type SquidConfigInput } from './config.js';
 import { SquidDiscriminator } from './discriminator.js';
 import { SquidGenerator } from './generator.js';
+import { initLikePyTorch } from './torch-init.js';
 
 /** A generator and its discriminator, built from one config. */
 export interface SquidModel {
@@ -11,15 +12,17 @@ export interface SquidModel {
   dispose(): void;
 }
 
-/** Builds a freshly initialised model (PyTorch-style initialisation drawn from `rng`). */
-export function createSquidModel(
-  config: SquidConfig | SquidConfigInput,
-  rng: Rng = Rng.fromSeed(0),
-): SquidModel {
+/**
+ * Builds a freshly initialised model. `init` a seed: the official code's initial weights for
+ * `torch.manual_seed(seed)` (see {@link initLikePyTorch}), what training uses. `init` an Rng:
+ * PyTorch's initialisation distributions drawn from it (for weights that are loaded next, tests).
+ */
+export function createSquidModel(config: SquidConfig | SquidConfigInput, init: Rng | number = 0): SquidModel {
   const parsed = parseSquidConfig(config);
+  const rng = typeof init === 'number' ? Rng.fromSeed(init) : init;
   const generator = new SquidGenerator(parsed, rng.fork());
   const discriminator = new SquidDiscriminator(parsed, rng.fork());
-  return {
+  const model: SquidModel = {
     config: parsed,
     generator,
     discriminator,
@@ -28,4 +31,6 @@ export function createSquidModel(
       discriminator.dispose();
     },
   };
+  if (typeof init === 'number') initLikePyTorch(model, init);
+  return model;
 }

@@ -11,7 +11,7 @@ import { createSquidModel, type SquidModel } from './model.js';
 import { officialArgsToConfig } from './official-args.js';
 
 /** Shape of a tensor of ours in the official layout. */
-function officialShape(layout: OfficialLayout, shape: number[]): number[] {
+export function officialShape(layout: OfficialLayout, shape: number[]): number[] {
   switch (layout) {
     case 'conv':
       return [shape[3], shape[2], shape[0], shape[1]];

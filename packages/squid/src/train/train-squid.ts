@@ -164,7 +164,8 @@ export async function trainSquid(options: TrainOptions): Promise<TrainResult> {
 
   const squid = config.squid;
   const seed = squid.train.seed;
-  const model = createSquidModel(squid, Rng.fromSeed(seed));
+  // The official initial weights of torch.manual_seed(seed): the run starts where the official code's would.
+  const model = createSquidModel(squid, seed);
   let trainRng = Rng.fromSeed((seed ^ 0x5eed) | 0);
   let epoch = 0;
   let stepInEpoch = 0;
