@@ -21,6 +21,21 @@ describe('BatchNorm2d', () => {
     bn.dispose();
   });
 
+  it('update: k applies the running update k times (k passes over the same batch), 0 none', () => {
+    const twice = new BatchNorm2d(1);
+    twice.apply(x(), { stats: 'batch', update: 2 });
+    const sequential = new BatchNorm2d(1);
+    sequential.apply(x(), { stats: 'batch' });
+    sequential.apply(x(), { stats: 'batch' });
+    expect(twice.runningMean.dataSync()[0]).toBeCloseTo(0.25 + 0.1 * (2.5 - 0.25), 6); // 0.475
+    for (const k of ['runningMean', 'runningVar', 'numBatchesTracked'] as const)
+      expect(Array.from(twice[k].dataSync())).toEqual(Array.from(sequential[k].dataSync()));
+    expect(twice.numBatchesTracked.dataSync()[0]).toBe(2);
+    const none = new BatchNorm2d(1);
+    none.apply(x(), { stats: 'batch', update: 0 });
+    expect([none.runningMean.dataSync()[0], none.numBatchesTracked.dataSync()[0]]).toEqual([0, 0]);
+  });
+
   it('uses running statistics without updating them', () => {
     const bn = new BatchNorm2d(1);
     bn.runningMean.assign(tf.tensor1d([1]));

@@ -19,8 +19,12 @@ export type NormStats = 'batch' | 'running' | 'per-sample';
 
 export interface BatchNormApplyOptions {
   stats: NormStats;
-  /** Update running statistics (default: true for `batch`). */
-  update?: boolean;
+  /**
+   * Running-statistics updates from this batch (`batch` only): true or 1 (default) one, false or
+   * 0 none, k > 1 the k updates of k passes over the same batch (a trainer that reuses one
+   * forward where the official schedule ran two).
+   */
+  update?: boolean | number;
   /** Apply ReLU to the result (fused with batch statistics: one saved tensor fewer for backprop). */
   relu?: boolean;
 }
@@ -56,9 +60,9 @@ export class BatchNorm2d implements Stateful {
         mean = this.runningMean;
         variance = this.runningVar;
       } else if (stats === 'batch') {
-        const update = options.update ?? true;
+        const updates = Number(options.update ?? true);
         return batchNormTrain(x, this.weight, this.bias, this.eps, options.relu ?? false, (m, v) => {
-          if (update) this.updateRunning(x, m, v);
+          if (updates > 0) this.updateRunning(x, m, v, updates);
         });
       } else {
         ({ mean, variance } = tf.moments(x, [1, 2], true));
@@ -69,15 +73,17 @@ export class BatchNorm2d implements Stateful {
     });
   }
 
-  private updateRunning(x: tf.Tensor4D, mean: tf.Tensor, variance: tf.Tensor): void {
+  private updateRunning(x: tf.Tensor4D, mean: tf.Tensor, variance: tf.Tensor, updates: number): void {
     const n = x.shape[0] * x.shape[1] * x.shape[2];
     const m = this.momentum;
     // PyTorch normalises with the biased variance but tracks the unbiased one.
     const unbiased = tf.mul(stopGradient(variance), n / Math.max(n - 1, 1)).reshape([this.channels]);
     const batchMean = stopGradient(mean).reshape([this.channels]);
-    this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(batchMean, m)));
-    this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
-    this.numBatchesTracked.assign(tf.add(this.numBatchesTracked, tf.scalar(1, 'int32')));
+    for (let k = 0; k < updates; k++) {
+      this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(batchMean, m)));
+      this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
+    }
+    this.numBatchesTracked.assign(tf.add(this.numBatchesTracked, tf.scalar(updates, 'int32')));
   }
 
   state(): StateEntry[] {

@@ -1,5 +1,5 @@
 import { prefixState, type Rng, type StateEntry, type Stateful, tf } from '@squid-ad/backend';
-import { BatchNorm2d, type NormStats } from './batch-norm.js';
+import { BatchNorm2d, type BatchNormApplyOptions, type NormStats } from './batch-norm.js';
 import { Conv2d } from './conv2d.js';
 
 export interface DoubleConvOptions {
@@ -13,6 +13,8 @@ export interface DoubleConvOptions {
 /** How a block normalises: BatchNorm statistics to use (see {@link NormStats}). */
 export interface NormOptions {
   stats: NormStats;
+  /** Running-statistics updates per BatchNorm with `batch` statistics (see {@link BatchNormApplyOptions}). */
+  update?: boolean | number;
 }
 
 /**

@@ -8,7 +8,10 @@ import { patchNeighbours } from './patch-neighbours.js';
 import { positionBits, positionCode } from './position-code.js';
 
 export type InpaintBlockOptions = z.input<typeof InpaintConfig> & { rng: Rng };
-export type InpaintApplyOptions = BlockApplyOptions;
+export type InpaintApplyOptions = BlockApplyOptions & {
+  /** Training: BatchNorm running-statistics updates this forward stands for (default 1). */
+  normUpdates?: number;
+};
 
 function parseOptions(options: InpaintBlockOptions): InpaintConfig {
   const result = InpaintConfig.safeParse(options);
@@ -112,6 +115,7 @@ export class InpaintBlock implements Stateful {
     const rng = options.rng;
     const b = rows / n;
     const stats = training ? 'batch' : 'running';
+    const norm = { stats, update: options.normUpdates ?? 1 } as const;
     const cap = (name: string, make: () => tf.Tensor) => {
       if (!options.capture) return;
       options.capture.get(name)?.dispose();
@@ -127,7 +131,7 @@ export class InpaintBlock implements Stateful {
     };
 
     return tf.tidy(() => {
-      const f = tf.relu(this.bn1.apply(this.conv1.apply(x), { stats })) as tf.Tensor4D; // [rows, h, w, C/4]
+      const f = tf.relu(this.bn1.apply(this.conv1.apply(x), norm)) as tf.Tensor4D; // [rows, h, w, C/4]
       cap('bottleneck_conv1', () => tf.transpose(f, [0, 3, 1, 2]));
       // Official vectors are flattened in (C, H, W) order.
       const fFlat = tf.transpose(f, [0, 3, 1, 2]).reshape([b, n, d]) as tf.Tensor3D;
@@ -178,7 +182,7 @@ export class InpaintBlock implements Stateful {
       const code = tf.tile(positionCode(n), [b, 1]).reshape([rows, 1, 1, this.bits]).tile([1, h, w, 1]);
       const z = tf.concat([inpainted, code], 3) as tf.Tensor4D;
       cap('bottleneck_conv2_in', () => tf.transpose(z, [0, 3, 1, 2]));
-      const y = tf.relu(this.bn2.apply(this.conv2.apply(z), { stats })) as tf.Tensor4D;
+      const y = tf.relu(this.bn2.apply(this.conv2.apply(z), norm)) as tf.Tensor4D;
       return training && rng ? maskedMix(y, x, ratio, rng, options.masks) : y;
     });
   }

@@ -16,6 +16,12 @@ export interface GeneratorForwardOptions {
    */
   masks?: MaskSource;
   /**
+   * Training: BatchNorm running-statistics updates this forward stands for (default 1). A trainer
+   * that lets one forward serve both steps of an iteration passes 2, as the official schedule
+   * runs two training forwards there (see `SquidTrainer`).
+   */
+  normUpdates?: number;
+  /**
    * When given, receives every intermediate under the official fixture names (`gen.in_conv`,
    * `gen.inpaint_block.queue_out`, `out.recon`, …) in the official layout (NCHW). Caller disposes.
    */
@@ -138,6 +144,7 @@ export class SquidGenerator implements Stateful {
     }
     if (opts.training && !opts.rng) throw new Error('SquidGenerator.forward: training mode needs opts.rng');
     const stats: NormStats = opts.training ? 'batch' : 'running';
+    const norm = { stats, update: opts.normUpdates ?? 1 };
     const cap = opts.capture;
     const keep = (name: string, t: tf.Tensor) => {
       if (!cap) return;
@@ -151,7 +158,7 @@ export class SquidGenerator implements Stateful {
     return tf.tidy(() => {
       const patches = splitPatches(x, P);
       keep('gen.patches', patches);
-      const features = this.encoder.apply(patches, { stats });
+      const features = this.encoder.apply(patches, norm);
       keep('gen.in_conv', features[0]);
       for (let i = 0; i < L; i++) keep(`gen.down_blocks.${i}`, features[i + 1]);
       // Skips: the input of each down block, stitched for levels below initialCombine.
@@ -164,6 +171,7 @@ export class SquidGenerator implements Stateful {
         training: opts.training,
         rng: opts.rng,
         masks: opts.masks,
+        normUpdates: norm.update,
         capture: inpaintCapture,
       });
       if (cap && inpaintCapture) {
@@ -176,7 +184,7 @@ export class SquidGenerator implements Stateful {
 
       const stitchBefore = (i: number, t: tf.Tensor4D) => (i === stitchStep ? stitchPatches(t, P) : t);
       const student = this.decoder.apply(inpainted, skips, {
-        stats,
+        ...norm,
         beforeStep: stitchBefore,
         afterStep: (i, t) => {
           keep(`gen.up_blocks.${i}`, t);
@@ -210,7 +218,7 @@ export class SquidGenerator implements Stateful {
         stopGradient(bottleneck),
         skips.map((s) => stopGradient(s)),
         {
-          stats,
+          ...norm,
           beforeStep: stitchBefore,
           afterStep: (i, t) => {
             keep(`gen.teacher_ups.${i}`, t);

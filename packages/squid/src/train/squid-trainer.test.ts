@@ -75,6 +75,10 @@ describe('SquidTrainer', () => {
       // Each of the 9 queues enqueued the batch's 2 feature vectors.
       expect(ptrs.length).toBe(9);
       for (const p of ptrs) expect(p.variable.dataSync()[0]).toBe(2);
+      // The generator's BatchNorms count the official two training forwards either way.
+      const tracked = model.generator.state().filter((e) => e.name.endsWith('num_batches_tracked'));
+      expect(tracked.length).toBeGreaterThan(20);
+      for (const e of tracked) expect(e.variable.dataSync()[0], e.name).toBe(2);
       const t = trainer.timings;
       for (const k of ['forward', 'backward', 'optimizer', 'queue'] as const) expect(t[k]).toBeGreaterThan(0);
       for (const o of [trainer, model, x]) o.dispose();

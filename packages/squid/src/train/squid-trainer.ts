@@ -53,10 +53,13 @@ const now = () => performance.now();
  * reconstruction (a nested tape: no gradient reaches the generator from it), update the
  * discriminator, and only then evaluate `D(recon)` for the generator loss, so the generator is
  * still trained against the updated discriminator, as officially. What changes: the
- * discriminator and the generator see the same mask draw instead of two independent ones, and
- * the generator's BatchNorm running statistics are updated once per iteration instead of twice
- * (they only matter in eval mode). The expected updates are the same; the numbers are not
- * bit-identical to the two-forward schedule, which `reuseGeneratorForward: false` reproduces.
+ * discriminator and the generator see the same mask draw instead of two independent ones. The
+ * generator's BatchNorm running statistics still get the official two updates per iteration,
+ * both from this forward's batch statistics (the official two forwards see the same batch and
+ * weights, so their statistics differ only after the first mask; with one update the eval-mode
+ * statistics would lag twice as far behind the weights). The expected updates are the same; the
+ * numbers are not bit-identical to the two-forward schedule, which `reuseGeneratorForward: false`
+ * reproduces.
  * On discriminator-only iterations (`n_critic > 1`) there is nothing to reuse.
  */
 export class SquidTrainer implements Stateful {
@@ -171,7 +174,7 @@ export class SquidTrainer implements Stateful {
     let tForwardEnd = 0;
     let dError: unknown;
     const { value, grads } = tf.variableGrads(() => {
-      const out = generator.forward(x, { training: true, rng: this.rng });
+      const out = generator.forward(x, { training: true, rng: this.rng, normUpdates: holder ? 2 : 1 });
       t.forward += now() - t0;
       if (holder) {
         try {
