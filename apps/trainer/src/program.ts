@@ -76,7 +76,11 @@ export function buildProgram(action: (flags: TrainFlags) => Promise<void>): Comm
         .choices(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])
         .default('auto'),
     )
-    .option('--seed <n>', 'seed of initialisation, data order, augmentation and masks', int('--seed'))
+    .option(
+      '--seed <n>',
+      "seed of data order, augmentation and masks; the initial weights are the official code's for torch.manual_seed(n)",
+      int('--seed'),
+    )
     .option('--config <file>', 'JSON {"squid": {...}, "run": {...}} merged over the preset')
     .option('--resume', 'continue the run in --out from checkpoints/last', false)
     .option('--force', 'resume even if the config differs from the run folder', false)
