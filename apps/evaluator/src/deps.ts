@@ -1,4 +1,4 @@
-import type { tf } from '@squid-ad/backend';
+import type { BackendReport, tf } from '@squid-ad/backend';
 
 /**
  * A trained SQUID run as `@squid-ad/squid`'s `loadRun` returns it. The evaluator needs only
@@ -26,6 +26,8 @@ export interface ScoringRun {
   threshold?: number;
   /** which checkpoint was loaded (`best`, `last`) */
   checkpoint?: string;
+  /** the backend it computes on (printed and recorded in report.json) */
+  backend?: BackendReport;
   /** how that threshold was picked (e.g. `youden`) */
   thresholdMethod?: string;
   /** the data the run was trained on, so `evaluate` can find its test split without `--data` */

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { backendStatus, describeBackend } from '@squid-ad/backend';
 import { selectThreshold, type ThresholdMethod } from '@squid-ad/metrics';
 import type { CliDeps, EvalSplit, ScoringRun } from './deps.js';
 import type { ThresholdSpec } from './evaluation-report.js';
@@ -72,6 +73,7 @@ async function valThreshold(
  */
 export async function evaluateCommand(opts: EvaluateCommandOptions, deps: CliDeps): Promise<EvaluationFiles> {
   const run = await deps.loadRun(opts.run, { checkpoint: opts.checkpoint, backend: opts.backend });
+  if (run.backend) deps.stderr(describeBackend(run.backend));
   try {
     const size = run.config.imageSize;
     const split = await deps.openSplit({
@@ -117,6 +119,7 @@ export async function evaluateCommand(opts: EvaluateCommandOptions, deps: CliDep
         data: opts.data ?? '(run data)',
         split: opts.split,
         ...(reconCell !== undefined ? { reconCell } : {}),
+        ...(run.backend ? { backend: backendStatus(run.backend) } : {}),
       },
     });
     const m = report.metrics;

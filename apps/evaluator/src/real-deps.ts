@@ -38,7 +38,10 @@ export function realDeps(overrides: Partial<CliDeps> = {}): CliDeps {
     if (options?.backend || !backendReport())
       await initBackend({ backend: options?.backend as BackendChoice });
     const { loadRun: load } = await import('@squid-ad/squid');
-    return toScoringRun(await load(runDir, { checkpoint: options?.checkpoint }));
+    return {
+      ...toScoringRun(await load(runDir, { checkpoint: options?.checkpoint })),
+      backend: backendReport(),
+    };
   };
   return {
     loadRun,

@@ -74,13 +74,20 @@ function scoresTable(r: EvaluationReport): string {
   );
 }
 
+/** `source.backend` (a BackendStatus) as `wasm, 2 threads, oneDNN on`. */
+function backendText(v: unknown): string {
+  const b = v as { backend?: string; threads?: number; nativeKernels?: { enabled?: boolean } };
+  if (typeof b !== 'object' || b === null || typeof b.backend !== 'string') return String(v);
+  return `${b.backend}, ${b.threads ?? 1} thread${b.threads === 1 ? '' : 's'}, oneDNN ${b.nativeKernels?.enabled ? 'on' : 'off'}`;
+}
+
 /** The self-contained `report.html`. */
 export function reportHtml(page: ReportPage): string {
   const { report, items } = page;
   const r = report;
   const th = r.threshold;
   const source = Object.entries(r.source)
-    .map(([k, v]) => `<b>${esc(k)}</b> ${esc(String(v))}`)
+    .map(([k, v]) => `<b>${esc(k)}</b> ${esc(k === 'backend' ? backendText(v) : String(v))}`)
     .join(' · ');
   const metricRows = (Object.keys(LABELS) as MetricName[])
     .map(

@@ -1,5 +1,5 @@
 import { basename, extname, join } from 'node:path';
-import { writeFileAtomicSync } from '@squid-ad/backend';
+import { describeBackend, writeFileAtomicSync } from '@squid-ad/backend';
 import type { CliDeps } from './deps.js';
 import { expandInputs } from './expand-inputs.js';
 import { absDifference, greyToRgb, heatmapToRgb } from './heatmap.js';
@@ -51,6 +51,7 @@ export async function scoreCommand(
   }
   if (files.length === 0 && missing.length === 0) deps.stderr('squid-eval score: no image files found');
   const run = await deps.loadRun(opts.run, { checkpoint: opts.checkpoint, backend: opts.backend });
+  if (run.backend) deps.stderr(describeBackend(run.backend));
   try {
     const size = run.config.imageSize;
     const threshold = opts.threshold ?? run.threshold ?? null;

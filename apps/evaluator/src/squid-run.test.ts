@@ -71,9 +71,12 @@ describe('squid-eval on a real (tiny) SQUID run', () => {
       ],
       ev.deps,
     );
-    expect(ev.err).toEqual([]);
+    // Only the backend status line on stderr, and the same facts in report.json.
+    expect(ev.err).toEqual([expect.stringMatching(/^backend cpu(, oneDNN kernels on)?/)]);
     expect(code).toBe(0);
     const report = JSON.parse(readFileSync(join(runDir, 'eval/report.json'), 'utf8'));
+    expect(report.source.backend).toMatchObject({ backend: 'cpu', threads: 1 });
+    expect(ev.err[0].includes('oneDNN kernels on')).toBe(report.source.backend.nativeKernels.enabled);
     expect(report.counts).toEqual({ total: 8, normal: 4, anomalous: 4 });
     expect(report.threshold.source).toBe('oracle');
     expect(report.perType.map((t: { type: string }) => t.type)).toEqual(['flip', 'missing', 'swap', 'zero']);
@@ -98,8 +101,9 @@ describe('squid-eval on a real (tiny) SQUID run', () => {
     expect(
       await runCli(['score', '--run', runDir, '--batch-size', '5', join(dataDir, 'test')], batch.deps),
     ).toBe(2);
-    expect(batch.err).toHaveLength(1);
-    expect(batch.err[0]).toContain(join(dataDir, 'test', 'normal', 'broken.png'));
+    expect(batch.err).toHaveLength(2);
+    expect(batch.err[0]).toMatch(/^backend cpu/);
+    expect(batch.err[1]).toContain(join(dataDir, 'test', 'normal', 'broken.png'));
     const lines = batch.out.map((l) => JSON.parse(l));
     expect(lines).toHaveLength(8);
     for (const l of lines) {

@@ -111,10 +111,16 @@ describe('squid-train', () => {
     const a = io();
     expect(await runTrainCli([...args, '--config', cfg, '--epochs', '1', '--json'], a.io)).toBe(0);
     const lines = a.out.map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.type)).toEqual(['epoch', 'result']);
-    expect(lines[0]).toMatchObject({ epoch: 1, iteration: 1 });
-    expect(lines[0].val.auc).toBeGreaterThanOrEqual(0);
-    expect(lines[1]).toMatchObject({ status: 'completed', epoch: 1 });
+    expect(lines.map((l) => l.type)).toEqual(['backend', 'epoch', 'result']);
+    expect(lines[0]).toMatchObject({
+      backend: 'wasm',
+      threads: 1,
+      nativeKernels: { enabled: expect.any(Boolean) },
+    });
+    expect(a.err[0]).toMatch(/^backend wasm, 1 thread/);
+    expect(lines[1]).toMatchObject({ epoch: 1, iteration: 1 });
+    expect(lines[1].val.auc).toBeGreaterThanOrEqual(0);
+    expect(lines[2]).toMatchObject({ status: 'completed', epoch: 1 });
 
     // A signal arriving before epoch 2's first iteration: checkpoint at that boundary, exit 0.
     const b = io({

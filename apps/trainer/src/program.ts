@@ -1,4 +1,4 @@
-import { type BackendChoice, initBackend } from '@squid-ad/backend';
+import { type BackendChoice, backendStatus, describeBackend, initBackend } from '@squid-ad/backend';
 import { RunFolderError, trainSquid } from '@squid-ad/squid';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { barView, jsonView, type ProgressView, plainView } from './progress.js';
@@ -93,7 +93,7 @@ export function buildProgram(action: (flags: TrainFlags) => Promise<void>): Comm
     .option('--sample-every <n>', 'write a sample grid every N epochs (default 5)', int('--sample-every'))
     .option(
       '--json',
-      'machine-readable output: one JSON line per epoch and a final result line on stdout',
+      'machine-readable output on stdout: a backend line (backend, threads, native kernels), one JSON line per epoch and a final result line',
       false,
     )
     .addHelpText('after', HELP_AFTER)
@@ -139,9 +139,8 @@ async function train(flags: TrainFlags, io: TrainCliIo): Promise<number> {
     : io.tty
       ? barView(io.tty)
       : plainView(io.stdout);
-  // Reasons can be long (paths); the first clause is enough here, initBackend's docs have the rest.
-  const skipped = report.skipped.map((s) => `${s.backend}: ${s.reason.split(/[(:]/)[0].trim()}`).join('; ');
-  view.line(`backend ${report.backend}${skipped ? ` (skipped ${skipped})` : ''}`);
+  view.line(describeBackend(report));
+  if (flags.json) io.stdout(JSON.stringify({ type: 'backend', ...backendStatus(report) }));
   let stopRequested: string | undefined;
   const off = io.onSignal?.((signal) => {
     if (stopRequested) return;

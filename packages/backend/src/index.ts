@@ -1,3 +1,4 @@
+export { type BackendStatus, backendStatus, describeBackend, nativeKernelsHint } from './backend-status.js';
 export {
   BATCH_NORM_TRAIN,
   BATCH_NORM_TRAIN_GRAD,

@@ -12,8 +12,7 @@ export class TorchGenerator {
   /** The generator `torch.manual_seed(seed)` leaves behind (seeds are taken modulo 2^32). */
   constructor(seed: number) {
     // torch.manual_seed casts to uint64 and MT19937 keeps the low 32 bits; ToUint32 does both.
-    if (!Number.isSafeInteger(seed))
-      throw new Error(`TorchGenerator: seed must be an integer, got ${seed}`);
+    if (!Number.isSafeInteger(seed)) throw new Error(`TorchGenerator: seed must be an integer, got ${seed}`);
     const mt = this.state;
     mt[0] = seed >>> 0;
     for (let i = 1; i < 624; i++) {
