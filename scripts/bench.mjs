@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// `pnpm bench [-- <filter>...]`: runs every packages/*/bench/*.bench.ts and apps/*/bench/*.bench.ts
-// (only those whose path contains one of the filters) with tsx, one after another, streaming
-// their stdout (JSON lines) through unchanged. Progress and errors go to stderr.
+// `pnpm bench [-- <filter>... [--flag value...]]`: runs every packages/*/bench/*.bench.ts and
+// apps/*/bench/*.bench.ts (only those whose path contains one of the filters) with tsx, one after
+// another, streaming their stdout (JSON lines) through unchanged. Progress and errors go to stderr.
+// Filters come first; everything from the first `-` argument on goes to each bench file as is,
+// so flags keep their values (`pnpm bench -- squid/bench/model --configs onednn×2`).
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -9,8 +11,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2).filter((a) => a !== '--');
-const filters = args.filter((a) => !a.startsWith('-'));
-const passThrough = args.filter((a) => a.startsWith('-'));
+const firstFlag = args.findIndex((a) => a.startsWith('-'));
+const filters = firstFlag === -1 ? args : args.slice(0, firstFlag);
+const passThrough = firstFlag === -1 ? [] : args.slice(firstFlag);
 
 function benchFiles() {
   const files = [];
