@@ -67,6 +67,24 @@ function describe(err: unknown): string {
   return `native binding failed to load (${first})`;
 }
 
+/**
+ * Runs `init` and removes the process handlers it added. The wasm backend's Emscripten glue adds
+ * `uncaughtException` / `unhandledRejection` handlers that rethrow from inside the glue, so every
+ * uncaught error of the program was printed as the glue's source line (one ~39 KB line when
+ * minified) and exited with code 7 instead of Node's own message and exit code 1.
+ */
+async function withoutEmscriptenHandlers<T>(init: () => Promise<T>): Promise<T> {
+  const events = ['uncaughtException', 'unhandledRejection'] as const;
+  const before = events.map((e) => new Set(process.listeners(e)));
+  try {
+    return await init();
+  } finally {
+    events.forEach((e, i) => {
+      for (const l of process.listeners(e)) if (!before[i].has(l)) process.removeListener(e, l as () => void);
+    });
+  }
+}
+
 /** Tries one backend; returns why it cannot be used, or undefined when it is now active. */
 async function tryBackend(backend: ConcreteBackend, threads: number): Promise<string | undefined> {
   try {
@@ -93,7 +111,7 @@ async function tryBackend(backend: ConcreteBackend, threads: number): Promise<st
         installWasmMatMul();
         installWasmSlice();
         installWasmScalarBroadcast();
-        wasmThreads = await initWasmBackend(threads);
+        wasmThreads = await withoutEmscriptenHandlers(() => initWasmBackend(threads));
         // Our JS heap loops follow wasm's thread count (threaded wasm has a shared heap).
         const wasmModule = (tf.backend() as unknown as { wasm?: { wasmMemory?: WasmMemory } }).wasm;
         setHeapWorkerThreads(wasmModule?.wasmMemory, wasmThreads.threads);
