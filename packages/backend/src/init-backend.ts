@@ -74,14 +74,19 @@ function describe(err: unknown): string {
  * minified) and exited with code 7 instead of Node's own message and exit code 1.
  */
 async function withoutEmscriptenHandlers<T>(init: () => Promise<T>): Promise<T> {
-  const events = ['uncaughtException', 'unhandledRejection'] as const;
-  const before = events.map((e) => new Set(process.listeners(e)));
+  const handlers = () => ({
+    uncaughtException: process.listeners('uncaughtException'),
+    unhandledRejection: process.listeners('unhandledRejection'),
+  });
+  const before = handlers();
   try {
     return await init();
   } finally {
-    events.forEach((e, i) => {
-      for (const l of process.listeners(e)) if (!before[i].has(l)) process.removeListener(e, l as () => void);
-    });
+    const after = handlers();
+    for (const l of after.uncaughtException)
+      if (!before.uncaughtException.includes(l)) process.removeListener('uncaughtException', l);
+    for (const l of after.unhandledRejection)
+      if (!before.unhandledRejection.includes(l)) process.removeListener('unhandledRejection', l);
   }
 }
 
