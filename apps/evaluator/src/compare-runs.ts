@@ -47,8 +47,12 @@ export interface RunComparison {
     runDir: string;
     metrics: Record<MetricName, number>;
     threshold: EvaluationReport['threshold'];
+    /** AUC of every score in the report's `scores` section (reports since that section) */
+    scoreAucs?: Record<string, number>;
   }>;
   summary: Record<MetricName, MeanStd>;
+  /** AUC of each score as mean ± std, for the scores every run's report has */
+  scoreAucs: Record<string, MeanStd>;
 }
 
 /** Reads each run's report and summarises every metric as mean ± std (ddof 1). */
@@ -56,7 +60,10 @@ export function compareRuns(runDirs: readonly string[]): RunComparison {
   if (runDirs.length === 0) throw new Error('compare: give at least one run directory');
   const runs = runDirs.map((runDir) => {
     const r = readRunReport(runDir);
-    return { runDir, metrics: r.metrics, threshold: r.threshold };
+    const scoreAucs = r.scores
+      ? Object.fromEntries(Object.entries(r.scores).map(([n, v]) => [n, v.auc]))
+      : undefined;
+    return { runDir, metrics: r.metrics, threshold: r.threshold, ...(scoreAucs ? { scoreAucs } : {}) };
   });
   const sources = new Set(runs.map((r) => r.threshold.source));
   if (sources.size > 1) {
@@ -67,7 +74,13 @@ export function compareRuns(runDirs: readonly string[]): RunComparison {
   const summary = Object.fromEntries(
     METRIC_NAMES.map((m) => [m, meanStd(runs.map((r) => r.metrics[m]))]),
   ) as Record<MetricName, MeanStd>;
-  return { runs, summary };
+  const names = Object.keys(runs[0].scoreAucs ?? {}).filter((n) =>
+    runs.every((r) => r.scoreAucs?.[n] !== undefined),
+  );
+  const scoreAucs = Object.fromEntries(
+    names.map((n) => [n, meanStd(runs.map((r) => r.scoreAucs?.[n] ?? Number.NaN))]),
+  );
+  return { runs, summary, scoreAucs };
 }
 
 /** The comparison as a plain-text table, metrics in percent. */
@@ -79,6 +92,13 @@ export function formatComparison(c: RunComparison): string {
     `${pct(c.summary[m].mean)} ± ${pct(c.summary[m].std)}`,
     ...c.runs.map((r) => pct(r.metrics[m])),
   ]);
+  for (const [n, v] of Object.entries(c.scoreAucs)) {
+    rows.push([
+      `auc ${n}`,
+      `${pct(v.mean)} ± ${pct(v.std)}`,
+      ...c.runs.map((r) => pct(r.scoreAucs?.[n] ?? Number.NaN)),
+    ]);
+  }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>
     cells

@@ -276,6 +276,11 @@ describe('squid-eval evaluate and compare', () => {
     await runCli(['compare', ...runs], table);
     expect(table.out[0]).toMatch(/^metric\s+mean ± std/);
     expect(table.out[0]).toMatch(/auc\s+\d+\.\d ± 0\.0/);
+    // every score of the reports' `scores` section, as mean ± std
+    expect(Object.keys(c.scoreAucs)).toEqual(['discriminator', 'recon-l1', 'recon-l1-worst-cell']);
+    expect(c.scoreAucs.discriminator.mean).toBe(c.summary.auc.mean);
+    expect(c.scoreAucs['recon-l1'].mean).toBe(c.runs[0].scoreAucs['recon-l1']);
+    expect(table.out[0]).toMatch(/auc recon-l1-worst-cell\s+\d+\.\d ± 0\.0/);
   });
 
   it('compare reads reports written before the `scores` section', async () => {
@@ -287,6 +292,8 @@ describe('squid-eval evaluate and compare', () => {
     const deps = fakeDeps(fakeRun(S));
     expect(await runCli(['compare', join(dir, 'run1'), old, '--json'], deps)).toBe(0);
     expect(JSON.parse(deps.out[0]).summary.auc.std).toBe(0);
+    // a score only some runs have is not summarised
+    expect(JSON.parse(deps.out[0]).scoreAucs).toEqual({});
   });
 
   it('compare names a missing or broken report', async () => {
