@@ -13,8 +13,8 @@
 //                update; for n_critic = 2 the mean of a G+D and a D-only iteration, as the
 //                reference's per-iteration figure): median of 4 cycles after 3 warm-up cycles;
 //                plus the peak of tensor memory (MB);
-//   op 'infer'   scoring (eval forward + per-image discriminator) one image at a time and 16 at
-//                once, ms per image;
+//   op 'infer'   scoring as squid-eval does (discriminate: eval reconstruction, per-image
+//                discriminator, reconstruction errors), 1 and 16 images per call, ms per image;
 //   op 'profile-train' / 'profile-infer' (with `--profile`) time per kernel, top 15.
 // One JSON line each: { bench: 'squid-model', config, backend, nativeKernels, threads, preset,
 // op, batch, ms, imagesPerSec, officialElsewhere, peakMB, ... }, then per preset, op and batch
@@ -25,7 +25,7 @@ import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { initBackend, kernelProfile, measurePeakMemory, Rng, tf } from '@squid-ad/backend';
-import { createSquidModel, type PresetName, presets, SquidTrainer } from '../src/index.js';
+import { createSquidModel, discriminate, type PresetName, presets, SquidTrainer } from '../src/index.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => {
@@ -89,15 +89,13 @@ async function measure(config: string, preset: PresetName, op: Op): Promise<void
     process.stdout.write(`${JSON.stringify({ ...common, ...line })}\n`);
 
   if (op === 'infer' || op === 'profile-infer') {
-    // Batch 1 as the official test loop; batch 16 as squid-eval scores a folder (the scores are
-    // the same: BatchNorm uses running statistics, the discriminator per-image ones).
+    // What squid-eval and loadRun().score run (discriminate: logits and reconstruction errors),
+    // given 1 image as the official test loop and 16 as squid-eval's default batch.
     for (const batch of op === 'infer' ? [1, 16] : [1]) {
       const x = tf.randomUniform([batch, size, size, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
-      const score = () =>
-        tf.tidy(() => {
-          const recon = model.generator.reconstruct(x);
-          model.discriminator.forward(recon, { training: false, norm: 'per-image' }).dataSync();
-        });
+      const score = () => {
+        discriminate(model, x, 'per-image');
+      };
       if (op === 'profile-infer') {
         score();
         for (const line of await kernelProfile(score)) emit({ batch, ...line });

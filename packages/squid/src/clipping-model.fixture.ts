@@ -7,10 +7,7 @@ import type { ScoringModel } from './score.js';
  */
 export const clippingModel: ScoringModel = {
   generator: {
-    forward: (x) => {
-      const recon = tf.minimum(x, 0.5) as tf.Tensor4D;
-      return { recon, teacherRecon: recon, distLoss: tf.scalar(0) };
-    },
+    reconstruct: (x) => tf.minimum(x, 0.5) as tf.Tensor4D,
   },
   discriminator: {
     forward: (r) => tf.reshape(tf.slice(r, [0, 0, 0, 0], [-1, 1, 1, 1]), [-1, 1]) as tf.Tensor2D,

@@ -15,10 +15,8 @@ export interface NormStats {
 /** The generator/discriminator pair the scoring needs (structurally: a SquidModel). */
 export interface ScoringModel {
   generator: {
-    forward(
-      x: tf.Tensor4D,
-      opts: { training: boolean },
-    ): { recon: tf.Tensor4D; teacherRecon: tf.Tensor4D; distLoss: tf.Scalar };
+    /** Eval-mode student reconstruction `[B, S, S, C]` (no teacher decoder: all scoring needs). */
+    reconstruct(x: tf.Tensor4D): tf.Tensor4D;
   };
   discriminator: { forward(x: tf.Tensor4D, opts: { training: boolean; norm?: ScoreNorm }): tf.Tensor2D };
 }
@@ -72,9 +70,9 @@ export function discriminate(
   for (let i = 0; i < b; i++) {
     const [d, r] = tf.tidy(() => {
       const x = tf.slice(images, [i, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
-      const out = model.generator.forward(x, { training: false });
-      const logit = model.discriminator.forward(out.recon, { training: false, norm });
-      return [logit.dataSync()[0], out.recon.dataSync() as Float32Array];
+      const recon = model.generator.reconstruct(x);
+      const logit = model.discriminator.forward(recon, { training: false, norm });
+      return [logit.dataSync()[0], recon.dataSync() as Float32Array];
     });
     logits[i] = d;
     const ri = Float32Array.from(r);
