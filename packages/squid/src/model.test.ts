@@ -133,6 +133,10 @@ describe('SquidGenerator on a micro DigitAnatomy structure (cpu)', () => {
     const max = tf.max(ea.recon).dataSync()[0];
     expect(min).toBeGreaterThan(0);
     expect(max).toBeLessThan(1);
+    // Scoring's reconstruct() (no teacher decoder) is the eval forward's recon, bit for bit.
+    const reconstructed = a.generator.reconstruct(input);
+    expect(Array.from(reconstructed.dataSync())).toEqual(Array.from(ea.recon.dataSync()));
+    reconstructed.dispose();
     tf.dispose([
       ra.recon,
       ra.teacherRecon,
