@@ -1,8 +1,8 @@
 // The CLIs as a user runs them: the built dist files (not the TypeScript sources through tsx),
 // started from a folder outside the repository. They must find the optional oneDNN kernels
 // whenever the addon is built here (apps → optional @squid-ad/backend-onednn), and say so.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,26 @@ const env = {
 };
 
 let outside: string;
+
+/** Runs a CLI whose reader goes away: stdout is closed after `keepBytes` bytes arrived. */
+function withClosedStdout(args: string[], keepBytes: number) {
+  return new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: outside, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let seen = 0;
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const close = () => child.stdout.destroy();
+    if (keepBytes === 0) close();
+    else
+      child.stdout.on('data', (d: Buffer) => {
+        seen += d.length;
+        if (seen >= keepBytes) close();
+      });
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
 
 beforeAll(() => {
   // turbo rebuilds only what changed (a fresh clone: every package, ~2 min on 2 cores).
@@ -85,5 +105,29 @@ describe('built CLIs, run from outside the repository', () => {
     expect(line.path).toBe('grey.png');
     expect(line.score).toBeGreaterThanOrEqual(0);
     expect(line.score).toBeLessThanOrEqual(1);
+  }, 600_000);
+
+  it('a closed stdout does not stop squid-train: the run completes, exit 0 (`| head`)', async () => {
+    writeFileSync(
+      join(outside, 'small.json'),
+      JSON.stringify({ run: { normImages: 2, data: { trainLength: 8, valNormal: 2, valAbnormal: 2 } } }),
+    );
+    const args = ['--preset', 'tiny', '--epochs', '2', '--steps-per-epoch', '1', '--config', 'small.json'];
+    const r = await withClosedStdout([squidTrain, ...args, '--out', 'piped'], 0);
+    expect(r.code, r.stderr).toBe(0);
+    const epochs = readFileSync(join(outside, 'piped', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(epochs.map((l) => JSON.parse(l).epoch)).toEqual([1, 2]);
+    expect(existsSync(join(outside, 'piped', 'checkpoints', 'last.safetensors'))).toBe(true);
+  }, 600_000);
+
+  it('squid-eval score stops quietly with exit 0 when its reader goes away (`| head -1`)', async () => {
+    for (let i = 0; i < 40; i++)
+      writeFileSync(join(outside, `grey${i}.png`), encodePng(blankRgb(64, 64, [i, i, i])));
+    const images = Array.from({ length: 40 }, (_, i) => `grey${i}.png`);
+    const r = await withClosedStdout([squidEval, 'score', '--run', 'run', '--batch-size', '1', ...images], 1);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/EPIPE|at .*\.js/);
   }, 600_000);
 });

@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 import { runTrainCli } from './program.js';
 
-// `squid-train --help | head` closes the pipe early: that is not an error.
+// A closed stdout (`squid-train … | head -3`, a closed terminal) is not a reason to stop training:
+// further output is dropped and the run goes on; train.log and metrics.jsonl keep the record.
+let stdoutOpen = true;
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
+  if (err.code === 'EPIPE') stdoutOpen = false;
+  else throw err;
 });
 
 process.exitCode = await runTrainCli(process.argv.slice(2), {
-  stdout: (line) => process.stdout.write(`${line}\n`),
+  stdout: (line) => {
+    if (stdoutOpen) process.stdout.write(`${line}\n`);
+  },
   stderr: (line) => process.stderr.write(`${line}\n`),
   tty: process.stderr.isTTY ? process.stderr : undefined,
   onSignal: (handler) => {
