@@ -54,6 +54,12 @@ describe('resolveTrainConfig', () => {
     expect(() => resolveTrainConfig(flags({ preset: 'digitanatomy', config: bad }))).toThrow(
       /--config .*bad\.json: invalid run config[\s\S]*imageSize 96 is not divisible by numPatch 5/,
     );
+    // A misspelt key is an error, not a silent default (batch 4 instead of 2).
+    const typo = join(root, 'typo.json');
+    writeFileSync(typo, '{"squid": {"train": {"batchsize": 2}}}');
+    expect(() => resolveTrainConfig(flags({ preset: 'tiny', config: typo }))).toThrow(
+      /--config .*typo\.json: invalid run config\n {2}squid\.train\.batchsize: unknown key \(did you mean batchSize\?\)/,
+    );
   });
 });
 

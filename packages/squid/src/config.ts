@@ -1,5 +1,6 @@
 import { discriminatorSize, filterList } from '@squid-ad/gan-core';
 import { z } from 'zod';
+import { describeUnknownKeys, unknownKeys } from './unknown-keys.js';
 
 /** A decoder memory block of the official `decoder_memory` list (null = identity). */
 export const decoderMemorySchema = z
@@ -148,13 +149,17 @@ export const squidConfigSchema = z
 export type SquidConfig = z.output<typeof squidConfigSchema>;
 export type SquidConfigInput = z.input<typeof squidConfigSchema>;
 
-/** Validates a config (filling defaults); the error lists every problem with its path. */
+/**
+ * Validates a config (filling defaults); the error lists every problem with its path, including
+ * keys the schema does not know (with the closest known key).
+ */
 export function parseSquidConfig(input: unknown, source = 'config'): SquidConfig {
   const result = squidConfigSchema.safeParse(input);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+  const lines = result.success
+    ? describeUnknownKeys(unknownKeys(input, result.data))
+    : result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+  if (!result.success || lines.length > 0)
     throw new Error(`${source}: invalid SQUID config\n${lines.join('\n')}`);
-  }
   return result.data;
 }
 

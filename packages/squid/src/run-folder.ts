@@ -52,7 +52,8 @@ export function readRunConfig(dir: string): RunConfig {
   } catch (err) {
     throw new Error(`${path}: not valid JSON (${(err as Error).message})`);
   }
-  return parseRunConfig(json, path);
+  // Our own file: a key a later version dropped must not make an old run unreadable.
+  return parseRunConfig(json, path, { strict: false });
 }
 
 /** Appends one JSON line to `metrics.jsonl`. */

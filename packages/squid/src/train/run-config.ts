@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { squidConfigSchema } from '../config.js';
+import { describeUnknownKeys, unknownKeys } from '../unknown-keys.js';
 
 /** Training-run settings beyond the model recipe: validation, samples, data, scoring. */
 export const runOptionsSchema = z
@@ -47,13 +48,23 @@ export const runConfigSchema = z.object({
 export type RunConfig = z.output<typeof runConfigSchema>;
 export type RunConfigInput = z.input<typeof runConfigSchema>;
 
-/** Validates a run config (filling defaults); the error names `source` and every bad field. */
-export function parseRunConfig(input: unknown, source: string): RunConfig {
+/**
+ * Validates a run config (filling defaults); the error names `source` and every bad field,
+ * including keys the schema does not know (with the closest known key) unless `strict: false`.
+ */
+export function parseRunConfig(
+  input: unknown,
+  source: string,
+  options: { strict?: boolean } = {},
+): RunConfig {
   const result = runConfigSchema.safeParse(input);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+  const lines = result.success
+    ? options.strict === false
+      ? []
+      : describeUnknownKeys(unknownKeys(input, result.data))
+    : result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+  if (!result.success || lines.length > 0)
     throw new Error(`${source}: invalid run config\n${lines.join('\n')}`);
-  }
   return result.data;
 }
 
