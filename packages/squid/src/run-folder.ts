@@ -1,4 +1,13 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { parseRunConfig, type RunConfig } from './train/run-config.js';
 
@@ -58,7 +67,24 @@ export function readRunConfig(dir: string): RunConfig {
 
 /** Appends one JSON line to `metrics.jsonl`. */
 export function appendMetrics(paths: RunPaths, record: object): void {
-  appendFileSync(paths.metrics, `${JSON.stringify(record)}\n`);
+  // A kill during an earlier append can leave a cut last line: start on a fresh line, or this
+  // record would merge with it and be skipped by readMetrics.
+  appendFileSync(paths.metrics, `${endsMidLine(paths.metrics) ? '\n' : ''}${JSON.stringify(record)}\n`);
+}
+
+/** Whether the file exists, is not empty and does not end with a newline. */
+function endsMidLine(path: string): boolean {
+  if (!existsSync(path)) return false;
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Reads every line of `metrics.jsonl` (an interrupted last line is skipped). */
