@@ -58,7 +58,13 @@ async function valThreshold(
         'use --threshold-from oracle',
     );
   }
-  const { scores } = await scoreImages(run, await loadAll(split), opts.batchSize);
+  const { scores } = await scoreImages(
+    run,
+    await loadAll(split),
+    opts.batchSize,
+    undefined,
+    split.items.map((it) => it.path),
+  );
   const picked = selectThreshold(
     split.items.map((it) => it.label),
     scores,
@@ -90,6 +96,7 @@ export async function evaluateCommand(opts: EvaluateCommandOptions, deps: CliDep
       images,
       opts.batchSize,
       opts.reconCell,
+      split.items.map((it) => it.path),
     );
     const items: ScoredItem[] = split.items.map((it, i) => ({
       path: it.path,

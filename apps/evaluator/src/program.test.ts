@@ -46,6 +46,22 @@ describe('squid-eval score', () => {
     expect(run.disposed).toBe(true);
   });
 
+  it('a non-finite score is an error naming the image, never a verdict', async () => {
+    const run = fakeRun(S, 0.5);
+    const score = run.score.bind(run);
+    // A model that gives NaN for the bright image (a broken checkpoint would, for every image).
+    run.score = async (images, options) => {
+      const out = await score(images, options);
+      return { ...out, scores: out.scores.map((v) => (v > 0.5 ? Number.NaN : v)) };
+    };
+    const deps = fakeDeps(run);
+    expect(await runCli(['score', '--run', 'RUN', join(imgs, 'a.png'), join(imgs, 'sub/b.png')], deps)).toBe(
+      1,
+    );
+    expect(deps.err.at(-1)).toMatch(/sub\/b\.png: the model gave a non-finite score \(NaN, /);
+    expect(deps.out.map((l) => JSON.parse(l).path)).not.toContain(join(imgs, 'sub/b.png'));
+  });
+
   it('prints the reconstruction errors beside the score (--recon-cell sets the worst cell)', async () => {
     // right half 1, reconstructed as 0.5 by the fake run: error 0.5 on half the pixels
     const f = join(dir, 'errors/half.png');

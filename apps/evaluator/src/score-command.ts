@@ -65,6 +65,7 @@ export async function scoreCommand(
         images,
         opts.batchSize,
         opts.reconCell,
+        good,
       );
       good.forEach((path, i) => {
         const line: ScoreLine = {

@@ -12,13 +12,15 @@ export interface ImageScores {
 /**
  * Scores `[S, S]` images with a run in batches of `batchSize`, keeping input order. `evaluate`
  * and `score` both go through here, so an image gets the same preprocessing and call either way.
- * `reconCell`: cell side of `recon-l1-worst-cell` (default: the run's).
+ * `reconCell`: cell side of `recon-l1-worst-cell` (default: the run's). A non-finite score or
+ * error is an error naming the image (`names[i]`, else its index), never a verdict.
  */
 export async function scoreImages(
   run: ScoringRun,
   images: readonly Float32Array[],
   batchSize: number,
   reconCell?: number,
+  names?: readonly string[],
 ): Promise<ImageScores> {
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new Error(`batch size must be a positive integer, got ${batchSize}`);
@@ -45,6 +47,14 @@ export async function scoreImages(
         throw new Error(
           `the model returned ${lengths.join('/')} scores/reconstructions/errors for ${chunk.length} images`,
         );
+      }
+      for (let i = 0; i < chunk.length; i++) {
+        const values = [out.scores[i], out.reconL1[i], out.reconL1WorstCell[i]];
+        if (!values.every(Number.isFinite))
+          throw new Error(
+            `${names?.[start + i] ?? `image ${start + i}`}: the model gave a non-finite score (${values.join(', ')}); ` +
+              'the image or the checkpoint is broken',
+          );
       }
       scores.push(...out.scores);
       recon.push(...out.recon);

@@ -85,6 +85,30 @@ describe('checkpoints', () => {
     for (const v of [a, wrong]) v.dispose();
   });
 
+  it('refuses damaged tensor data (checksum) and non-finite weights, naming the file and tensor', () => {
+    const w = tf.variable(tf.tensor1d([0.5, -1, 2, 4]));
+    const path = join(dir, 'sum.safetensors');
+    saveCheckpoint(path, [entry('w', w)], { epoch: 3 });
+    const bytes = readFileSync(path);
+    // One flipped bit in the last float: still a finite number, still the right size.
+    const flipped = Buffer.from(bytes);
+    flipped[flipped.length - 1] ^= 0x01;
+    const damaged = join(dir, 'damaged.safetensors');
+    writeFileSync(damaged, flipped);
+    expect(() => readCheckpoint(damaged)).toThrow(
+      /damaged\.safetensors: its tensor data does not match the checksum/,
+    );
+    // Non-finite weights written as such (a diverged run) are refused too.
+    const nan = tf.variable(tf.tensor1d([1, Number.NaN, Number.POSITIVE_INFINITY]));
+    const nanPath = join(dir, 'nan.safetensors');
+    saveCheckpoint(nanPath, [entry('w', w), entry('generator.conv.weight', nan)], {});
+    expect(() => readCheckpoint(nanPath)).toThrow(
+      /nan\.safetensors: generator\.conv\.weight holds 2 non-finite values \(NaN or ±Infinity\)/,
+    );
+    expect(readCheckpoint<{ epoch: number }>(path).meta.epoch).toBe(3);
+    for (const v of [w, nan]) v.dispose();
+  });
+
   it('removes leftovers of interrupted writes', () => {
     writeFileSync(join(dir, `last.safetensors.1.2${PARTIAL_SUFFIX}`), 'half');
     removePartials(dir);

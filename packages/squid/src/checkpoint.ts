@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   closeSync,
   fsyncSync,
@@ -28,6 +29,8 @@ export interface CheckpointFile<M> {
 export const PARTIAL_SUFFIX = '.partial';
 
 const META_KEY = 'squid';
+/** Metadata key of the SHA-256 of the tensor data (hex), verified on read when present. */
+const CHECKSUM_KEY = 'squid.sha256';
 
 // JSON has no Infinity or NaN (stringify turns them into null), yet metadata can hold them: a
 // validation threshold of +Infinity means "flag nothing". Tag them so they round-trip.
@@ -66,6 +69,9 @@ export function saveCheckpoint(path: string, entries: StateEntry[], meta: unknow
     chunks.push(bytes);
     offset += bytes.length;
   }
+  const hash = createHash('sha256');
+  for (const c of chunks) hash.update(c);
+  (header.__metadata__ as Record<string, string>)[CHECKSUM_KEY] = hash.digest('hex');
   let json = Buffer.from(JSON.stringify(header), 'utf8');
   // safetensors pads the header with spaces to a multiple of 8.
   const pad = (8 - (json.length % 8)) % 8;
@@ -127,7 +133,8 @@ export function readCheckpoint<M>(path: string): CheckpointFile<M> {
   } catch (err) {
     throw new Error(`checkpoint ${path}: header is not JSON (${(err as Error).message})`);
   }
-  const metaText = (header.__metadata__ as unknown as Record<string, string> | undefined)?.[META_KEY];
+  const metadata = header.__metadata__ as unknown as Record<string, string> | undefined;
+  const metaText = metadata?.[META_KEY];
   if (!metaText) throw new Error(`checkpoint ${path}: not a squid checkpoint (no "${META_KEY}" metadata)`);
   const base = 8 + n;
   const tensors = new Map<string, StoredTensor>();
@@ -142,11 +149,24 @@ export function readCheckpoint<M>(path: string): CheckpointFile<M> {
     }
     const buf = new ArrayBuffer(t - b);
     new Uint8Array(buf).set(raw.subarray(base + b, base + t));
-    tensors.set(name, {
-      dtype: e.dtype,
-      shape: e.shape,
-      data: e.dtype === 'I32' ? new Int32Array(buf) : new Float32Array(buf),
-    });
+    const data = e.dtype === 'I32' ? new Int32Array(buf) : new Float32Array(buf);
+    tensors.set(name, { dtype: e.dtype, shape: e.shape, data });
+  }
+  // Checkpoints written before the checksum existed have none; they are still read.
+  const expected = metadata?.[CHECKSUM_KEY];
+  if (expected && createHash('sha256').update(raw.subarray(base)).digest('hex') !== expected) {
+    throw new Error(
+      `checkpoint ${path}: its tensor data does not match the checksum written with it (the file was damaged after it was written); use the other checkpoint of the run or retrain`,
+    );
+  }
+  for (const [name, { data, dtype }] of tensors) {
+    if (dtype !== 'F32') continue;
+    let bad = 0;
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) bad++;
+    if (bad > 0)
+      throw new Error(
+        `checkpoint ${path}: ${name} holds ${bad} non-finite value${bad === 1 ? '' : 's'} (NaN or ±Infinity); scores from it would be meaningless — use the other checkpoint of the run or retrain`,
+      );
   }
   return { tensors, meta: JSON.parse(metaText, decodeNonFinite) as M };
 }
