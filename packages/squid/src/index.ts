@@ -46,6 +46,7 @@ export {
   readRunConfig,
   runPaths,
 } from './run-folder.js';
+export { type LockOwner, lockPathOf, RunLock, RunLockedError } from './run-lock.js';
 export {
   anomalyScores,
   type DiscriminateOptions,

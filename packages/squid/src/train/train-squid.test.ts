@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARTIAL_SUFFIX, readCheckpoint } from '../checkpoint.js';
 import { loadRun } from '../load-run.js';
 import { readMetrics, runPaths } from '../run-folder.js';
+import { lockPathOf, RunLock } from '../run-lock.js';
 import { tinyRunConfig } from './test-config.fixture.js';
 import { type CheckpointMeta, type EpochMetrics, RunFolderError, trainSquid } from './train-squid.js';
 
@@ -119,6 +120,20 @@ describe('trainSquid', () => {
     await expect(trainSquid({ runDir: join(root, 'none'), config: changed, resume: true })).rejects.toThrow(
       /cannot resume/,
     );
+  });
+
+  it('refuses a second trainer on a run folder while the first holds it, and frees it after', async () => {
+    const dir = join(root, 'locked');
+    // A live trainer (this process's pid stands for it) holds the folder.
+    const held = RunLock.acquire(dir);
+    await expect(trainSquid({ runDir: dir, config: tinyRunConfig({ epochs: 1 }) })).rejects.toThrow(
+      new RegExp(`${dir} is being trained by pid ${process.pid} since .*one trainer per run folder`),
+    );
+    expect(existsSync(runPaths(dir).config)).toBe(false); // refused before writing anything
+    held.release();
+    const done = await trainSquid({ runDir: dir, config: tinyRunConfig({ epochs: 1 }) });
+    expect(done.status).toBe('completed');
+    expect(existsSync(lockPathOf(dir))).toBe(false); // released when training ends
   });
 
   it('stops on a NaN loss with a clear message and keeps the last good checkpoint', async () => {

@@ -11,6 +11,7 @@ import type { Position } from '@squid-ad/datasets';
 import { readCheckpoint, removePartials, restoreState, saveCheckpoint } from '../checkpoint.js';
 import { createSquidModel, type SquidModel } from '../model.js';
 import { appendMetrics, createRunFolder, type RunPaths, readRunConfig, runPaths } from '../run-folder.js';
+import { RunLock, RunLockedError } from '../run-lock.js';
 import type { NormStats } from '../score.js';
 import { configDifferences, type RunConfig } from './run-config.js';
 import { writeSampleGrid } from './sample-grid.js';
@@ -137,6 +138,22 @@ function checkpointEntries(model: SquidModel, trainer: SquidTrainer): StateEntry
  * and `best` on a new best validation AUC; exact resume from `last`.
  */
 export async function trainSquid(options: TrainOptions): Promise<TrainResult> {
+  // One writer per run folder: a second trainer on the same folder is refused before it writes.
+  let lock: RunLock;
+  try {
+    lock = RunLock.acquire(options.runDir);
+  } catch (err) {
+    if (err instanceof RunLockedError) throw new RunFolderError(err.message);
+    throw err;
+  }
+  try {
+    return await trainUnlocked(options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainUnlocked(options: TrainOptions): Promise<TrainResult> {
   const { runDir, config } = options;
   const paths = runPaths(runDir);
   const lastPath = paths.checkpoint('last');
