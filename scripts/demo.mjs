@@ -4,9 +4,9 @@
 // and prints where the report is. Runs the TypeScript sources with tsx, so no build step.
 //
 // The model is the official `digitanatomy` preset (96 px, 3×3 patches, widths 32..512, the
-// official learning rates and batch 16). On a 2-core CPU an iteration takes ~3 s with the oneDNN
-// kernels, so the demo sees ~120 iterations (~2,000 images) against the paper's 200 epochs: the
-// AUC is only a little above chance (measured: 57.5 % [49.1, 65.4] on the test images). Environment:
+// official learning rates and batch 16). On a 2-core CPU an iteration takes ~2.5 s with the oneDNN
+// kernels, so the demo sees ~165 iterations (~2,600 images) against the paper's 200 epochs: the
+// AUC is modest (measured: 64.4 % [56.3, 71.7] on the test images). Environment:
 // SQUID_DEMO_MINUTES (training budget, default 9), SQUID_BACKEND (default auto).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
