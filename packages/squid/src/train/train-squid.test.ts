@@ -122,6 +122,19 @@ describe('trainSquid', () => {
     );
   });
 
+  it('refuses bad data or a resume without a run before creating anything on disk', async () => {
+    const dir = join(root, 'never-created');
+    const config = tinyRunConfig({ epochs: 1 });
+    config.squid.data.dataset = 'zhanglab';
+    await expect(trainSquid({ runDir: dir, config })).rejects.toThrow(/needs --data DIR/);
+    config.run.data.dir = join(root, 'no-such-data');
+    await expect(trainSquid({ runDir: dir, config })).rejects.toThrow(/no-such-data/);
+    await expect(
+      trainSquid({ runDir: dir, config: tinyRunConfig({ epochs: 1 }), resume: true }),
+    ).rejects.toThrow(/cannot resume/);
+    expect(existsSync(dir)).toBe(false);
+  });
+
   it('refuses a second trainer on a run folder while the first holds it, and frees it after', async () => {
     const dir = join(root, 'locked');
     // A live trainer (this process's pid stands for it) holds the folder.

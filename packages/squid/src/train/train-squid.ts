@@ -138,6 +138,10 @@ function checkpointEntries(model: SquidModel, trainer: SquidTrainer): StateEntry
  * and `best` on a new best validation AUC; exact resume from `last`.
  */
 export async function trainSquid(options: TrainOptions): Promise<TrainResult> {
+  // Everything that can be refused is checked before anything is created on disk: the run
+  // folder's state, then the data (a missing --data, an unreadable folder).
+  checkRunFolder(options);
+  const data = options.data ?? (await trainingData(options.config));
   // One writer per run folder: a second trainer on the same folder is refused before it writes.
   let lock: RunLock;
   try {
@@ -147,16 +151,18 @@ export async function trainSquid(options: TrainOptions): Promise<TrainResult> {
     throw err;
   }
   try {
-    return await trainUnlocked(options);
+    // Again under the lock: another trainer may have finished a run here since the first check.
+    checkRunFolder(options);
+    return await trainUnlocked({ ...options, data });
   } finally {
     lock.release();
   }
 }
 
-async function trainUnlocked(options: TrainOptions): Promise<TrainResult> {
+/** Refuses a resume without a checkpoint or with another recipe, and a new run over an old one. */
+function checkRunFolder(options: TrainOptions): void {
   const { runDir, config } = options;
-  const paths = runPaths(runDir);
-  const lastPath = paths.checkpoint('last');
+  const lastPath = runPaths(runDir).checkpoint('last');
   if (options.resume) {
     if (!existsSync(lastPath)) throw new RunFolderError(`cannot resume: ${lastPath} does not exist`);
     const old = readRunConfig(runDir);
@@ -171,6 +177,12 @@ async function trainUnlocked(options: TrainOptions): Promise<TrainResult> {
       `${runDir} already holds a run (${lastPath}); use --resume to continue it or another --out`,
     );
   }
+}
+
+async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Promise<TrainResult> {
+  const { runDir, config, data } = options;
+  const paths = runPaths(runDir);
+  const lastPath = paths.checkpoint('last');
   createRunFolder(runDir);
   removePartials(paths.checkpoints);
   writeFileAtomicSync(paths.config, `${JSON.stringify(config, null, 2)}\n`);
@@ -215,7 +227,6 @@ async function trainUnlocked(options: TrainOptions): Promise<TrainResult> {
     } else {
       logLine(`new run ${runDir}: preset ${squid.preset}, seed ${seed}, backend ${backend}`);
     }
-    const data = options.data ?? (await trainingData(config));
     const { batchSize, epochs, nCritic } = squid.train;
     const steps = squid.train.iterationsPerEpoch ?? data.train.stepsPerEpoch(batchSize, true);
     logLine(
