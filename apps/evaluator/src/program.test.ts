@@ -46,6 +46,16 @@ describe('squid-eval score', () => {
     expect(run.disposed).toBe(true);
   });
 
+  it('score on a folder without images fails (exit 1) and says where it looked', async () => {
+    const empty = join(dir, 'empty-folder');
+    writeGreyPng(join(empty, 'sub/x.png'), 2, () => 0);
+    rmSync(join(empty, 'sub/x.png'));
+    const deps = fakeDeps(fakeRun(S));
+    expect(await runCli(['score', '--run', 'RUN', empty], deps)).toBe(1);
+    expect(deps.err).toEqual([`squid-eval score: no image files found in ${empty}`]);
+    expect(deps.out).toEqual([]);
+  });
+
   it('a non-finite score is an error naming the image, never a verdict', async () => {
     const run = fakeRun(S, 0.5);
     const score = run.score.bind(run);

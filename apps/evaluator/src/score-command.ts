@@ -49,7 +49,11 @@ export async function scoreCommand(
     deps.stderr(`squid-eval score: ${m}: no such file or directory`);
     bad++;
   }
-  if (files.length === 0 && missing.length === 0) deps.stderr('squid-eval score: no image files found');
+  if (files.length === 0 && missing.length === 0) {
+    // Nothing to score is a failure, not a success with no output.
+    deps.stderr(`squid-eval score: no image files found in ${inputs.join(', ')}`);
+    return 1;
+  }
   const run = await deps.loadRun(opts.run, { checkpoint: opts.checkpoint, backend: opts.backend });
   if (run.backend) deps.stderr(describeBackend(run.backend));
   try {

@@ -54,6 +54,9 @@ describe('resolveTrainConfig', () => {
     expect(() => resolveTrainConfig(flags({ preset: 'digitanatomy', config: bad }))).toThrow(
       /--config .*bad\.json: invalid run config[\s\S]*imageSize 96 is not divisible by numPatch 5/,
     );
+    expect(() => resolveTrainConfig(flags({ resume: true, out: join(root, 'missing-run') }))).toThrow(
+      /cannot resume: .*missing-run is not a run folder \(no config\.json\); check --out/,
+    );
     // A misspelt key is an error, not a silent default (batch 4 instead of 2).
     const typo = join(root, 'typo.json');
     writeFileSync(typo, '{"squid": {"train": {"batchsize": 2}}}');
@@ -91,6 +94,11 @@ describe('squid-train', () => {
     const c = io();
     expect(await runTrainCli(['--preset', 'tiny', '--epochs', 'two'], c.io)).toBe(1);
     expect(c.err.join('\n')).toMatch(/--epochs must be an integer/);
+    // Range errors name the flag as typed.
+    const d = io();
+    expect(await runTrainCli(['--preset', 'tiny', '--batch-size', '0'], d.io)).toBe(1);
+    expect(d.err.join('\n')).toMatch(/^squid-train: --batch-size: /m);
+    expect(d.err.join('\n')).not.toMatch(/batchSize/);
   });
 
   it('trains with --json, then a signal writes a checkpoint and exits 0, and --resume continues', async () => {

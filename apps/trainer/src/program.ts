@@ -101,7 +101,13 @@ export function buildProgram(action: (flags: TrainFlags) => Promise<void>): Comm
     .action(async (opts) => {
       const parsed = trainFlagsSchema.safeParse(opts);
       if (!parsed.success) {
-        throw new Error(parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n'));
+        // Name the flag as typed (--batch-size), not the option's property (batchSize).
+        const flag = (path: PropertyKey[]) =>
+          `--${path
+            .map(String)
+            .join('.')
+            .replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+        throw new Error(parsed.error.issues.map((i) => `${flag(i.path)}: ${i.message}`).join('\n'));
       }
       await action(parsed.data);
     });

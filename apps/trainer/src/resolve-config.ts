@@ -64,6 +64,10 @@ export function resolveTrainConfig(flags: TrainFlags): { config: RunConfig; out:
     base = { squid: getPreset(flags.preset) };
   } else if (resumingDir && existsSync(runPaths(resumingDir).config)) {
     base = readRunConfig(resumingDir) as unknown as Json;
+  } else if (resumingDir && !flags.config) {
+    throw new Error(
+      `cannot resume: ${resumingDir} is not a run folder (no config.json); check --out, or start a new run with --preset`,
+    );
   } else if (flags.config) {
     const file = readJson(flags.config);
     const preset = isObject(file.squid) ? file.squid.preset : undefined;

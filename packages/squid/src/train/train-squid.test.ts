@@ -1,5 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -133,6 +141,13 @@ describe('trainSquid', () => {
       trainSquid({ runDir: dir, config: tinyRunConfig({ epochs: 1 }), resume: true }),
     ).rejects.toThrow(/cannot resume/);
     expect(existsSync(dir)).toBe(false);
+    // A run killed before its first checkpoint: say to start it again, not just "does not exist".
+    const early = join(root, 'early');
+    mkdirSync(early, { recursive: true });
+    writeFileSync(runPaths(early).config, JSON.stringify(tinyRunConfig({ epochs: 1 })));
+    await expect(
+      trainSquid({ runDir: early, config: tinyRunConfig({ epochs: 1 }), resume: true }),
+    ).rejects.toThrow(/before its first checkpoint\); start it again without --resume/);
   });
 
   it('refuses a second trainer on a run folder while the first holds it, and frees it after', async () => {

@@ -164,7 +164,12 @@ function checkRunFolder(options: TrainOptions): void {
   const { runDir, config } = options;
   const lastPath = runPaths(runDir).checkpoint('last');
   if (options.resume) {
-    if (!existsSync(lastPath)) throw new RunFolderError(`cannot resume: ${lastPath} does not exist`);
+    if (!existsSync(lastPath))
+      throw new RunFolderError(
+        existsSync(runPaths(runDir).config)
+          ? `cannot resume: ${lastPath} does not exist (the run stopped before its first checkpoint); start it again without --resume`
+          : `cannot resume: ${lastPath} does not exist`,
+      );
     const old = readRunConfig(runDir);
     const diff = configDifferences(old, config);
     if (diff.length > 0 && !options.force) {
