@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { decode as decodePng } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDataset } from './check-dataset.js';
+import { listFiles } from './list-files.js';
 import { encodeGreyPng } from './png-codec.js';
 import { writeDigitAnatomy } from './write-digit-anatomy.js';
 
@@ -111,5 +112,30 @@ describe('squid-data', () => {
     expect(report.bad).toEqual([{ path: join(d, 'abnormal/zero.png'), reason: 'empty file (0 bytes)' }]);
     expect(report.counts).toEqual({ all: { normal: 1, abnormal: 2 } });
     await expect(checkDataset(join(tmp, 'missing-dir'))).rejects.toThrow(/no known dataset layout/);
+  });
+
+  it('check reports dangling symlinks and symlink loops as bad files; directory loops are walked once', async () => {
+    const d = join(tmp, 'links');
+    await mkdir(join(d, 'normal'), { recursive: true });
+    await mkdir(join(d, 'abnormal'), { recursive: true });
+    await writeFile(
+      join(d, 'normal/a.png'),
+      encodeGreyPng({ width: 8, height: 8, data: new Float32Array(64) }),
+    );
+    await writeFile(
+      join(d, 'abnormal/b.png'),
+      encodeGreyPng({ width: 8, height: 8, data: new Float32Array(64) }),
+    );
+    await symlink(join(d, 'normal/gone.png'), join(d, 'normal/dangling.png'));
+    await symlink(join(d, 'normal/self.png'), join(d, 'normal/self.png'));
+    await symlink(d, join(d, 'normal/loop')); // a directory that contains itself
+    expect(await listFiles(join(d, 'normal'))).toEqual(
+      ['a.png', 'dangling.png', 'loop/abnormal/b.png', 'self.png'].map((f) => join(d, 'normal', f)),
+    );
+    const report = await checkDataset(d, { layout: 'folder' });
+    expect(report.bad.map((b) => [b.path, b.reason])).toEqual([
+      [join(d, 'normal/dangling.png'), 'cannot read file (ENOENT)'],
+      [join(d, 'normal/self.png'), 'cannot read file (ELOOP)'],
+    ]);
   });
 });
