@@ -324,6 +324,15 @@ describe('decodeImageAsync: sharp (native) matches the JS decoders', async () =>
     const crc = png.slice();
     crc[50] ^= 0xff;
     await expect(sharp(crc, 'crc.png')).rejects.toThrow(/crc\.png: corrupt PNG/);
+    // Intact data behind a wrong IDAT CRC: libspng decodes it, the JS decoder refuses it; one
+    // verdict and one message whatever the decoder.
+    const idat = Buffer.from(png).indexOf('IDAT');
+    const badCrc = png.slice();
+    badCrc[idat + 4 + new DataView(png.buffer, png.byteOffset).getUint32(idat - 4)] ^= 0x01;
+    for (const decoder of ['sharp', 'js'] as const)
+      await expect(decodeImageAsync(badCrc, 'bad-crc.png', { decoder })).rejects.toThrow(
+        'bad-crc.png: corrupt PNG (CRC mismatch for chunk IDAT)',
+      );
     const rgba = new Uint8Array(64 * 64 * 4).map((_, i) => (i * 7) % 251);
     const jpg = new Uint8Array(jpeg.encode({ width: 64, height: 64, data: rgba }, 90).data);
     await expect(sharp(jpg.subarray(0, jpg.length >> 1), 'half.jpg')).rejects.toThrow(

@@ -3,6 +3,7 @@ import { BadImageError, type GreyImage } from './grey-image.js';
 import { checkPixelLimit, headerDimensions, imageFormat } from './image-format.js';
 import { decodeJpegGrey } from './jpeg-codec.js';
 import { decodePngGrey } from './png-codec.js';
+import { checkPngCrcs } from './png-crc.js';
 import { decodeWithSharp, loadSharp } from './sharp-codec.js';
 
 /** Default decompression-bomb guard: 50 megapixels (a 7000×7000 radiograph). */
@@ -34,7 +35,11 @@ export function decodeImage(bytes: Uint8Array, path: string, options: DecodeOpti
   if (format === undefined) throw new BadImageError(path, 'not an image (not PNG, JPEG or DICOM)');
   const { width, height } = headerDimensions(bytes, path);
   checkPixelLimit(width, height, maxPixels, path);
-  return format === 'png' ? decodePngGrey(bytes, path) : decodeJpegGrey(bytes, path, maxPixels);
+  if (format === 'png') {
+    checkPngCrcs(bytes, path);
+    return decodePngGrey(bytes, path);
+  }
+  return decodeJpegGrey(bytes, path, maxPixels);
 }
 
 /**
@@ -60,5 +65,6 @@ export async function decodeImageAsync(
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const { width, height } = headerDimensions(bytes, path);
   checkPixelLimit(width, height, maxPixels, path);
+  if (format === 'png') checkPngCrcs(bytes, path);
   return decodeWithSharp(sharp, bytes, path, format, maxPixels);
 }
