@@ -26,12 +26,43 @@ export interface EvaluateCommandOptions {
   resamples: number;
   seed: number;
   gridCount: number;
+  /** skip unreadable images (listed in report.json `skipped`, exit 2) instead of stopping at the first */
+  skipBad?: boolean;
+}
+
+/** An image left out of an evaluation, and why. */
+export interface SkippedFile {
+  path: string;
+  reason: string;
 }
 
 async function loadAll(split: EvalSplit): Promise<Float32Array[]> {
   const images: Float32Array[] = [];
   for (let i = 0; i < split.items.length; i++) images.push(await split.load(i));
   return images;
+}
+
+/**
+ * The split without its unreadable images (a decoder's `BadImageError`: corrupt, empty, too
+ * large, missing), and those images with the reason.
+ */
+async function withoutBadImages(split: EvalSplit): Promise<{ split: EvalSplit; skipped: SkippedFile[] }> {
+  const kept: number[] = [];
+  const skipped: SkippedFile[] = [];
+  for (let i = 0; i < split.items.length; i++) {
+    try {
+      await split.load(i);
+      kept.push(i);
+    } catch (err) {
+      const e = err as { name?: string; reason?: string; message?: string };
+      if (e.name !== 'BadImageError') throw err;
+      skipped.push({ path: split.items[i].path, reason: e.reason ?? String(e.message) });
+    }
+  }
+  return {
+    split: { items: kept.map((i) => split.items[i]), load: (j) => split.load(kept[j]) },
+    skipped,
+  };
 }
 
 /** The threshold fixed before looking at test labels: the run's own, or picked on the val split. */
@@ -77,18 +108,23 @@ async function valThreshold(
  * `squid-eval evaluate`: scores a labelled split with a run and writes the full report
  * (default `RUN_DIR/eval/`). Returns the report's paths.
  */
-export async function evaluateCommand(opts: EvaluateCommandOptions, deps: CliDeps): Promise<EvaluationFiles> {
+export async function evaluateCommand(
+  opts: EvaluateCommandOptions,
+  deps: CliDeps,
+): Promise<EvaluationFiles & { skipped: SkippedFile[] }> {
   const run = await deps.loadRun(opts.run, { checkpoint: opts.checkpoint, backend: opts.backend });
   if (run.backend) deps.stderr(describeBackend(run.backend));
   try {
     const size = run.config.imageSize;
-    const split = await deps.openSplit({
+    const opened = await deps.openSplit({
       run,
       runDir: opts.run,
       dataDir: opts.data,
       split: opts.split,
       size,
     });
+    const { split, skipped } = opts.skipBad ? await withoutBadImages(opened) : { split: opened, skipped: [] };
+    for (const s of skipped) deps.stderr(`squid-eval evaluate: skipped ${s.path}: ${s.reason}`);
     if (split.items.length === 0) throw new Error(`split '${opts.split}' has no images`);
     const images = await loadAll(split);
     const { scores, recon, reconL1, reconL1WorstCell } = await scoreImages(
@@ -128,6 +164,7 @@ export async function evaluateCommand(opts: EvaluateCommandOptions, deps: CliDep
         ...(reconCell !== undefined ? { reconCell } : {}),
         ...(run.backend ? { backend: backendStatus(run.backend) } : {}),
       },
+      ...(opts.skipBad ? { skipped } : {}),
     });
     const m = report.metrics;
     const pct = (v: number) => (v * 100).toFixed(1);
@@ -144,7 +181,7 @@ export async function evaluateCommand(opts: EvaluateCommandOptions, deps: CliDep
       );
     }
     deps.stdout(`report: ${files.html}`);
-    return files;
+    return { ...files, skipped };
   } finally {
     run.dispose();
   }

@@ -101,6 +101,8 @@ export const evaluationReportSchema = z.object({
    * `metrics.auc`, `ci.auc` and `perType`). Absent in reports written before it existed.
    */
   scores: z.record(z.string(), scoreAucSchema).optional(),
+  /** Images left out as unreadable (`--skip-bad`), with the reason; absent without the flag. */
+  skipped: z.array(z.object({ path: z.string(), reason: z.string() })).optional(),
 });
 export type EvaluationReport = z.infer<typeof evaluationReportSchema>;
 

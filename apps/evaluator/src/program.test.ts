@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf } from '@squid-ad/backend';
+import { BadImageError } from '@squid-ad/datasets';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EvalSplit } from './deps.js';
 import { decodePng } from './png-image.js';
@@ -164,6 +165,32 @@ describe('squid-eval evaluate and compare', () => {
   };
   const test = split('data/test', 6);
   const val = split('data/val', 4);
+
+  it('evaluate --skip-bad leaves unreadable images out, lists them, and exits 2; without it, stops naming one', async () => {
+    const bad = join(dir, 'data/bad/normal/broken.png');
+    writeGreyPng(bad, 2, () => 0);
+    const withBad: EvalSplit = {
+      items: [...test.items, { path: bad, label: 0 }],
+      load: (i) =>
+        i < test.items.length
+          ? test.load(i)
+          : Promise.reject(new BadImageError(bad, 'corrupt PNG (CRC mismatch for chunk IDAT)')),
+    };
+    const run = join(dir, 'run-skip');
+    const args = ['evaluate', '--run', run, '--threshold-from', 'oracle', '--resamples', '20'];
+    const stop = fakeDeps(fakeRun(S), { test: withBad });
+    expect(await runCli(args, stop)).toBe(1);
+    expect(stop.err.at(-1)).toBe(`squid-eval: ${bad}: corrupt PNG (CRC mismatch for chunk IDAT)`);
+    const skip = fakeDeps(fakeRun(S), { test: withBad });
+    expect(await runCli([...args, '--skip-bad'], skip)).toBe(2);
+    expect(skip.err).toContain(
+      `squid-eval evaluate: skipped ${bad}: corrupt PNG (CRC mismatch for chunk IDAT)`,
+    );
+    const report = JSON.parse(readFileSync(join(run, 'eval/report.json'), 'utf8'));
+    expect(report.skipped).toEqual([{ path: bad, reason: 'corrupt PNG (CRC mismatch for chunk IDAT)' }]);
+    expect(report.counts.total).toBe(test.items.length);
+    expect(readFileSync(join(run, 'eval/report.html'), 'utf8')).toContain('1 unreadable image was left out');
+  });
 
   it('reports the AUC of the reconstruction errors beside the discriminator score', async () => {
     // Images with a bright blob (the fake run reconstructs it as 0.5) in one 8-px cell: normals

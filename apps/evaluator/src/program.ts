@@ -74,12 +74,18 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
       "cell side of the recon-l1-worst-cell score (default: the run's, 32)",
       positiveInt('--recon-cell'),
     )
+    .option(
+      '--skip-bad',
+      'leave unreadable images out (named on stderr and in report.json, exit 2) instead of stopping at the first',
+    )
     .action(async (o) => {
       if (o.thresholdMethod === 'sensitivity' && o.targetSensitivity === undefined) {
         throw new Error('--threshold-method sensitivity needs --target-sensitivity');
       }
       const { evaluateCommand } = await import('./evaluate-command.js');
-      await evaluateCommand({ ...o, gridCount: o.grid }, deps);
+      const { skipped } = await evaluateCommand({ ...o, gridCount: o.grid }, deps);
+      // Finished, but some inputs were bad: exit 2.
+      exit.code = skipped.length > 0 ? 2 : 0;
     });
 
   program

@@ -74,6 +74,13 @@ function scoresTable(r: EvaluationReport): string {
   );
 }
 
+/** The images `--skip-bad` left out, if any. */
+function skippedSection(r: EvaluationReport): string {
+  if (!r.skipped?.length) return '';
+  const rows = r.skipped.map((f) => `<tr><td>${esc(f.path)}</td><td>${esc(f.reason)}</td></tr>`).join('');
+  return `<h2>Skipped images</h2><p>${r.skipped.length} unreadable image${r.skipped.length === 1 ? ' was' : 's were'} left out of every number above.</p><table id="skipped"><tr><th>file</th><th>reason</th></tr>${rows}</table>`;
+}
+
 /** `source.backend` (a BackendStatus) as `wasm, 2 threads, oneDNN on`. */
 function backendText(v: unknown): string {
   const b = v as { backend?: string; threads?: number; nativeKernels?: { enabled?: boolean } };
@@ -149,6 +156,7 @@ export function reportHtml(page: ReportPage): string {
 <p class="muted">CIs: ${esc(r.ci.method)}, ${r.ci.resamples} resamples, seed ${r.ci.seed}.</p>
 ${perType}
 ${scoreTable}
+${skippedSection(r)}
 <h2>Curves</h2>
 <div class="plots"><div id="roc-plot">${page.rocSvg}</div><div id="pr-plot">${page.prSvg}</div><div id="score-histogram">${page.histogramSvg}</div></div>
 ${grid}

@@ -24,6 +24,8 @@ export interface EvaluationInput {
   options?: EvaluationOptions;
   /** where the scores came from (run, checkpoint, data, split): copied into report.json */
   source?: Record<string, unknown>;
+  /** images left out as unreadable (`--skip-bad`), with the reason */
+  skipped?: EvaluationReport['skipped'];
 }
 
 /** Paths of the files {@link writeEvaluation} wrote. */
@@ -53,6 +55,7 @@ export async function writeEvaluation(
 ): Promise<{ report: EvaluationReport; files: EvaluationFiles }> {
   const { items } = input;
   const report = evaluationReport(items, input.threshold, input.options, input.source);
+  if (input.skipped) report.skipped = input.skipped;
   const labels = items.map((it) => it.label);
   const scores = items.map((it) => it.score);
   const roc = rocSvg(rocCurve(labels, scores), { auc: report.metrics.auc, id: 'roc-svg' });

@@ -44,6 +44,8 @@ describe('resolveTrainConfig', () => {
     expect(config.squid.loss.teacher).toBe(0.01);
     expect(config.squid.train).toMatchObject({ epochs: 9, batchSize: 4, iterationsPerEpoch: 5, seed: 2 });
     expect(config.run).toMatchObject({ normImages: 20, validateEvery: 3, scoreNorm: 'per-image' });
+    expect(config.run.data.skipBad).toBe(false);
+    expect(resolveTrainConfig(flags({ preset: 'tiny', skipBad: true })).config.run.data.skipBad).toBe(true);
   });
 
   it('explains what is wrong', () => {
@@ -83,6 +85,7 @@ describe('squid-train', () => {
       '--config',
       '--resume',
       '--contamination',
+      '--skip-bad',
       '--json',
     ]) {
       expect(help).toContain(flag);

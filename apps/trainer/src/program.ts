@@ -89,6 +89,11 @@ export function buildProgram(action: (flags: TrainFlags) => Promise<void>): Comm
       'fraction of abnormal training images (chest data sets)',
       float('--contamination'),
     )
+    .option(
+      '--skip-bad',
+      'skip unreadable image files (listed in train.log with the reason) instead of stopping at the first one',
+      false,
+    )
     .option('--validate-every <n>', 'validate every N epochs (default 1)', int('--validate-every'))
     .option('--sample-every <n>', 'write a sample grid every N epochs (default 5)', int('--sample-every'))
     .option(

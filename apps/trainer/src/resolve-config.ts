@@ -16,6 +16,7 @@ export const trainFlagsSchema = z.object({
   resume: z.boolean().default(false),
   force: z.boolean().default(false),
   contamination: z.number().min(0).max(0.95).optional(),
+  skipBad: z.boolean().default(false),
   validateEvery: z.number().int().positive().optional(),
   sampleEvery: z.number().int().positive().optional(),
   json: z.boolean().default(false),
@@ -89,6 +90,7 @@ export function resolveTrainConfig(flags: TrainFlags): { config: RunConfig; out:
   const data: Json = {};
   if (flags.data !== undefined) data.dir = flags.data;
   if (flags.contamination !== undefined) data.contamination = flags.contamination;
+  if (flags.skipBad) data.skipBad = true;
   if (Object.keys(data).length) run.data = data;
   if (flags.validateEvery !== undefined) run.validateEvery = flags.validateEvery;
   if (flags.sampleEvery !== undefined) run.sampleEvery = flags.sampleEvery;

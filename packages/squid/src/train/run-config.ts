@@ -34,6 +34,8 @@ export const runOptionsSchema = z
         /** Chest: training images carved out for validation (normal, abnormal). */
         holdoutNormal: z.number().int().min(0).default(100),
         holdoutAbnormal: z.number().int().min(0).default(100),
+        /** Unreadable image files: stop naming the file (default), or skip them and list them in train.log. */
+        skipBad: z.boolean().default(false),
       })
       .prefault({}),
   })
@@ -70,13 +72,15 @@ export function parseRunConfig(
 
 /**
  * Differences between two run configs that change what a resumed run computes, as
- * `path: old → new` lines. The epoch count is left out: `--epochs` is the total length and may
- * grow on resume.
+ * `path: old → new` lines. The epoch count is left out (`--epochs` is the total length and may
+ * grow on resume), and so is `run.data.skipBad`.
  */
 export function configDifferences(a: RunConfig, b: RunConfig): string[] {
   const strip = (c: RunConfig) => {
     const copy = structuredClone(c) as RunConfig;
     copy.squid.train.epochs = 0;
+    // How unreadable files are handled: a run stopped by one may continue skipping it.
+    copy.run.data.skipBad = false;
     return copy;
   };
   const out: string[] = [];

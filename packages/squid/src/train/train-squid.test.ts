@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, tf } from '@squid-ad/backend';
-import { ImageDataset } from '@squid-ad/datasets';
+import { encodeGreyPng, ImageDataset } from '@squid-ad/datasets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARTIAL_SUFFIX, readCheckpoint } from '../checkpoint.js';
 import { loadRun } from '../load-run.js';
@@ -148,6 +148,33 @@ describe('trainSquid', () => {
     await expect(
       trainSquid({ runDir: early, config: tinyRunConfig({ epochs: 1 }), resume: true }),
     ).rejects.toThrow(/before its first checkpoint\); start it again without --resume/);
+  });
+
+  it('an unreadable training image stops the run naming it in train.log; skipBad skips and lists it', async () => {
+    // A ZhangLab folder (SQUID layout) with one corrupt normal image among 8.
+    const data = join(root, 'zl');
+    mkdirSync(join(data, 'train/normal_256'), { recursive: true });
+    for (let i = 0; i < 8; i++) {
+      const grey = new Float32Array(16 * 16).map((_, j) => ((i * 7 + j) % 16) / 16);
+      writeFileSync(
+        join(data, `train/normal_256/${i}.png`),
+        encodeGreyPng({ width: 16, height: 16, data: grey }),
+      );
+    }
+    writeFileSync(join(data, 'train/normal_256/3.png'), 'not a png');
+    const config = tinyRunConfig({ epochs: 1, iterations: 4, validateEvery: 1000 });
+    config.squid.data.dataset = 'zhanglab';
+    Object.assign(config.run.data, { dir: data, holdoutNormal: 0, holdoutAbnormal: 0 });
+    config.run.normImages = 2;
+    const stopped = join(root, 'bad-image');
+    await expect(trainSquid({ runDir: stopped, config })).rejects.toThrow(/3\.png/);
+    expect(readFileSync(runPaths(stopped).log, 'utf8')).toMatch(
+      /stopped: .*train\/normal_256\/3\.png: .*--skip-bad.*; last good checkpoint: none yet/,
+    );
+    const skipped = join(root, 'skip-bad');
+    config.run.data.skipBad = true;
+    expect((await trainSquid({ runDir: skipped, config })).status).toBe('completed');
+    expect(readFileSync(runPaths(skipped).log, 'utf8')).toMatch(/skipping .*train\/normal_256\/3\.png: /);
   });
 
   it('refuses a second trainer on a run folder while the first holds it, and frees it after', async () => {

@@ -7,7 +7,7 @@ import {
   type StateEntry,
   writeFileAtomicSync,
 } from '@squid-ad/backend';
-import type { Position } from '@squid-ad/datasets';
+import { BadImageError, type Position } from '@squid-ad/datasets';
 import { readCheckpoint, removePartials, restoreState, saveCheckpoint } from '../checkpoint.js';
 import { createSquidModel, type SquidModel } from '../model.js';
 import { appendMetrics, createRunFolder, type RunPaths, readRunConfig, runPaths } from '../run-folder.js';
@@ -141,7 +141,8 @@ export async function trainSquid(options: TrainOptions): Promise<TrainResult> {
   // Everything that can be refused is checked before anything is created on disk: the run
   // folder's state, then the data (a missing --data, an unreadable folder).
   checkRunFolder(options);
-  const data = options.data ?? (await trainingData(options.config));
+  // Skipped files (run.data.skipBad) go to train.log; the folder exists by the time one is read.
+  const data = options.data ?? (await trainingData(options.config, runLog(options.runDir, options.log)));
   // One writer per run folder: a second trainer on the same folder is refused before it writes.
   let lock: RunLock;
   try {
@@ -154,9 +155,31 @@ export async function trainSquid(options: TrainOptions): Promise<TrainResult> {
     // Again under the lock: another trainer may have finished a run here since the first check.
     checkRunFolder(options);
     return await trainUnlocked({ ...options, data });
+  } catch (err) {
+    if (!(err instanceof RunFolderError)) {
+      // Whatever stops the run is in train.log too, not only on the terminal.
+      const last = runPaths(options.runDir).checkpoint('last');
+      const skip =
+        err instanceof BadImageError
+          ? ' (run.data.skipBad, squid-train --skip-bad, skips unreadable files)'
+          : '';
+      runLog(options.runDir)(
+        `stopped: ${(err as Error).message}${skip}; last good checkpoint: ${existsSync(last) ? last : 'none yet'}`,
+      );
+    }
+    throw err;
   } finally {
     lock.release();
   }
+}
+
+/** A line to the run's train.log (timestamped) and to `log`. */
+function runLog(runDir: string, log?: (line: string) => void): (line: string) => void {
+  const path = runPaths(runDir).log;
+  return (line) => {
+    appendFileSync(path, `${new Date().toISOString()} ${line}\n`);
+    log?.(line);
+  };
 }
 
 /** Refuses a resume without a checkpoint or with another recipe, and a new run over an old one. */
@@ -191,10 +214,7 @@ async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Pr
   createRunFolder(runDir);
   removePartials(paths.checkpoints);
   writeFileAtomicSync(paths.config, `${JSON.stringify(config, null, 2)}\n`);
-  const logLine = (line: string) => {
-    appendFileSync(paths.log, `${new Date().toISOString()} ${line}\n`);
-    options.log?.(line);
-  };
+  const logLine = runLog(runDir, options.log);
 
   const squid = config.squid;
   const seed = squid.train.seed;

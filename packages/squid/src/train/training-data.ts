@@ -17,8 +17,11 @@ export interface TrainingData {
   augment: AffineOptions | false;
 }
 
-/** Builds the training and validation sets a run config names. */
-export async function trainingData(config: RunConfig): Promise<TrainingData> {
+/**
+ * Builds the training and validation sets a run config names. `log` receives the files skipped
+ * under `run.data.skipBad` (one line each, with the reason).
+ */
+export async function trainingData(config: RunConfig, log?: (line: string) => void): Promise<TrainingData> {
   const { squid, run } = config;
   const size = squid.model.imageSize;
   const aug = squid.data.augmentation;
@@ -58,7 +61,14 @@ export async function trainingData(config: RunConfig): Promise<TrainingData> {
     case 'chexpert': {
       if (!d.dir) throw new Error(`preset ${squid.preset} needs --data DIR (the ${squid.data.dataset} root)`);
       const holdout = { normal: d.holdoutNormal, abnormal: d.holdoutAbnormal };
-      const common = { imageSize: size, seed: squid.train.seed, contamination: d.contamination, holdout };
+      const common = {
+        imageSize: size,
+        seed: squid.train.seed,
+        contamination: d.contamination,
+        holdout,
+        onError: d.skipBad ? ('skip' as const) : ('throw' as const),
+        ...(log ? { log } : {}),
+      };
       const make = squid.data.dataset === 'zhanglab' ? zhangLabDataset : cheXpertDataset;
       const train = await make(d.dir, { ...common, split: 'train' });
       const val =
