@@ -1,4 +1,12 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf } from '@squid-ad/backend';
@@ -45,6 +53,15 @@ describe('squid-eval score', () => {
       [true, 0.5],
     ]);
     expect(run.disposed).toBe(true);
+  });
+
+  it('score names a symlink loop as such, not as a missing file (exit 2)', async () => {
+    const loop = join(dir, 'loop.png');
+    symlinkSync(loop, loop);
+    const deps = fakeDeps(fakeRun(S));
+    expect(await runCli(['score', '--run', 'RUN', loop, join(imgs, 'a.png')], deps)).toBe(2);
+    expect(deps.err).toEqual([`squid-eval score: ${loop}: symlink loop (too many levels of symbolic links)`]);
+    expect(deps.out).toHaveLength(1);
   });
 
   it('score on a folder without images fails (exit 1) and says where it looked', async () => {

@@ -43,13 +43,17 @@ export async function scoreCommand(
   opts: ScoreCommandOptions,
   deps: CliDeps,
 ): Promise<number> {
-  const { files, missing } = await expandInputs(inputs);
+  const { files, missing, unreadable } = await expandInputs(inputs);
   let bad = 0;
   for (const m of missing) {
     deps.stderr(`squid-eval score: ${m}: no such file or directory`);
     bad++;
   }
-  if (files.length === 0 && missing.length === 0) {
+  for (const u of unreadable) {
+    deps.stderr(`squid-eval score: ${u.path}: ${u.reason}`);
+    bad++;
+  }
+  if (files.length === 0 && missing.length === 0 && unreadable.length === 0) {
     // Nothing to score is a failure, not a success with no output.
     deps.stderr(`squid-eval score: no image files found in ${inputs.join(', ')}`);
     return 1;
