@@ -112,6 +112,11 @@ describe('squid-data', () => {
     expect(report.bad).toEqual([{ path: join(d, 'abnormal/zero.png'), reason: 'empty file (0 bytes)' }]);
     expect(report.counts).toEqual({ all: { normal: 1, abnormal: 2 } });
     await expect(checkDataset(join(tmp, 'missing-dir'))).rejects.toThrow(/no known dataset layout/);
+    // A bad option value is a usage error (2), not "found bad files" (1); --help is 0.
+    const usage = await cli('check', d, '--max-pixels', '0');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/--max-pixels must be an integer ≥ 1, got '0'/);
+    expect((await cli('check', '--help')).code).toBe(0);
   });
 
   it('check reports dangling symlinks and symlink loops as bad files; directory loops are walked once', async () => {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { checkDataset } from './check-dataset.js';
 import { writeDigitAnatomy } from './write-digit-anatomy.js';
 
@@ -17,6 +17,9 @@ function buildCli(): Command {
   const program = new Command('squid-data').description(
     'Data tools for squid: DigitAnatomy rendering, data set checks',
   );
+  // Usage errors (a bad option value) must not look like `check`'s "found bad files" (exit 1):
+  // they exit 2 like every other error here. Set before the subcommands, which inherit it.
+  program.exitOverride();
   program
     .command('digitanatomy')
     .description('render a DigitAnatomy set: DIR/normal, DIR/abnormal/<type>, DIR/masks, DIR/manifest.json')
@@ -79,6 +82,11 @@ function buildCli(): Command {
 buildCli()
   .parseAsync(process.argv)
   .catch((err: Error) => {
+    if (err instanceof CommanderError) {
+      // commander printed the message (or the help) already
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
     console.error(`squid-data: ${err.message}`);
     process.exitCode = 2;
   });
