@@ -1,0 +1,181 @@
+// Faults injected into squid-train and squid-eval as a user runs them (the CLI entry points, in
+// their own processes): kill -9 at seeded random moments and while a checkpoint is being written,
+// concurrent trainers, damaged and NaN checkpoints. Each asserts the exit code, the message, and
+// that nothing recorded before the fault is lost.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Rng } from '@squid-ad/backend';
+import { readCheckpoint, readMetrics, runPaths } from '@squid-ad/squid';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const repo = fileURLToPath(new URL('../../..', import.meta.url));
+const trainCli = join(repo, 'apps/trainer/src/cli.ts');
+const evalCli = join(repo, 'apps/evaluator/src/cli.ts');
+const root = mkdtempSync(join(tmpdir(), 'squid-faults-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const EPOCHS = 30;
+const config = join(root, 'tiny.json');
+writeFileSync(
+  config,
+  JSON.stringify({
+    squid: { train: { iterationsPerEpoch: 1 } },
+    run: { normImages: 2, sampleEvery: 1000, data: { trainLength: 8, valNormal: 2, valAbnormal: 2 } },
+  }),
+);
+const trainArgs = (out: string, resume: boolean, epochs = EPOCHS) => [
+  ...['--preset', 'tiny', '--batch-size', '2', '--epochs', String(epochs), '--config', config],
+  ...['--out', out, ...(resume ? ['--resume'] : [])],
+];
+
+/** Starts a CLI with tsx's loader inside the process itself, so kill -9 hits the writer. */
+function start(
+  cli: string,
+  args: string[],
+): ChildProcess & { done: Promise<{ code: number | null; signal: string | null; stderr: string }> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+    cwd: repo,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  const done = new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stderr })),
+  );
+  return Object.assign(child, { done });
+}
+
+/** Epochs recorded in metrics.jsonl. */
+const epochsOf = (dir: string) => readMetrics(dir).map((m) => m.epoch as number);
+
+describe('fault injection on the CLIs', () => {
+  it('kill -9 at random moments and during checkpoint writes loses nothing; --resume finishes the run', async () => {
+    const out = join(root, 'killed');
+    const rng = Rng.fromSeed(2026);
+    let kills = 0;
+    let duringWrites = 0;
+    for (let round = 0; round < 6; round++) {
+      const before = existsSync(runPaths(out).metrics) ? epochsOf(out) : [];
+      const resume = existsSync(runPaths(out).checkpoint('last'));
+      const child = start(trainCli, trainArgs(out, resume));
+      // Odd rounds: the moment a checkpoint's temporary file appears; even rounds: a random time
+      // after start-up (tsx + TensorFlow.js take ~3 s, an epoch well under 1 s).
+      const killed = new Promise<void>((resolve) => {
+        let watcher: ReturnType<typeof watch> | undefined;
+        const timers: NodeJS.Timeout[] = [];
+        const finish = () => {
+          watcher?.close();
+          for (const t of timers) clearInterval(t);
+          resolve();
+        };
+        // A child that ends by itself (finished, or failed) ends the round too.
+        child.on('exit', finish);
+        if (round % 2 === 1) {
+          const poll = setInterval(() => {
+            if (!existsSync(runPaths(out).checkpoints)) return;
+            clearInterval(poll);
+            watcher = watch(runPaths(out).checkpoints, (_event, name) => {
+              if (!name?.endsWith('.partial')) return;
+              child.kill('SIGKILL');
+              duringWrites++;
+              finish();
+            });
+          }, 5);
+          timers.push(poll);
+        } else {
+          timers.push(
+            setTimeout(
+              () => {
+                child.kill('SIGKILL');
+                finish();
+              },
+              rng.uniform(3000, 6000),
+            ),
+          );
+        }
+      });
+      await killed;
+      const r = await child.done;
+      if (r.signal === 'SIGKILL') kills++;
+      else expect(r.code, r.stderr).toBe(0); // finished before the kill
+      // Whatever was recorded before this fault is still there, in order.
+      if (existsSync(runPaths(out).metrics)) {
+        const after = epochsOf(out);
+        expect(after.slice(0, before.length)).toEqual(before);
+        expect(after).toEqual([...after].sort((a, b) => a - b));
+      }
+      // Every complete checkpoint reads in full (checksum included); a kill mid-write leaves
+      // at most a .partial, which the next start removes.
+      if (existsSync(runPaths(out).checkpoints)) {
+        for (const f of readdirSync(runPaths(out).checkpoints).filter((f) => f.endsWith('.safetensors')))
+          expect(() => readCheckpoint(join(runPaths(out).checkpoints, f))).not.toThrow();
+      }
+    }
+    expect(kills).toBeGreaterThanOrEqual(4);
+    const last = start(trainCli, trainArgs(out, existsSync(runPaths(out).checkpoint('last'))));
+    const r = await last.done;
+    expect(r.code, r.stderr).toBe(0);
+    const epochs = epochsOf(out);
+    expect(epochs.at(-1)).toBe(EPOCHS);
+    expect(new Set(epochs).size).toBe(epochs.length);
+    expect(readdirSync(runPaths(out).checkpoints).filter((f) => f.endsWith('.partial'))).toEqual([]);
+    expect(readCheckpoint<{ epoch: number }>(runPaths(out).checkpoint('last')).meta.epoch).toBe(EPOCHS);
+    // How many kills landed inside a checkpoint write depends on timing (the invariants above
+    // hold either way); the count is in the test's output.
+    console.log(`fault injection: ${kills} kills, ${duringWrites} as a checkpoint was being written`);
+  }, 300_000);
+
+  it('a second trainer on the same --out is refused while the first runs (exit 1, who holds it)', async () => {
+    const out = join(root, 'twice');
+    // Far more epochs than the test waits for: the first is stopped (Ctrl-C) once the second was refused.
+    const epochs = 500;
+    const first = start(trainCli, trainArgs(out, false, epochs));
+    // Wait until the first has a checkpoint, so that the second, a --resume, gets past the
+    // run-folder checks to the lock.
+    while (!existsSync(runPaths(out).checkpoint('last'))) await new Promise((r) => setTimeout(r, 50));
+    const second = await start(trainCli, trainArgs(out, true, epochs)).done;
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(
+      new RegExp(`is being trained by pid ${first.pid} since .*one trainer per run folder`),
+    );
+    first.kill('SIGINT');
+    const r = await first.done;
+    expect(r.code, r.stderr).toBe(0);
+    // The refused trainer wrote nothing: one record per epoch, in order.
+    const recorded = epochsOf(out);
+    expect(recorded).toEqual(Array.from({ length: recorded.length }, (_, i) => i + 1));
+    expect(existsSync(join(out, 'train.lock'))).toBe(false);
+  }, 300_000);
+
+  it('a damaged checkpoint is refused by --resume and by squid-eval, naming the file (exit 1)', async () => {
+    const out = join(root, 'twice');
+    const last = runPaths(out).checkpoint('last');
+    const good = readFileSync(last);
+    // One flipped bit in the tensor data.
+    const flipped = Buffer.from(good);
+    flipped[flipped.length - 3] ^= 0x10;
+    writeFileSync(last, flipped);
+    const recorded = readMetrics(out).length;
+    // (the images to score: the sample grids the first test's finished run wrote)
+    const resumed = await start(trainCli, trainArgs(out, true, recorded + 1)).done;
+    expect(resumed.code).toBe(1);
+    expect(resumed.stderr).toContain(`checkpoint ${last}: its tensor data does not match the checksum`);
+    const scored = await start(evalCli, [
+      'score',
+      '--run',
+      out,
+      '--checkpoint',
+      'last',
+      join(root, 'killed', 'samples'),
+    ]).done;
+    expect(scored.code).toBe(1);
+    expect(scored.stderr).toContain(`checkpoint ${last}: its tensor data does not match the checksum`);
+    expect(readMetrics(out)).toHaveLength(recorded); // nothing recorded was touched
+    writeFileSync(last, good);
+  }, 300_000);
+});
