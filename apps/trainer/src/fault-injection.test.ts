@@ -3,7 +3,17 @@
 // concurrent trainers, damaged and NaN checkpoints. Each asserts the exit code, the message, and
 // that nothing recorded before the fault is lost.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  watch,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -177,5 +187,59 @@ describe('fault injection on the CLIs', () => {
     expect(scored.stderr).toContain(`checkpoint ${last}: its tensor data does not match the checksum`);
     expect(readMetrics(out)).toHaveLength(recorded); // nothing recorded was touched
     writeFileSync(last, good);
+  }, 300_000);
+
+  it('a checkpoint holding NaN weights (checksum intact) is refused, naming file and tensor (exit 1)', async () => {
+    const out = join(root, 'twice');
+    const last = runPaths(out).checkpoint('last');
+    const good = readFileSync(last);
+    // A diverged run's checkpoint: NaN written into the first float of a weight, checksum redone.
+    const n = Number(good.readBigUInt64LE(0));
+    const header = JSON.parse(good.subarray(8, 8 + n).toString('utf8'));
+    const [name, entry] = Object.entries(header).find(
+      ([k, v]) => k !== '__metadata__' && (v as { dtype: string }).dtype === 'F32',
+    ) as [string, { data_offsets: [number, number] }];
+    const nan = Buffer.from(good);
+    nan.writeFloatLE(Number.NaN, 8 + n + entry.data_offsets[0]);
+    const sum = createHash('sha256')
+      .update(nan.subarray(8 + n))
+      .digest('hex');
+    const oldSum = header.__metadata__['squid.sha256'] as string;
+    nan.set(
+      Buffer.from(
+        good
+          .subarray(8, 8 + n)
+          .toString('utf8')
+          .replace(oldSum, sum),
+        'utf8',
+      ),
+      8,
+    );
+    writeFileSync(last, nan);
+    const resumed = await start(trainCli, trainArgs(out, true, readMetrics(out).length + 1)).done;
+    expect(resumed.code).toBe(1);
+    expect(resumed.stderr).toContain(
+      `checkpoint ${last}: ${name} holds 1 non-finite value (NaN or ±Infinity)`,
+    );
+    writeFileSync(last, good);
+  }, 300_000);
+
+  it('squid-eval score on a corrupt-image corpus names every bad file and exits 2', async () => {
+    const corpus = join(root, 'corpus');
+    mkdirSync(corpus, { recursive: true });
+    const grid = readdirSync(join(root, 'killed', 'samples')).find((f) => f.endsWith('.png')) as string;
+    const png = readFileSync(join(root, 'killed', 'samples', grid));
+    const bad: Record<string, Buffer> = {
+      'empty.png': Buffer.alloc(0),
+      'text.png': Buffer.from('not an image'),
+      'cut.png': png.subarray(0, png.length >> 1),
+    };
+    writeFileSync(join(corpus, 'good.png'), png);
+    for (const [f, bytes] of Object.entries(bad)) writeFileSync(join(corpus, f), bytes);
+    const r = await start(evalCli, ['score', '--run', join(root, 'killed'), corpus]).done;
+    expect(r.code).toBe(2);
+    for (const f of Object.keys(bad))
+      expect(r.stderr).toContain(`squid-eval score: bad image ${join(corpus, f)}: `);
+    expect(r.stderr).not.toContain('good.png');
   }, 300_000);
 });
