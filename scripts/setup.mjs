@@ -14,7 +14,9 @@ const hasOneDnn = () =>
 const SLOWER = 'training runs on plain wasm instead, about 6× slower';
 
 if (process.platform !== 'linux' || process.arch !== 'x64') {
-  say(`native oneDNN kernels are built for Linux x64 only (this is ${process.platform}-${process.arch}); ${SLOWER}`);
+  say(
+    `native oneDNN kernels are built for Linux x64 only (this is ${process.platform}-${process.arch}); ${SLOWER}`,
+  );
 } else if (hasOneDnn()) {
   say('oneDNN found: the install builds the native kernels');
 } else {
@@ -29,7 +31,8 @@ if (process.platform !== 'linux' || process.arch !== 'x64') {
     say('installing oneDNN for the native kernels: apt-get install -y libdnnl-dev');
     const apt = (args) => (root ? run('apt-get', args) : run('sudo', ['-n', 'apt-get', ...args]));
     // A fresh machine has no package lists yet: update once if the first try fails.
-    const ok = apt(['install', '-y', 'libdnnl-dev']) || (apt(['update']) && apt(['install', '-y', 'libdnnl-dev']));
+    const ok =
+      apt(['install', '-y', 'libdnnl-dev']) || (apt(['update']) && apt(['install', '-y', 'libdnnl-dev']));
     say(ok && hasOneDnn() ? 'oneDNN installed' : `could not install libdnnl-dev (see above); ${SLOWER}`);
   }
 }
