@@ -43,26 +43,29 @@ async function loadAll(split: EvalSplit): Promise<Float32Array[]> {
 }
 
 /**
- * The split without its unreadable images (a decoder's `BadImageError`: corrupt, empty, too
- * large, missing), and those images with the reason.
+ * Every image of the split, loaded once; with `skipBad`, the unreadable ones (a decoder's
+ * `BadImageError`: corrupt, empty, too large, missing) are left out of both the items and the
+ * images and come back with the reason.
  */
-async function withoutBadImages(split: EvalSplit): Promise<{ split: EvalSplit; skipped: SkippedFile[] }> {
-  const kept: number[] = [];
+async function loadSplit(
+  split: EvalSplit,
+  skipBad: boolean,
+): Promise<{ items: EvalSplit['items']; images: Float32Array[]; skipped: SkippedFile[] }> {
+  if (!skipBad) return { items: split.items, images: await loadAll(split), skipped: [] };
+  const items: EvalSplit['items'][number][] = [];
+  const images: Float32Array[] = [];
   const skipped: SkippedFile[] = [];
   for (let i = 0; i < split.items.length; i++) {
     try {
-      await split.load(i);
-      kept.push(i);
+      images.push(await split.load(i));
+      items.push(split.items[i]);
     } catch (err) {
       const e = err as { name?: string; reason?: string; message?: string };
       if (e.name !== 'BadImageError') throw err;
       skipped.push({ path: split.items[i].path, reason: e.reason ?? String(e.message) });
     }
   }
-  return {
-    split: { items: kept.map((i) => split.items[i]), load: (j) => split.load(kept[j]) },
-    skipped,
-  };
+  return { items, images, skipped };
 }
 
 /** The threshold fixed before looking at test labels: the run's own, or picked on the val split. */
@@ -116,25 +119,24 @@ export async function evaluateCommand(
   if (run.backend) deps.stderr(describeBackend(run.backend));
   try {
     const size = run.config.imageSize;
-    const opened = await deps.openSplit({
+    const split = await deps.openSplit({
       run,
       runDir: opts.run,
       dataDir: opts.data,
       split: opts.split,
       size,
     });
-    const { split, skipped } = opts.skipBad ? await withoutBadImages(opened) : { split: opened, skipped: [] };
+    const { items: kept, images, skipped } = await loadSplit(split, opts.skipBad ?? false);
     for (const s of skipped) deps.stderr(`squid-eval evaluate: skipped ${s.path}: ${s.reason}`);
-    if (split.items.length === 0) throw new Error(`split '${opts.split}' has no images`);
-    const images = await loadAll(split);
+    if (kept.length === 0) throw new Error(`split '${opts.split}' has no images`);
     const { scores, recon, reconL1, reconL1WorstCell } = await scoreImages(
       run,
       images,
       opts.batchSize,
       opts.reconCell,
-      split.items.map((it) => it.path),
+      kept.map((it) => it.path),
     );
-    const items: ScoredItem[] = split.items.map((it, i) => ({
+    const items: ScoredItem[] = kept.map((it, i) => ({
       path: it.path,
       label: it.label,
       score: scores[i],
