@@ -19,7 +19,9 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'scripts/test/*.test.ts'],
+    // The built dist of every package, for the tests that run what a user installs.
+    globalSetup: ['scripts/test/build-packages.ts'],
     pool: 'forks',
     // Two cores: more workers only make tf-heavy files fight over them.
     maxWorkers: 2,

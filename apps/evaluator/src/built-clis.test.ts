@@ -1,7 +1,7 @@
 // The CLIs as a user runs them: the built dist files (not the TypeScript sources through tsx),
 // started from a folder outside the repository. They must find the optional oneDNN kernels
 // whenever the addon is built here (apps → optional @squid-ad/backend-onednn), and say so.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,23 +43,10 @@ function withClosedStdout(args: string[], keepBytes: number) {
   });
 }
 
+// The dist files are built by the global setup (scripts/test/build-packages.ts).
 beforeAll(() => {
-  // turbo rebuilds only what changed (a fresh clone: every package, ~2 min on 2 cores).
-  execFileSync(
-    'pnpm',
-    [
-      'exec',
-      'turbo',
-      'run',
-      'build',
-      '--filter=@squid-ad/trainer...',
-      '--filter=@squid-ad/evaluator...',
-      '--output-logs=errors-only',
-    ],
-    { cwd: root, stdio: 'pipe' },
-  );
   outside = mkdtempSync(join(tmpdir(), 'squid-built-cli-'));
-}, 600_000);
+});
 
 afterAll(() => {
   if (outside) rmSync(outside, { recursive: true, force: true });

@@ -42,12 +42,19 @@ const decodeNonFinite = (_key: string, value: unknown) =>
     ? Number((value as Record<string, string>)[NON_FINITE])
     : value;
 
+/** A tensor to store: state entries qualify; `int64` stores an int32 tensor as PyTorch's int64. */
+export interface CheckpointEntry {
+  name: string;
+  variable: tf.Tensor;
+  int64?: boolean;
+}
+
 /**
  * Writes named state and metadata as one safetensors file, atomically: the bytes go to a
  * `.partial` file that is fsynced and then renamed over `path`, so a reader (or a crash) sees
  * either the previous checkpoint or the new one, never a mix.
  */
-export function saveCheckpoint(path: string, entries: StateEntry[], meta: unknown): void {
+export function saveCheckpoint(path: string, entries: readonly CheckpointEntry[], meta: unknown): void {
   const header: Record<string, unknown> = {
     __metadata__: { [META_KEY]: JSON.stringify(meta, encodeNonFinite) },
   };
@@ -58,12 +65,16 @@ export function saveCheckpoint(path: string, entries: StateEntry[], meta: unknow
     if (seen.has(e.name)) throw new Error(`checkpoint ${path}: tensor name ${e.name} appears twice`);
     seen.add(e.name);
     const v = e.variable;
-    const dtype = v.dtype === 'int32' ? 'I32' : 'F32';
+    const dtype = v.dtype === 'int32' ? (e.int64 ? 'I64' : 'I32') : 'F32';
     if (v.dtype !== 'float32' && v.dtype !== 'int32')
       throw new Error(`checkpoint ${path}: ${e.name} has dtype ${v.dtype}`);
     const values = v.dataSync();
     const typed =
-      dtype === 'I32' ? Int32Array.from(values as Int32Array) : Float32Array.from(values as Float32Array);
+      dtype === 'I64'
+        ? BigInt64Array.from(values as Int32Array, (x) => BigInt(x))
+        : dtype === 'I32'
+          ? Int32Array.from(values as Int32Array)
+          : Float32Array.from(values as Float32Array);
     const bytes = new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
     header[e.name] = { dtype, shape: v.shape, data_offsets: [offset, offset + bytes.length] };
     chunks.push(bytes);

@@ -32,6 +32,7 @@ export {
   loadOfficialState,
   type OfficialCheckpoint,
   officialStateEntries,
+  saveOfficialCheckpoint,
 } from './official.js';
 export { officialArgsToConfig } from './official-args.js';
 export { splitPatches, stitchPatches } from './patches.js';

@@ -1,8 +1,16 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { initBackend, Rng, readSafetensors, type SafetensorsEntry, tf } from '@squid-ad/backend';
 import { loadFixture } from '@squid-ad/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSquidModel, type SquidModel } from './model.js';
-import { fromOfficialCheckpoint, loadOfficialState, officialStateEntries } from './official.js';
+import {
+  fromOfficialCheckpoint,
+  loadOfficialState,
+  officialStateEntries,
+  saveOfficialCheckpoint,
+} from './official.js';
 import { officialArgsToConfig } from './official-args.js';
 import { presets } from './presets.js';
 
@@ -162,5 +170,37 @@ describe('loading official weights', () => {
       }),
     ).toThrow(/\/nonexistent\/model\.safetensors/);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('writes back exactly the official tensors it loaded, in the official names and layouts', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'squid-official-'));
+    try {
+      const before = tf.memory().numTensors;
+      saveOfficialCheckpoint(model, join(dir, 'squid.safetensors'));
+      expect(tf.memory().numTensors).toBe(before);
+      const written = readSafetensors(join(dir, 'squid.safetensors'));
+      expect(new Set(written.keys())).toEqual(new Set(weights.keys()));
+      for (const [name, official] of weights) {
+        const ours = written.get(name) as SafetensorsEntry;
+        expect(ours.shape, name).toEqual(official.shape);
+        // Bit for bit, int64 counters included.
+        expect(Array.from(ours.data, Number), name).toEqual(Array.from(official.data, Number));
+      }
+      // And it loads back into a model that then holds the same state.
+      const again = fromOfficialCheckpoint({
+        weights: join(dir, 'squid.safetensors'),
+        ae: loadFixture().json.ae_constructor,
+        discriminator: loadFixture().json.discriminator_constructor,
+      });
+      const a = officialStateEntries(again);
+      for (const [i, e] of officialStateEntries(model).entries()) {
+        if (e.official === false) continue;
+        expect(a[i].name).toBe(e.name);
+        expect(Array.from(a[i].variable.dataSync()), e.name).toEqual(Array.from(e.variable.dataSync()));
+      }
+      again.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -6,7 +6,9 @@ import {
   type SafetensorsEntry,
   type StateEntry,
   tf,
+  toOfficialLayout,
 } from '@squid-ad/backend';
+import { saveCheckpoint } from './checkpoint.js';
 import { createSquidModel, type SquidModel } from './model.js';
 import { officialArgsToConfig } from './official-args.js';
 
@@ -110,4 +112,25 @@ export function fromOfficialCheckpoint(o: OfficialCheckpoint): SquidModel {
     throw err;
   }
   return model;
+}
+
+/**
+ * Writes the model's official state (weights, BatchNorm statistics and counters, in-painting
+ * queues) as one `.safetensors` file in the official names and PyTorch layouts, atomically: what
+ * {@link fromOfficialCheckpoint} reads, and what the official code loads after splitting it by
+ * prefix.
+ */
+export function saveOfficialCheckpoint(model: SquidModel, path: string): void {
+  const entries = officialStateEntries(model).filter((e) => e.official !== false);
+  const official = entries.map((e) => ({
+    name: e.name,
+    variable: toOfficialLayout(e.layout, e.variable),
+    int64: e.variable.dtype === 'int32', // num_batches_tracked
+  }));
+  try {
+    saveCheckpoint(path, official, { format: 'squid official state', names: 'official' });
+  } finally {
+    // toOfficialLayout always returns a new tensor (a transpose or a clone).
+    for (const o of official) o.variable.dispose();
+  }
 }
