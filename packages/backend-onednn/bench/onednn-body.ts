@@ -9,7 +9,7 @@
 // per image), once @squid-ad/squid can build those presets.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { initBackend, Rng, tf } from '@squid-ad/backend';
+import { describeBackend, initBackend, Rng, tf } from '@squid-ad/backend';
 import {
   convParams,
   disableNativeKernels,
@@ -215,6 +215,7 @@ function makeNet(rng: Rng) {
 async function main(): Promise<void> {
   const { available, reason } = nativeAvailable();
   const report = await initBackend({ backend: 'wasm', nativeKernels: false });
+  console.error(describeBackend(report));
   const wasmThreads = (report as { wasmThreads?: { threads?: number } }).wasmThreads;
   if (!available) {
     emit({ bench: 'onednn', skipped: true, reason });

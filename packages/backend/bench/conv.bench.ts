@@ -4,7 +4,7 @@
 // step). `gflops` uses the process's CPU time, i.e. throughput on one core, so that numbers stay
 // meaningful on a shared machine; `ms`/`gflopsWall` are wall-clock. Flags: --quick,
 // --backend=wasm|cpu.
-import { initBackend, Rng, tf } from '../src/index.js';
+import { describeBackend, initBackend, Rng, tf } from '../src/index.js';
 import { stockWasmKernel } from '../src/wasm-kernels.js';
 
 type Shape4 = [number, number, number, number];
@@ -178,7 +178,8 @@ const rng = Rng.fromSeed(1);
 const budget = quick ? 300 : 1500;
 const steps: Record<string, Timing> = {};
 for (const backend of (['wasm', 'cpu'] as const).filter((b) => !only || b === only)) {
-  await initBackend({ backend, threads: 1, nativeKernels: false });
+  // The status line (stderr) says what this part measured; stdout stays JSON lines.
+  console.error(describeBackend(await initBackend({ backend, threads: 1, nativeKernels: false })));
   // cpu: the reference shape at batch 4 (same GFLOP/s; its filter gradient alone would take
   // minutes at batch 16), one cold run each.
   const cpuCase: Case = { ...cases[0], x: [4, 32, 32, 32] };

@@ -5,7 +5,7 @@
 // `vsPlain` = time / time of the same product without transposes (goal: ≤ 1.25).
 // Flags: --quick (smaller sizes, fewer repeats). Timings are the minimum of several runs:
 // other processes sharing the CPU only ever make a run slower.
-import { initBackend, logicalCores, Rng, tf } from '../src/index.js';
+import { describeBackend, initBackend, logicalCores, Rng, tf } from '../src/index.js';
 import { stockWasmMatMul } from '../src/wasm-matmul.js';
 import { initWasmBackend } from '../src/wasm-threads.js';
 
@@ -59,7 +59,7 @@ const cases: { name: string; a: number[]; b: number[]; stockToo: boolean }[] = [
 ];
 
 const rng = Rng.fromSeed(1);
-await initBackend({ backend: 'wasm', nativeKernels: false, threads: 1 });
+console.error(describeBackend(await initBackend({ backend: 'wasm', nativeKernels: false, threads: 1 })));
 const counts = [...new Set([1, Math.min(logicalCores(), 8)])];
 for (const threads of counts) {
   const report = await initWasmBackend(threads);

@@ -13,7 +13,7 @@
 // conv + attention step here exercises the same kernels (conv and its gradients, transposed and
 // batched matMuls, softmax, elementwise ops).
 // Flags: --quick (fewer repeats), --native (let @squid-ad/backend-onednn kernels serve wasm).
-import { initBackend, kernelProfile, logicalCores, Rng, tf } from '../src/index.js';
+import { describeBackend, initBackend, kernelProfile, logicalCores, Rng, tf } from '../src/index.js';
 import { initWasmBackend } from '../src/wasm-threads.js';
 
 const quick = process.argv.includes('--quick');
@@ -144,6 +144,7 @@ async function profile(threads: number, step: () => tf.Tensor | undefined): Prom
 }
 
 const report = await initBackend({ backend: 'wasm', nativeKernels: native, threads: 1 });
+console.error(describeBackend(report));
 emit({ what: 'setup', nativeKernels: report.nativeKernels.enabled, logicalCores: logicalCores() });
 const stepMs: number[] = [];
 for (const threads of [...new Set([1, Math.min(logicalCores(), 8)])]) {

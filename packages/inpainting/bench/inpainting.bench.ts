@@ -2,7 +2,7 @@
 // D = 2048, 200 slots, batch 16): eval forward and a training step (forward + backward +
 // queue update), on wasm and cpu. One JSON line per measurement:
 // { bench, backend, op, shape, ms, imagesPerSec }.
-import { initBackend, Rng, tf } from '@squid-ad/backend';
+import { describeBackend, initBackend, Rng, tf } from '@squid-ad/backend';
 import { medianMs } from '@squid-ad/test-utils/bench';
 import { InpaintBlock } from '../src/index.js';
 
@@ -13,7 +13,7 @@ const budgetMs = quick ? 1000 : 4000;
 const median = (fn: () => void) => medianMs(fn, budgetMs);
 
 for (const backend of ['wasm', 'cpu'] as const) {
-  await initBackend({ backend });
+  console.error(describeBackend(await initBackend({ backend })));
   const rng = Rng.fromSeed(0);
   const block = new InpaintBlock({
     channels: 512,

@@ -2,7 +2,7 @@
 // 2×2 windows → slot dim 4096, 200 slots), eval forward and training step; and a queue read +
 // enqueue (D = 2048, 200 slots). One JSON line per measurement:
 // { bench, backend, op, shape, ms, imagesPerSec? }.
-import { initBackend, Rng, tf } from '@squid-ad/backend';
+import { describeBackend, initBackend, Rng, tf } from '@squid-ad/backend';
 import { medianMs } from '@squid-ad/test-utils/bench';
 import { MemoryMatrixBlock, MemoryQueue } from '../src/index.js';
 
@@ -13,7 +13,7 @@ const budgetMs = quick ? 1000 : 4000;
 const median = (fn: () => void) => medianMs(fn, budgetMs);
 
 for (const backend of ['wasm', 'cpu'] as const) {
-  await initBackend({ backend });
+  console.error(describeBackend(await initBackend({ backend })));
   const rng = Rng.fromSeed(0);
   const emit = (op: string, shape: string, ms: number, images?: number) =>
     process.stdout.write(

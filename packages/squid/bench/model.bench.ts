@@ -24,7 +24,7 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { initBackend, kernelProfile, measurePeakMemory, Rng, tf } from '@squid-ad/backend';
+import { describeBackend, initBackend, kernelProfile, measurePeakMemory, Rng, tf } from '@squid-ad/backend';
 import { createSquidModel, discriminate, type PresetName, presets, SquidTrainer } from '../src/index.js';
 
 const argv = process.argv.slice(2);
@@ -72,6 +72,7 @@ function timed(fn: () => void, n: number): { ms: number; minMs: number; firstMs:
 
 async function measure(config: string, preset: PresetName, op: Op): Promise<void> {
   const report = await initBackend();
+  console.error(describeBackend(report));
   const squid = structuredClone(presets[preset]);
   const model = createSquidModel(squid, Rng.fromSeed(0));
   const size = squid.model.imageSize;

@@ -5,7 +5,7 @@
 // `--quick`: 1 timed cycle instead of 3. `--backend NAME` picks the backend (default auto);
 // `--presets digitanatomy,zhanglab` a subset. Needs `pnpm build` first (tsx loads the packages'
 // dist). model.bench.ts times the same iteration without the data loader, next to the reference.
-import { type BackendChoice, initBackend, Rng } from '@squid-ad/backend';
+import { type BackendChoice, describeBackend, initBackend, Rng } from '@squid-ad/backend';
 import { ImageDataset } from '@squid-ad/datasets';
 import {
   createSquidModel,
@@ -20,6 +20,7 @@ const quick = process.argv.includes('--quick');
 const backendArg = process.argv[process.argv.indexOf('--backend') + 1];
 const backend = (process.argv.includes('--backend') ? backendArg : 'auto') as BackendChoice;
 const report = await initBackend({ backend });
+console.error(describeBackend(report));
 const timed = quick ? 1 : 3;
 
 /** A stand-in for the chest data: in-memory random images with the preset's affine augmentation. */
