@@ -176,9 +176,8 @@ export class JobBoard<M = unknown, D = unknown, R = unknown> {
       const page = stored.jobs.slice(i, i + 200);
       const jobs = await Promise.all(page.map((j) => this.queue.getJob(j.id)));
       const states = await Promise.all(jobs.map((j) => j?.getState()));
-      page.forEach(({ id, size }, k) =>
-        out.push(outcomeOf<R>(id, size, jobs[k] as Job | undefined, states[k])),
-      );
+      for (const [k, { id, size }] of page.entries())
+        out.push(outcomeOf<R>(id, size, jobs[k] as Job | undefined, states[k]));
     }
     return out;
   }
