@@ -21,8 +21,10 @@ export interface StoredMeta<M> {
 }
 
 /** A job's outcome as the board sees it. */
-export interface JobOutcome<R> {
+export interface JobOutcome<R, D = unknown> {
   id: string;
+  /** the job's data as posted (undefined when the job is missing) */
+  data?: D;
   size: number;
   state: 'completed' | 'failed' | 'pending';
   /** the processor's return value (completed) */
@@ -167,17 +169,17 @@ export class JobBoard<M = unknown, D = unknown, R = unknown> {
   }
 
   /** Every job's outcome, in the order they were posted. */
-  async outcomes(): Promise<JobOutcome<R>[]> {
+  async outcomes(): Promise<JobOutcome<R, D>[]> {
     const stored = await this.meta();
     if (!stored) throw new Error(`queue ${this.name} does not exist on this Redis`);
-    const out: JobOutcome<R>[] = [];
+    const out: JobOutcome<R, D>[] = [];
     // A page at a time: ioredis pipelines the concurrent reads.
     for (let i = 0; i < stored.jobs.length; i += 200) {
       const page = stored.jobs.slice(i, i + 200);
       const jobs = await Promise.all(page.map((j) => this.queue.getJob(j.id)));
       const states = await Promise.all(jobs.map((j) => j?.getState()));
       for (const [k, { id, size }] of page.entries())
-        out.push(outcomeOf<R>(id, size, jobs[k] as Job | undefined, states[k]));
+        out.push(outcomeOf<R, D>(id, size, jobs[k] as Job | undefined, states[k]));
     }
     return out;
   }
@@ -196,15 +198,15 @@ export class JobBoard<M = unknown, D = unknown, R = unknown> {
   }
 }
 
-function outcomeOf<R>(
+function outcomeOf<R, D>(
   id: string,
   size: number,
   job: Job | undefined,
   state: string | undefined,
-): JobOutcome<R> {
+): JobOutcome<R, D> {
   if (!job) return { id, size, state: 'pending', attempts: 0, reason: 'job missing from the queue' };
-  const attempts = job.attemptsMade ?? 0;
-  if (state === 'failed') return { id, size, state: 'failed', reason: job.failedReason, attempts };
-  if (state === 'completed') return { id, size, state: 'completed', value: job.returnvalue as R, attempts };
-  return { id, size, state: 'pending', attempts };
+  const base = { id, size, data: job.data as D, attempts: job.attemptsMade ?? 0 };
+  if (state === 'failed') return { ...base, state: 'failed', reason: job.failedReason };
+  if (state === 'completed') return { ...base, state: 'completed', value: job.returnvalue as R };
+  return { ...base, state: 'pending' };
 }
