@@ -32,3 +32,5 @@ export {
   workerOptionsSchema,
 } from './queue-worker.js';
 export { onStopSignals } from './signals.js';
+// A processor throws this for a job that retrying cannot fix (it fails at once, no more attempts).
+export { UnrecoverableError } from 'bullmq';
