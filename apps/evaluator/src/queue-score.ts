@@ -96,7 +96,7 @@ export async function queueScoreCommand(
   const chunks = chunk(scoreInputs, opts.chunkSize);
   const board = await JobBoard.open<ScoreQueueMeta, ScoreChunk, ChunkRow[]>(opts.queue, SCORE_KIND, name);
   try {
-    const { existed } = await board.post(
+    const { existed, retried } = await board.post(
       meta,
       chunks.map((c, i) => ({ id: chunkId(i), data: { inputs: c }, size: c.length })),
     );
@@ -106,7 +106,7 @@ export async function queueScoreCommand(
         JSON.stringify({ type: 'queued', queue: name, images: files.length, chunks: chunks.length, existed }),
       );
     deps.stderr(
-      `squid-eval score: ${existed ? 'already queued' : 'queued'}: ${files.length} images in ${chunks.length} chunks on ${url} (queue ${name})`,
+      `squid-eval score: ${existed ? `already queued${retried ? ` (${retried} failed chunks retried)` : ''}` : 'queued'}: ${files.length} images in ${chunks.length} chunks on ${url} (queue ${name})`,
     );
     if (!opts.wait) {
       deps.stderr(

@@ -32,7 +32,7 @@ export async function sweepCommand(flags: SweepFlags & { queue: string }, io: Tr
   const name = queueName(TRAIN_KIND, { jobs });
   const board = await JobBoard.open<SweepMeta, TrainJob, TrainJobResult>(flags.queue, TRAIN_KIND, name);
   try {
-    const { existed } = await board.post(
+    const { existed, retried } = await board.post(
       meta,
       jobs.map((j) => ({ id: j.name, data: j, size: 1 })),
       { attempts: flags.attempts },
@@ -40,7 +40,7 @@ export async function sweepCommand(flags: SweepFlags & { queue: string }, io: Tr
     const url = redactUrl(flags.queue);
     if (flags.json) io.stdout(JSON.stringify({ type: 'queued', queue: name, runs: meta.runs, existed }));
     io.stderr(
-      `squid-train sweep: ${existed ? 'already queued' : 'queued'}: ${jobs.length} runs (${meta.runs.join(', ')}) into ${meta.outRoot} on ${url} (queue ${name})`,
+      `squid-train sweep: ${existed ? `already queued${retried ? ` (${retried} failed runs retried)` : ''}` : 'queued'}: ${jobs.length} runs (${meta.runs.join(', ')}) into ${meta.outRoot} on ${url} (queue ${name})`,
     );
     if (!flags.wait) {
       io.stderr(`start workers with: squid-train worker --queue ${url}`);

@@ -1,5 +1,8 @@
 // Public API of @squid-ad/queue: squid's work on a BullMQ job queue (Redis). Knows nothing of
 // TensorFlow.js or of the model; the apps wire it.
+
+// A processor throws this for a job that retrying cannot fix (it fails at once, no more attempts).
+export { UnrecoverableError } from 'bullmq';
 export { chunk, chunkId } from './chunks.js';
 export { type ConnectOptions, connectRedis, QueueConnectionError, startRedisHint } from './connect.js';
 export {
@@ -32,5 +35,3 @@ export {
   workerOptionsSchema,
 } from './queue-worker.js';
 export { onStopSignals } from './signals.js';
-// A processor throws this for a job that retrying cannot fix (it fails at once, no more attempts).
-export { UnrecoverableError } from 'bullmq';

@@ -84,14 +84,14 @@ export class JobBoard<M = unknown, D = unknown, R = unknown> {
 
   /**
    * Registers the queue with `meta` and adds `jobs`. Idempotent: jobs whose id exists already
-   * (done, running or waiting) are left as they are, and the first meta stays. Returns whether
-   * the queue existed before.
+   * (done, running or waiting) are left as they are, and the first meta stays; jobs that failed
+   * for good are retried. Returns whether the queue existed before and how many were retried.
    */
   async post(
     meta: M,
     jobs: readonly BoardJob<D>[],
     options: PostOptions = {},
-  ): Promise<{ existed: boolean }> {
+  ): Promise<{ existed: boolean; retried: number }> {
     const stored: StoredMeta<M> = {
       kind: this.kind,
       meta,
@@ -116,8 +116,17 @@ export class JobBoard<M = unknown, D = unknown, R = unknown> {
         })),
       );
     }
+    let retried = 0;
+    if (created === null) {
+      // Posting the same work again is how a user asks for its failures to be tried once more.
+      for (const job of await this.queue.getJobs(['failed'])) {
+        await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+        await this.redis.hdel(summaryKey(this.name), job.id as string);
+        retried++;
+      }
+    }
     await this.redis.sadd(registryKey(this.kind), this.name);
-    return { existed: created === null };
+    return { existed: created === null, retried };
   }
 
   /** The queue's stored meta, or undefined if it was never posted. */

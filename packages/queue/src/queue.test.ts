@@ -32,8 +32,8 @@ describe.skipIf(skip)(`queue on a real Redis${skip ? ` (skipped: ${skip})` : ''}
       data: [i * 3, i * 3 + 1, i * 3 + 2],
       size: 3,
     }));
-    expect(await board.post({ k: 10 }, jobs)).toEqual({ existed: false });
-    expect(await board.post({ k: 99 }, jobs)).toEqual({ existed: true });
+    expect(await board.post({ k: 10 }, jobs)).toEqual({ existed: false, retried: 0 });
+    expect(await board.post({ k: 99 }, jobs)).toEqual({ existed: true, retried: 0 });
     expect((await board.meta())?.meta).toEqual({ k: 10 });
     expect(await board.progress()).toMatchObject({ items: 36, done: 0, remaining: 36 });
     const seen: string[] = [];
@@ -92,6 +92,13 @@ describe.skipIf(skip)(`queue on a real Redis${skip ? ` (skipped: ${skip})` : ''}
       ['job-release', 'completed', 'release:1'],
     ]);
     expect(outcomes[0].attempts).toBe(2);
+    // Posting the same work again retries what failed, and only that.
+    const again = await board.post(
+      null,
+      ['bad', 'ok', 'release'].map((d) => ({ id: `job-${d}`, data: d, size: 1 })),
+    );
+    expect(again).toEqual({ existed: true, retried: 1 });
+    expect((await board.progress()).jobs).toMatchObject({ failed: 0, waiting: 1, completed: 2 });
     await board.close();
   }, 60_000);
 });
