@@ -199,6 +199,34 @@ describe.skipIf(skip)(`squid-eval score --queue on a real Redis${skip ? ` (skipp
     expect(w.stderr()).toMatch(/SIGTERM: finishing the current chunk, then stopping/);
   }, 120_000);
 
+  it('a worker that cannot read the run folder says so and exits 1, leaving the jobs', async () => {
+    const { cpSync } = await import('node:fs');
+    const { JobBoard } = await import('@squid-ad/queue');
+    const gone = join(root, 'run-elsewhere');
+    cpSync(run, gone, { recursive: true });
+    const posted = await cli([
+      'score',
+      '--queue',
+      redis.url,
+      '--run',
+      gone,
+      '--json',
+      join(images, '000.png'),
+    ]);
+    const { queue } = JSON.parse(posted.out[0]);
+    rmSync(gone, { recursive: true });
+    const w = await cli(['worker', '--queue', redis.url, '--exit-when-idle']);
+    expect(w.code).toBe(1);
+    expect(w.err.at(-1)).toBe(
+      `squid-eval: queue ${queue}: cannot read the run from this machine: run folder ${gone} does not exist on this machine; ` +
+        'the run folder must be at the same path on every worker (a shared or mounted folder)',
+    );
+    const board = await JobBoard.open(redis.url, 'score', queue);
+    expect((await board.progress()).jobs).toMatchObject({ waiting: 1, completed: 0 });
+    await board.remove();
+    await board.close();
+  });
+
   it('an unreachable Redis is one clear line, exit 1', async () => {
     const r = await cli(['collect', '--queue', 'redis://127.0.0.1:1/0']);
     expect(r.code).toBe(1);

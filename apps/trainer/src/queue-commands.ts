@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type BackendChoice, describeBackend, initBackend } from '@squid-ad/backend';
 import {
+  connectRedis,
   finished,
   formatProgress,
   JobBoard,
@@ -100,6 +101,8 @@ export interface TrainWorkerOptions {
  * queue for another worker to continue.
  */
 export async function trainWorkerCommand(opts: TrainWorkerOptions, io: TrainCliIo): Promise<number> {
+  // Redis first: an unreachable queue is one line, before TensorFlow.js starts.
+  (await connectRedis(opts.queue)).disconnect();
   const report = await initBackend({ backend: opts.backend as BackendChoice });
   io.stderr(describeBackend(report));
   const log = (line: string) => io.stderr(`squid-train worker: ${line}`);
