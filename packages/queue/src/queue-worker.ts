@@ -166,7 +166,7 @@ export class QueueWorker {
       await running.catch(() => {});
       this.current = undefined;
     }
-    this.line(`${queue}: no jobs left`);
+    this.line(this.stopping ? `${queue}: leaving (stop requested)` : `${queue}: no jobs left`);
   }
 
   private async run(queue: string, meta: unknown, job: Job, token?: string): Promise<unknown> {
