@@ -14,7 +14,12 @@ export default defineConfig({
       '@squid-ad/inpainting': pkg('inpainting'),
       '@squid-ad/gan-core': pkg('gan-core'),
       '@squid-ad/metrics': pkg('metrics'),
+      '@squid-ad/queue': pkg('queue'),
       '@squid-ad/squid': pkg('squid'),
+      // Before the package itself: an alias matches its subpaths too.
+      '@squid-ad/test-utils/redis': fileURLToPath(
+        new URL('./packages/test-utils/src/redis-server.ts', import.meta.url),
+      ),
       '@squid-ad/test-utils': pkg('test-utils'),
     },
   },

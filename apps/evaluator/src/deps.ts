@@ -76,4 +76,6 @@ export interface CliDeps {
   openSplit: OpenSplit;
   stdout: (line: string) => void;
   stderr: (line: string) => void;
+  /** Registers a handler for SIGTERM/SIGINT (workers stop cleanly); returns a function that unregisters it. */
+  onSignal?: (handler: (signal: string) => void) => () => void;
 }

@@ -115,9 +115,82 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
       "cell side of the recon-l1-worst-cell score (default: the run's, 32)",
       positiveInt('--recon-cell'),
     )
+    .option(
+      '--queue [url]',
+      'do not score here: post the images to a job queue on Redis (redis://HOST:PORT/DB; a bare --queue means env SQUID_QUEUE) for `squid-eval worker`s',
+    )
+    .option(
+      '--chunk-size <n>',
+      'with --queue: images per job (a million files is a few thousand jobs)',
+      positiveInt('--chunk-size'),
+      128,
+    )
+    .option(
+      '--wait',
+      'with --queue: wait for the workers, showing progress, then write the rows like `collect`',
+    )
+    .option(
+      '--out <file>',
+      'with --queue --wait: write scores.csv here (one row per image, input order) instead of JSON lines',
+    )
+    .option('--json', 'with --queue: print what was queued as one JSON line')
     .action(async (files: string[], o) => {
+      if (o.queue !== undefined) {
+        if (o.heatmap)
+          throw new Error(
+            '--heatmap is not available with --queue (workers write no images); score here for heatmaps',
+          );
+        if (o.out && !o.wait) throw new Error('--out needs --wait (or use squid-eval collect --out)');
+        const { resolveQueueUrl } = await import('@squid-ad/queue');
+        const { queueScoreCommand } = await import('./queue-score.js');
+        exit.code = await queueScoreCommand(files, { ...o, queue: resolveQueueUrl(o.queue) }, deps);
+        return;
+      }
+      for (const flag of ['wait', 'out', 'json'] as const)
+        if (o[flag] !== undefined) throw new Error(`--${flag} needs --queue`);
       const { scoreCommand } = await import('./score-command.js');
       exit.code = await scoreCommand(files, o, deps);
+    });
+
+  program
+    .command('worker')
+    .description(
+      'score queued images (from `score --queue`), on this or any machine that sees the run folder and the images at the same paths; SIGTERM finishes the current chunk, then exits',
+    )
+    .option('--queue <url>', 'Redis of the queue, redis://HOST:PORT/DB (default: env SQUID_QUEUE)')
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend (default: env SQUID_BACKEND, else auto)').choices(
+        BACKENDS,
+      ),
+    )
+    .option(
+      '--lock-seconds <s>',
+      'a chunk whose worker stopped answering (crashed, killed) for this long goes to another worker',
+      finite,
+      30,
+    )
+    .option('--poll-seconds <s>', 'how often an idle worker looks for new queues', finite, 2)
+    .option('--exit-when-idle', 'exit once no queue has work left, instead of waiting for more')
+    .action(async (o) => {
+      const { resolveQueueUrl } = await import('@squid-ad/queue');
+      const { scoreWorkerCommand } = await import('./score-worker.js');
+      exit.code = await scoreWorkerCommand({ ...o, queue: resolveQueueUrl(o.queue) }, deps);
+    });
+
+  program
+    .command('collect')
+    .description(
+      'wait for a queued scoring (`score --queue`) to finish, showing progress, and write one row per image in input order; failed images are listed with the reason (exit 2)',
+    )
+    .option('--queue <url>', 'Redis of the queue, redis://HOST:PORT/DB (default: env SQUID_QUEUE)')
+    .option('--name <queue>', 'which scoring queue (default: the only one on that Redis)')
+    .option('--out <file>', 'write scores.csv here instead of JSON lines on stdout (like `score`)')
+    .option('--json', 'with --out: print a JSON summary line')
+    .option('--remove', 'delete the queue and its results from Redis once written')
+    .action(async (o) => {
+      const { resolveQueueUrl } = await import('@squid-ad/queue');
+      const { collectCommand } = await import('./queue-score.js');
+      exit.code = await collectCommand({ ...o, queue: resolveQueueUrl(o.queue) }, deps);
     });
 
   program

@@ -57,6 +57,20 @@ export function realDeps(overrides: Partial<CliDeps> = {}): CliDeps {
     },
     stdout: (line) => process.stdout.write(`${line}\n`),
     stderr: (line) => process.stderr.write(`${line}\n`),
+    onSignal: (handler) => {
+      let count = 0;
+      const h = (signal: NodeJS.Signals) => {
+        // A second signal while the current job finishes means: stop now.
+        if (++count > 1) process.exit(1);
+        handler(signal);
+      };
+      process.on('SIGINT', h);
+      process.on('SIGTERM', h);
+      return () => {
+        process.off('SIGINT', h);
+        process.off('SIGTERM', h);
+      };
+    },
     ...overrides,
   };
 }

@@ -4,7 +4,7 @@ import type { CliDeps } from './deps.js';
 import { expandInputs } from './expand-inputs.js';
 import { absDifference, greyToRgb, heatmapToRgb } from './heatmap.js';
 import { encodePng } from './png-image.js';
-import { scoreImages } from './score-images.js';
+import { type ScoreLine, scoreFiles } from './score-files.js';
 
 export interface ScoreCommandOptions {
   run: string;
@@ -18,20 +18,6 @@ export interface ScoreCommandOptions {
   threshold?: number;
   /** cell side of `recon-l1-worst-cell` in pixels (default: the run's) */
   reconCell?: number;
-}
-
-/** One line of `squid-eval score` output. */
-export interface ScoreLine {
-  path: string;
-  /** the discriminator score (official; the threshold applies to it) */
-  score: number;
-  /** `recon-l1`: mean |reconstruction − input| */
-  reconL1: number;
-  /** `recon-l1-worst-cell`: largest per-cell mean |reconstruction − input| */
-  reconL1WorstCell: number;
-  /** score >= threshold; null when the run has no threshold and none was given */
-  anomalous: boolean | null;
-  threshold: number | null;
 }
 
 /**
@@ -62,62 +48,44 @@ export async function scoreCommand(
   if (run.backend) deps.stderr(describeBackend(run.backend));
   try {
     const size = run.config.imageSize;
-    const threshold = opts.threshold ?? run.threshold ?? null;
     const used = new Map<string, number>();
-    // Load, score and print one batch at a time, so memory stays bounded for large folders.
-    let good: string[] = [];
-    let images: Float32Array[] = [];
-    const flush = async () => {
-      const { scores, recon, reconL1, reconL1WorstCell } = await scoreImages(
-        run,
-        images,
-        opts.batchSize,
-        opts.reconCell,
-        good,
-      );
-      good.forEach((path, i) => {
-        const line: ScoreLine = {
-          path,
-          score: scores[i],
-          reconL1: reconL1[i],
-          reconL1WorstCell: reconL1WorstCell[i],
-          anomalous: threshold === null ? null : scores[i] >= threshold,
-          threshold,
-        };
-        deps.stdout(JSON.stringify(line));
-        if (opts.heatmap) {
-          // Same base name in two folders must not overwrite: number the repeats.
-          const stem = basename(path, extname(path));
-          const n = used.get(stem) ?? 0;
-          used.set(stem, n + 1);
-          const name = n === 0 ? stem : `${stem}-${n}`;
-          const diff = absDifference(images[i], recon[i]);
-          const max = diff.reduce((a, b) => Math.max(a, b), 1e-6);
-          writeFileAtomicSync(join(opts.heatmap, `${name}-recon.png`), encodePng(greyToRgb(recon[i], size)));
-          writeFileAtomicSync(
-            join(opts.heatmap, `${name}-diff.png`),
-            encodePng(heatmapToRgb(diff, size, max)),
-          );
-        }
-      });
-      good = [];
-      images = [];
-    };
-    for (const file of files) {
-      try {
-        images.push(await deps.loadImage(file, { size }));
-        good.push(file);
-      } catch (err) {
-        const msg = (err as Error).message;
-        const reason = msg.startsWith(file) ? msg.slice(file.length).replace(/^:\s*/, '') : msg;
-        deps.stderr(`squid-eval score: bad image ${file}: ${reason}`);
-        bad++;
-      }
-      if (images.length === opts.batchSize) await flush();
-    }
-    if (images.length > 0) await flush();
+    await scoreFiles(
+      run,
+      files.map((f) => ({ path: f, file: f })),
+      {
+        batchSize: opts.batchSize,
+        reconCell: opts.reconCell,
+        threshold: opts.threshold ?? run.threshold ?? null,
+      },
+      deps.loadImage,
+      {
+        scored: (line, image, recon) => {
+          deps.stdout(JSON.stringify(line));
+          if (opts.heatmap) {
+            // Same base name in two folders must not overwrite: number the repeats.
+            const stem = basename(line.path, extname(line.path));
+            const n = used.get(stem) ?? 0;
+            used.set(stem, n + 1);
+            const name = n === 0 ? stem : `${stem}-${n}`;
+            const diff = absDifference(image, recon);
+            const max = diff.reduce((a, b) => Math.max(a, b), 1e-6);
+            writeFileAtomicSync(join(opts.heatmap, `${name}-recon.png`), encodePng(greyToRgb(recon, size)));
+            writeFileAtomicSync(
+              join(opts.heatmap, `${name}-diff.png`),
+              encodePng(heatmapToRgb(diff, size, max)),
+            );
+          }
+        },
+        bad: (path, reason) => {
+          deps.stderr(`squid-eval score: bad image ${path}: ${reason}`);
+          bad++;
+        },
+      },
+    );
   } finally {
     run.dispose();
   }
   return bad > 0 ? 2 : 0;
 }
+
+export type { ScoreLine };

@@ -46,6 +46,10 @@ Examples:
   squid-train --out runs/digits --resume --epochs 40
   squid-train --config my-run.json --out runs/custom      # {"squid": {...}, "run": {...}}
 
+On a job queue (Redis; see squid-train sweep --help, squid-train worker --help):
+  squid-train sweep --queue redis://HOST:6379/0 --preset zhanglab --data /shared/zhanglab --seeds 0-4 --out-root /shared/runs
+  squid-train worker --queue redis://HOST:6379/0           # on each machine; SQUID_QUEUE works too
+
 Exit codes: 0 finished or interrupted cleanly, 1 error or non-finite loss.`;
 
 /** Builds the commander program; `action` receives the validated flags. */
@@ -125,10 +129,18 @@ export async function runTrainCli(argv: string[], io: TrainCliIo): Promise<numbe
   const program = buildProgram(async (flags) => {
     code = await train(flags, io);
   });
+  const output = {
+    writeOut: (s: string) => io.stdout(s.replace(/\n$/, '')),
+    writeErr: (s: string) => io.stderr(s.replace(/\n$/, '')),
+  };
   program.exitOverride();
-  program.configureOutput({
-    writeOut: (s) => io.stdout(s.replace(/\n$/, '')),
-    writeErr: (s) => io.stderr(s.replace(/\n$/, '')),
+  program.configureOutput(output);
+  addQueueCommands(program, io, (c) => {
+    code = c;
+  });
+  program.commands.forEach((c) => {
+    c.exitOverride();
+    c.configureOutput(output);
   });
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -208,4 +220,106 @@ async function train(flags: TrainFlags, io: TrainCliIo): Promise<number> {
   } finally {
     off?.();
   }
+}
+
+/** Flags as typed (--out-root) in zod errors, not the property (outRoot). */
+function flagErrors(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
+  return issues
+    .map(
+      (i) =>
+        `--${i.path
+          .map(String)
+          .join('.')
+          .replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`,
+    )
+    .join('\n');
+}
+
+/** `squid-train sweep` and `squid-train worker`: training on a job queue (Redis). */
+function addQueueCommands(program: Command, io: TrainCliIo, setCode: (code: number) => void): void {
+  // Options of the training command stay before a subcommand; those after it are the subcommand's.
+  program.enablePositionalOptions();
+  program
+    .command('sweep')
+    .description(
+      'post one training job per seed × contamination to a job queue on Redis; `squid-train worker`s (any machine that sees --out-root at the same path) train them into OUT_ROOT/<preset>-seed<N>[-c<f>]/',
+    )
+    .option('--queue <url>', 'Redis of the queue, redis://HOST:PORT/DB (default: env SQUID_QUEUE)')
+    .addOption(
+      new Option('--preset <name>', 'official configuration (tiny = test-size model)').choices([
+        'digitanatomy',
+        'zhanglab',
+        'chexpert',
+        'tiny',
+      ]),
+    )
+    .option('--seeds <list>', 'seeds: 0-4, 0,2,5 or 0-2,7', '0')
+    .option(
+      '--contamination <list>',
+      'fractions of abnormal training images, e.g. 0,0.05,0.1 (chest data sets)',
+    )
+    .requiredOption('--out-root <dir>', 'folder of the runs (shared by every worker, same path)')
+    .option('--data <dir>', 'data set root (zhanglab, chexpert), at the same path on every worker')
+    .option(
+      '--config <file>',
+      'JSON {"squid": {...}, "run": {...}} merged over the preset (read here, sent with the jobs)',
+    )
+    .option('--epochs <n>', 'total number of epochs', int('--epochs'))
+    .option('--batch-size <n>', 'images per iteration', int('--batch-size'))
+    .option(
+      '--steps-per-epoch <n>',
+      'iterations per epoch (default: the whole training set)',
+      int('--steps-per-epoch'),
+    )
+    .option('--skip-bad', 'skip unreadable image files instead of stopping at the first one', false)
+    .option('--validate-every <n>', 'validate every N epochs (default 1)', int('--validate-every'))
+    .option('--sample-every <n>', 'write a sample grid every N epochs (default 5)', int('--sample-every'))
+    .option(
+      '--attempts <n>',
+      'tries per run before it is reported failed (a crash resumes from the checkpoint)',
+      int('--attempts'),
+      3,
+    )
+    .option(
+      '--wait',
+      'wait for every run to finish, printing progress and each outcome (exit 2 if one failed)',
+      false,
+    )
+    .option(
+      '--json',
+      'machine-readable output: what was queued, and with --wait one JSON line per run',
+      false,
+    )
+    .action(async (opts) => {
+      const { resolveQueueUrl } = await import('@squid-ad/queue');
+      const { sweepFlagsSchema } = await import('./sweep.js');
+      const parsed = sweepFlagsSchema.safeParse(opts);
+      if (!parsed.success) throw new Error(flagErrors(parsed.error.issues));
+      const { sweepCommand } = await import('./queue-commands.js');
+      setCode(await sweepCommand({ ...parsed.data, queue: resolveQueueUrl(opts.queue) }, io));
+    });
+  program
+    .command('worker')
+    .description(
+      'train queued runs (from `squid-train sweep`) one after another; a run retried after a crash resumes from its checkpoint; SIGTERM checkpoints the current run and gives it back to the queue',
+    )
+    .option('--queue <url>', 'Redis of the queue, redis://HOST:PORT/DB (default: env SQUID_QUEUE)')
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend')
+        .choices(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])
+        .default('auto'),
+    )
+    .option(
+      '--lock-seconds <s>',
+      'a run whose worker stopped answering (crashed, killed) for this long goes to another worker',
+      float('--lock-seconds'),
+      30,
+    )
+    .option('--poll-seconds <s>', 'how often an idle worker looks for new sweeps', float('--poll-seconds'), 2)
+    .option('--exit-when-idle', 'exit once no sweep has work left, instead of waiting for more', false)
+    .action(async (opts) => {
+      const { resolveQueueUrl } = await import('@squid-ad/queue');
+      const { trainWorkerCommand } = await import('./queue-commands.js');
+      setCode(await trainWorkerCommand({ ...opts, queue: resolveQueueUrl(opts.queue) }, io));
+    });
 }

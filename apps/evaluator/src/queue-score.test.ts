@@ -1,0 +1,237 @@
+// Distributed scoring against a real redis-server: workers are the CLI in their own processes
+// (so kill -9 hits a real worker), the producer and collector run in-process.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type RedisServer, redisUnavailable, startRedisServer } from '@squid-ad/test-utils/redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './program.js';
+import { realDeps } from './real-deps.js';
+import { writeGreyPng } from './testing/fakes.js';
+
+const repo = fileURLToPath(new URL('../../..', import.meta.url));
+const evalCli = join(repo, 'apps/evaluator/src/cli.ts');
+const trainCli = join(repo, 'apps/trainer/src/cli.ts');
+const env = { ...process.env, SQUID_BACKEND: 'wasm', SQUID_THREADS: '1' };
+const skip = redisUnavailable();
+const root = mkdtempSync(join(tmpdir(), 'squid-queue-score-'));
+const run = join(root, 'run');
+const images = join(root, 'images');
+const N = 500;
+let redis: RedisServer;
+/** `squid-eval score` run locally, one parsed JSON line per image */
+let local: Array<Record<string, unknown>>;
+
+/** A CLI in its own process (tsx's loader inside it, so kill -9 hits the worker itself). */
+function start(cli: string, args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+    cwd: repo,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  const listeners: Array<(text: string) => void> = [];
+  child.stderr?.on('data', (d) => {
+    stderr += d;
+    for (const l of listeners) l(stderr);
+  });
+  child.stdout?.resume();
+  const done = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return Object.assign(child as ChildProcess, {
+    done,
+    stderr: () => stderr,
+    onStderr: (f: (text: string) => void) => listeners.push(f),
+  });
+}
+
+/** The CLI in-process (producer, collector): exit code and output lines. */
+async function cli(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(args, realDeps({ stdout: (l) => out.push(l), stderr: (l) => err.push(l) }));
+  return { code, out, err };
+}
+
+const workerArgs = (extra: string[] = []) => [
+  ...['worker', '--queue', '', '--lock-seconds', '2', '--poll-seconds', '0.3', ...extra],
+];
+
+beforeAll(async () => {
+  if (skip) return;
+  redis = await startRedisServer();
+  const config = join(root, 'small.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      run: { normImages: 2, sampleEvery: 1000, data: { trainLength: 8, valNormal: 2, valAbnormal: 2 } },
+    }),
+  );
+  const trained = spawnSync(
+    process.execPath,
+    [
+      ...['--import', 'tsx', trainCli, '--preset', 'tiny', '--epochs', '1', '--steps-per-epoch', '2'],
+      ...['--batch-size', '2', '--config', config, '--out', run, '--backend', 'wasm'],
+    ],
+    { cwd: repo, env, encoding: 'utf8' },
+  );
+  expect(trained.status, trained.stderr).toBe(0);
+  // 500 distinct 48 px images (the tiny preset's size).
+  for (let i = 0; i < N; i++)
+    writeGreyPng(
+      join(images, `${String(i).padStart(3, '0')}.png`),
+      48,
+      (x, y) => ((x * (i % 17) + y * (i % 11) + i) % 64) / 64,
+    );
+  const scored = spawnSync(process.execPath, ['--import', 'tsx', evalCli, 'score', '--run', run, images], {
+    cwd: repo,
+    env,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  expect(scored.status, scored.stderr).toBe(0);
+  local = scored.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  expect(local).toHaveLength(N);
+}, 300_000);
+
+afterAll(async () => {
+  await redis?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe.skipIf(skip)(`squid-eval score --queue on a real Redis${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  it('500 images, 2 workers, one killed -9 mid-chunk: every image scored once, bit-identical to a local score', async () => {
+    const posted = await cli([
+      'score',
+      '--queue',
+      redis.url,
+      '--run',
+      run,
+      '--chunk-size',
+      '10',
+      '--batch-size',
+      '5',
+      '--json',
+      images,
+    ]);
+    expect(posted.code, posted.err.join('\n')).toBe(0);
+    const { queue, chunks } = JSON.parse(posted.out[0]);
+    expect(chunks).toBe(50);
+    // Posting the same run and inputs again lands in the same queue and adds nothing.
+    const again = await cli([
+      'score',
+      '--queue',
+      redis.url,
+      '--run',
+      run,
+      '--chunk-size',
+      '10',
+      '--batch-size',
+      '5',
+      '--json',
+      images,
+    ]);
+    expect(JSON.parse(again.out[0])).toMatchObject({ queue, existed: true });
+
+    const args = workerArgs(['--exit-when-idle']);
+    args[2] = redis.url;
+    const a = start(evalCli, args);
+    const b = start(evalCli, args);
+    // Kill a as it starts its third chunk: that chunk is held by a dead worker until its lock expires.
+    const killed = await new Promise<string>((resolve) => {
+      a.onStderr((text) => {
+        const done = text.match(/chunk-\d+: done/g)?.length ?? 0;
+        const started = [...text.matchAll(/(chunk-\d+): started/g)].map((m) => m[1]);
+        if (done >= 2 && started.length > done && a.exitCode === null && a.signalCode === null) {
+          a.kill('SIGKILL');
+          resolve(started.at(-1) as string);
+        }
+      });
+    });
+    expect((await a.done).signal).toBe('SIGKILL');
+    const rb = await b.done;
+    expect(rb.code, b.stderr()).toBe(0);
+    // b took over the chunk a died on.
+    expect(b.stderr()).toContain(`${killed}: started`);
+
+    const collected = await cli(['collect', '--queue', redis.url, '--name', queue]);
+    expect(collected.code, collected.err.join('\n')).toBe(0);
+    const rows = collected.out.map((l) => JSON.parse(l));
+    expect(rows).toHaveLength(N);
+    expect(new Set(rows.map((r) => r.path)).size).toBe(N);
+    // In input order, and the very same numbers (JSON round-trips float64 exactly).
+    expect(rows).toEqual(local);
+  }, 300_000);
+
+  it('a corrupt image is one failed row, reported once and not retried; SIGTERM stops a worker cleanly', async () => {
+    const dir = join(root, 'mixed');
+    writeGreyPng(join(dir, 'a.png'), 48, (x) => x / 48);
+    writeFileSync(join(dir, 'b.png'), 'not a png at all');
+    writeGreyPng(join(dir, 'c.png'), 48, (_x, y) => y / 48);
+    const args = workerArgs();
+    args[2] = redis.url;
+    const w = start(evalCli, args);
+    const out = join(root, 'mixed.csv');
+    const r = await cli(['score', '--queue', redis.url, '--run', run, '--wait', '--out', out, dir]);
+    expect(r.code, r.err.join('\n')).toBe(2);
+    expect(r.err.filter((l) => l.includes('bad image'))).toEqual([
+      `squid-eval: bad image ${join(dir, 'b.png')}: not an image (not PNG, JPEG or DICOM)`,
+    ]);
+    const { readFileSync } = await import('node:fs');
+    const csv = readFileSync(out, 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('path,score,recon-l1,recon-l1-worst-cell,anomalous,threshold,error');
+    expect(csv.slice(1).map((l) => l.split(',')[0])).toEqual(
+      ['a', 'b', 'c'].map((n) => join(dir, `${n}.png`)),
+    );
+    expect(csv[2]).toBe(`${join(dir, 'b.png')},,,,,,"not an image (not PNG, JPEG or DICOM)"`);
+    expect(Number(csv[1].split(',')[1])).toBeGreaterThan(0);
+    // One chunk, started once: the bad image did not make it fail and retry.
+    expect(w.stderr().match(/chunk-000000: started/g)).toHaveLength(1);
+    w.kill('SIGTERM');
+    const end = await w.done;
+    expect(end.code, w.stderr()).toBe(0);
+    expect(w.stderr()).toMatch(/SIGTERM: finishing the current chunk, then stopping/);
+  }, 120_000);
+
+  it('a worker that cannot read the run folder says so and exits 1, leaving the jobs', async () => {
+    const { cpSync } = await import('node:fs');
+    const { JobBoard } = await import('@squid-ad/queue');
+    const gone = join(root, 'run-elsewhere');
+    cpSync(run, gone, { recursive: true });
+    const posted = await cli([
+      'score',
+      '--queue',
+      redis.url,
+      '--run',
+      gone,
+      '--json',
+      join(images, '000.png'),
+    ]);
+    const { queue } = JSON.parse(posted.out[0]);
+    rmSync(gone, { recursive: true });
+    const w = await cli(['worker', '--queue', redis.url, '--exit-when-idle']);
+    expect(w.code).toBe(1);
+    expect(w.err.at(-1)).toBe(
+      `squid-eval: queue ${queue}: cannot read the run from this machine: run folder ${gone} does not exist on this machine; ` +
+        'the run folder must be at the same path on every worker (a shared or mounted folder)',
+    );
+    const board = await JobBoard.open(redis.url, 'score', queue);
+    expect((await board.progress()).jobs).toMatchObject({ waiting: 1, completed: 0 });
+    await board.remove();
+    await board.close();
+  });
+
+  it('an unreachable Redis is one clear line, exit 1', async () => {
+    const r = await cli(['collect', '--queue', 'redis://127.0.0.1:1/0']);
+    expect(r.code).toBe(1);
+    expect(r.err).toEqual([
+      'squid-eval: cannot reach Redis at redis://127.0.0.1:1/0 (connection refused); start one with `redis-server --port 1` (Debian: apt-get install redis-server), or point --queue / SQUID_QUEUE at yours',
+    ]);
+  });
+});

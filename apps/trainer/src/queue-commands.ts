@@ -1,0 +1,158 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type BackendChoice, describeBackend, initBackend } from '@squid-ad/backend';
+import {
+  connectRedis,
+  finished,
+  formatProgress,
+  JobBoard,
+  QueueWorker,
+  queueName,
+  RELEASE,
+  redactUrl,
+  UnrecoverableError,
+} from '@squid-ad/queue';
+import { parseRunConfig, RunFolderError, runPaths, type TrainResult, trainSquid } from '@squid-ad/squid';
+import type { TrainCliIo } from './program.js';
+import { type SweepFlags, type SweepMeta, sweepJobs, TRAIN_KIND, type TrainJob } from './sweep.js';
+
+/** What a finished training job stores with the job. */
+export type TrainJobResult = Pick<
+  TrainResult,
+  'status' | 'epoch' | 'iteration' | 'bestAuc' | 'lastAuc' | 'runDir'
+>;
+
+/**
+ * `squid-train sweep`: posts one training job per seed × contamination to the queue of this
+ * sweep (posting it again adds nothing); with `--wait`, waits and prints each run's outcome.
+ * Exit 0, or 2 when some run failed.
+ */
+export async function sweepCommand(flags: SweepFlags & { queue: string }, io: TrainCliIo): Promise<number> {
+  const jobs = sweepJobs(flags);
+  const meta: SweepMeta = { outRoot: resolve(flags.outRoot), runs: jobs.map((j) => j.name) };
+  const name = queueName(TRAIN_KIND, { jobs });
+  const board = await JobBoard.open<SweepMeta, TrainJob, TrainJobResult>(flags.queue, TRAIN_KIND, name);
+  try {
+    const { existed, retried } = await board.post(
+      meta,
+      jobs.map((j) => ({ id: j.name, data: j, size: 1 })),
+      { attempts: flags.attempts },
+    );
+    const url = redactUrl(flags.queue);
+    if (flags.json) io.stdout(JSON.stringify({ type: 'queued', queue: name, runs: meta.runs, existed }));
+    io.stderr(
+      `squid-train sweep: ${existed ? `already queued${retried ? ` (${retried} failed runs retried)` : ''}` : 'queued'}: ${jobs.length} runs (${meta.runs.join(', ')}) into ${meta.outRoot} on ${url} (queue ${name})`,
+    );
+    if (!flags.wait) {
+      io.stderr(`start workers with: squid-train worker --queue ${url}`);
+      return 0;
+    }
+    let shown = '';
+    for (;;) {
+      const p = await board.progress();
+      const line = formatProgress(p, 0, 'runs').replace(/, 0\.0 runs\/s$/, '');
+      if (line !== shown) io.stderr(`squid-train sweep: ${line}`);
+      shown = line;
+      if (finished(p)) break;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    let failed = 0;
+    for (const o of await board.outcomes()) {
+      if (o.state === 'completed' && o.value) {
+        const r = o.value;
+        io.stdout(
+          flags.json
+            ? JSON.stringify({ type: 'run', name: o.id, ...r, attempts: o.attempts })
+            : `${o.id}: ${r.status} at epoch ${r.epoch} (best validation AUC ${r.bestAuc?.toFixed(4) ?? '–'}) in ${r.runDir}`,
+        );
+      } else {
+        failed++;
+        io.stdout(
+          flags.json
+            ? JSON.stringify({
+                type: 'run',
+                name: o.id,
+                status: 'failed',
+                reason: o.reason,
+                attempts: o.attempts,
+              })
+            : `${o.id}: failed after ${o.attempts} attempts: ${o.reason}`,
+        );
+      }
+    }
+    return failed > 0 ? 2 : 0;
+  } finally {
+    await board.close();
+  }
+}
+
+export interface TrainWorkerOptions {
+  queue: string;
+  backend: string;
+  lockSeconds: number;
+  pollSeconds: number;
+  exitWhenIdle: boolean;
+}
+
+/**
+ * `squid-train worker`: trains queued runs one after another. A run folder that already has a
+ * checkpoint (the job was retried after a crash) is resumed from it, never restarted; a finished
+ * one is not trained again. SIGTERM: the current run writes a checkpoint and goes back to the
+ * queue for another worker to continue.
+ */
+export async function trainWorkerCommand(opts: TrainWorkerOptions, io: TrainCliIo): Promise<number> {
+  // Redis first: an unreachable queue is one line, before TensorFlow.js starts.
+  (await connectRedis(opts.queue)).disconnect();
+  const report = await initBackend({ backend: opts.backend as BackendChoice });
+  io.stderr(describeBackend(report));
+  const log = (line: string) => io.stderr(`squid-train worker: ${line}`);
+  const worker = await QueueWorker.start<SweepMeta, TrainJob, TrainJobResult>(
+    {
+      url: opts.queue,
+      kind: TRAIN_KIND,
+      lockSeconds: opts.lockSeconds,
+      pollSeconds: opts.pollSeconds,
+      exitWhenIdle: opts.exitWhenIdle,
+    },
+    {
+      process: async (job) => {
+        const { out } = job.data;
+        const config = parseRunConfig(job.data.config, `queue job ${job.id}`);
+        const resume = existsSync(runPaths(out).checkpoint('last'));
+        log(`${job.id}: ${resume ? 'resuming' : 'starting'} ${out}`);
+        let result: TrainResult;
+        try {
+          result = await trainSquid({
+            runDir: out,
+            config,
+            resume,
+            shouldStop: job.stopRequested,
+            log: (l) => log(`${job.id}: ${l}`),
+          });
+        } catch (err) {
+          // A refused run folder (another recipe in it, a trainer on another host holding it)
+          // does not fix itself by retrying.
+          if (err instanceof RunFolderError) throw new UnrecoverableError(err.message);
+          throw err;
+        }
+        if (result.status === 'interrupted') return RELEASE;
+        if (result.status === 'non-finite') throw new UnrecoverableError(result.message ?? 'non-finite loss');
+        const { status, epoch, iteration, bestAuc, lastAuc } = result;
+        return { status, epoch, iteration, bestAuc, lastAuc, runDir: out };
+      },
+      summarize: () => ({ done: 1, failed: 0 }),
+      onLine: log,
+    },
+  );
+  const off = io.onSignal?.((signal) => {
+    log(`${signal}: checkpointing the current run and giving it back to the queue`);
+    worker.stop();
+  });
+  try {
+    await worker.done;
+  } finally {
+    off?.();
+  }
+  log(`stopped after ${worker.completed} runs`);
+  return 0;
+}

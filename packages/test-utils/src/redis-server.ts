@@ -1,0 +1,88 @@
+// A throw-away redis-server for tests and benches: a free local port, a temp dir, no persistence.
+// No vitest import, so bench scripts use it under plain tsx.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A running redis-server started by {@link startRedisServer}. */
+export interface RedisServer {
+  url: string;
+  port: number;
+  process: ChildProcess;
+  /** Stops the server and removes its folder (idempotent). */
+  stop(): Promise<void>;
+}
+
+/** Why Redis tests cannot run here (no `redis-server` on PATH), or undefined when they can. */
+export function redisUnavailable(): string | undefined {
+  const r = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  return r.error || r.status !== 0
+    ? 'redis-server is not installed (Debian: apt-get install -y redis-server; .ci/run installs it)'
+    : undefined;
+}
+
+/** A TCP port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `redis-server` on a free 127.0.0.1 port; resolves once it accepts connections. */
+export async function startRedisServer(): Promise<RedisServer> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'squid-redis-'));
+    const child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    const ready = await new Promise<boolean>((resolve) => {
+      const onData = (d: Buffer) => {
+        output += d;
+        if (output.includes('Ready to accept connections')) resolve(true);
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+      child.on('exit', () => resolve(false));
+      child.on('error', () => resolve(false));
+    });
+    child.stdout?.removeAllListeners('data');
+    child.stderr?.removeAllListeners('data');
+    // Keep draining, or a full pipe would block the server.
+    child.stdout?.resume();
+    child.stderr?.resume();
+    if (ready) {
+      let stopped: Promise<void> | undefined;
+      return {
+        url: `redis://127.0.0.1:${port}`,
+        port,
+        process: child,
+        stop: () => {
+          stopped ??= new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) resolve();
+            else {
+              child.on('exit', () => resolve());
+              child.kill('SIGKILL');
+            }
+          }).then(() => rmSync(dir, { recursive: true, force: true }));
+          return stopped;
+        },
+      };
+    }
+    rmSync(dir, { recursive: true, force: true });
+    // Another process took the port between the probe and the start: try another.
+    if (attempt >= 3) throw new Error(`redis-server did not start: ${output.trim().split('\n').at(-1)}`);
+  }
+}
