@@ -20,6 +20,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type RedisServer, redisUnavailable, startRedisServer } from '@squid-ad/test-utils/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importedPackages, matchOutput, readmeExamples } from './readme-examples.js';
 
@@ -50,9 +51,15 @@ const userEnv = Object.fromEntries(
 );
 let work: string;
 let project: string;
+// The queue package's example needs a Redis at SQUID_QUEUE, as its README says.
+let redis: RedisServer | undefined;
 
-beforeAll(() => {
+beforeAll(async () => {
   // The dist files are built by the global setup (scripts/test/build-packages.ts).
+  if (!redisUnavailable()) {
+    redis = await startRedisServer();
+    userEnv.SQUID_QUEUE = redis.url;
+  }
   work = mkdtempSync(join(tmpdir(), 'squid-npm-'));
   const packs = join(work, 'packs');
   project = join(work, 'project');
@@ -72,7 +79,8 @@ beforeAll(() => {
   });
 }, 600_000);
 
-afterAll(() => {
+afterAll(async () => {
+  await redis?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
