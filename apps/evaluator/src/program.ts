@@ -121,6 +121,30 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
     });
 
   program
+    .command('export')
+    .description(
+      'write an inference bundle (bundle.json + weights): only what scoring needs, for squid-eval view, a browser or loadBundle',
+    )
+    .requiredOption('--run <dir>', 'run directory (from squid-train)')
+    .requiredOption('--out <dir>', 'bundle directory (created; an earlier bundle there is replaced)')
+    .addOption(
+      new Option('--checkpoint <which>', 'checkpoint (default: best, else last)').choices(['best', 'last']),
+    )
+    .addOption(
+      new Option(
+        '--precision <p>',
+        'storage of the weights: float16 halves the bundle (scores then differ slightly)',
+      )
+        .choices(['float32', 'float16'])
+        .default('float32'),
+    )
+    .option('--json', 'print a JSON summary instead of a line')
+    .action(async (o) => {
+      const { exportCommand } = await import('./export-command.js');
+      exit.code = await exportCommand(o, deps);
+    });
+
+  program
     .command('compare')
     .description('summarise several runs (e.g. seeds) as mean ± std, from RUN_DIR/eval/report.json')
     .argument('<runs...>', 'run directories')
