@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { probeNativeBinding } from './native-binding.js';
 import { installResizeBilinearGrad } from './resize-bilinear-grad.js';
 import { tf } from './tf.js';
@@ -119,7 +120,7 @@ async function tryBackend(backend: ConcreteBackend, threads: number): Promise<st
         wasmThreads = await withoutEmscriptenHandlers(() => initWasmBackend(threads));
         // Our JS heap loops follow wasm's thread count (threaded wasm has a shared heap).
         const wasmModule = (tf.backend() as unknown as { wasm?: { wasmMemory?: WasmMemory } }).wasm;
-        setHeapWorkerThreads(wasmModule?.wasmMemory, wasmThreads.threads);
+        setHeapWorkerThreads(wasmModule?.wasmMemory, wasmThreads.threads, Worker);
         return undefined;
       }
       case 'cpu':
