@@ -124,7 +124,13 @@ describe('browser entries', () => {
     // TensorFlow.js takes a global with a document for a browser page.
     sandbox.document = {};
     runInNewContext(code, sandbox);
-    const got = await (sandbox.entry as { score: Function }).score(files, images);
+    const entry = sandbox.entry as {
+      score(
+        files: unknown,
+        images: Float32Array[],
+      ): Promise<{ backend: string; scores: number[]; logits: number[] }>;
+    };
+    const got = await entry.score(files, images);
     expect(got.backend).toBe('cpu');
     expect(got.logits).toEqual(Array.from(expected.logits));
     expect(got.scores).toEqual(Array.from(expected.scores));

@@ -145,6 +145,19 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
     });
 
   program
+    .command('view')
+    .description(
+      'serve the viewer page with a bundle (from export) on this machine: score images in the browser',
+    )
+    .requiredOption('--bundle <dir>', 'bundle directory (from squid-eval export)')
+    .option('--host <host>', 'address to listen on (other machines can reach 0.0.0.0)', '127.0.0.1')
+    .option('--port <n>', 'port (0: any free one)', integer, 8123)
+    .action(async (o) => {
+      const { viewCommand } = await import('./view-command.js');
+      exit.code = await viewCommand(o, deps);
+    });
+
+  program
     .command('compare')
     .description('summarise several runs (e.g. seeds) as mean ± std, from RUN_DIR/eval/report.json')
     .argument('<runs...>', 'run directories')

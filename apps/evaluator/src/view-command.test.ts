@@ -1,0 +1,149 @@
+// squid-eval view end to end: export a tiny run, serve the viewer, drive Debian's Chromium
+// headless, drop test images and read back the scores the page computed, against Node's.
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '@squid-ad/backend';
+import { digitAnatomyTestSet, encodeGreyPng } from '@squid-ad/datasets';
+import { getPreset, parseRunConfig, trainSquid } from '@squid-ad/squid';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './program.js';
+import { realDeps } from './real-deps.js';
+import { startViewServer, type ViewServer } from './view-server.js';
+
+const CHROMIUM = process.env.SQUID_CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const dir = mkdtempSync(join(tmpdir(), 'squid-eval-view-'));
+const runDir = join(dir, 'run');
+const imageDir = join(dir, 'images');
+const bundleDir = join(dir, 'bundle');
+let server: ViewServer;
+afterAll(async () => {
+  await server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function captured() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, deps: realDeps({ stdout: (l) => out.push(l), stderr: (l) => err.push(l) }) };
+}
+
+const images: string[] = [];
+
+beforeAll(async () => {
+  await initBackend({ backend: 'wasm' });
+  const squid = getPreset('tiny'); // 48 px DigitAnatomy structure
+  squid.train.epochs = 1;
+  squid.train.iterationsPerEpoch = 2;
+  squid.train.batchSize = 2;
+  const config = parseRunConfig(
+    {
+      squid,
+      run: { normImages: 8, sampleEvery: 100, data: { trainLength: 4, valNormal: 4, valAbnormal: 4 } },
+    },
+    'test config',
+  );
+  await trainSquid({ runDir, config });
+  mkdirSync(imageDir);
+  digitAnatomyTestSet({ seed: 4, normal: 4, abnormal: 4, cell: 16 }).forEach((s, i) => {
+    const path = join(imageDir, `${s.label ? 'abnormal' : 'normal'}-${i}.png`);
+    writeFileSync(path, encodeGreyPng({ width: 48, height: 48, data: s.image }));
+    images.push(path);
+  });
+  const ex = captured();
+  expect(await runCli(['export', '--run', runDir, '--out', bundleDir], ex.deps)).toBe(0);
+  server = await startViewServer({ bundleDir });
+}, 300_000);
+
+/** Node's `squid-eval score` lines on `backend`, by file name. */
+async function nodeScores(backend: string): Promise<Map<string, { score: number; reconL1: number }>> {
+  const sc = captured();
+  expect(await runCli(['score', '--run', runDir, '--backend', backend, imageDir], sc.deps)).toBe(0);
+  return new Map(
+    sc.out
+      .map((l) => JSON.parse(l) as { path: string; score: number; reconL1: number })
+      .map((l) => [l.path.split('/').pop()!, l]),
+  );
+}
+
+describe('squid-eval view', () => {
+  it('the page scores dropped images like squid-eval score, with no console error and no foreign request', async () => {
+    if (!existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} not found: install it with apt-get install -y chromium (see .ci/run)`);
+    const bad = join(dir, 'notes.png');
+    writeFileSync(bad, 'not an image at all');
+    const origin = new URL(server.url).origin;
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    const results: Record<string, { rows: Record<string, string>[]; backend: string; ms: number }> = {};
+    const problems: string[] = [];
+    const requests: string[] = [];
+    try {
+      for (const backend of ['wasm', 'cpu']) {
+        const page = await browser.newPage();
+        page.on('console', (m) => {
+          if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+        });
+        page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+        page.on('requestfailed', (r) => problems.push(`requestfailed: ${r.url()}`));
+        page.on('request', (r) => requests.push(r.url()));
+        await page.goto(`${server.url}&backend=${backend}`, { waitUntil: 'load' });
+        await page.waitForSelector('body[data-bundle="ready"]', { timeout: 60_000 });
+        await page.setInputFiles('#images', [...images, bad]);
+        await page.waitForSelector('body[data-scoring="done"]', { timeout: 120_000 });
+        const rows = await page
+          .locator('#table tbody tr')
+          .evaluateAll((trs) =>
+            trs.map((tr) => ({ ...(tr as unknown as { dataset: Record<string, string> }).dataset })),
+          );
+        results[backend] = {
+          rows,
+          backend: (await page.locator('#backend').textContent()) ?? '',
+          ms: Number(await page.locator('body').getAttribute('data-ms-per-image')),
+        };
+        await page.close();
+      }
+    } finally {
+      await browser.close();
+    }
+    expect(problems).toEqual([]);
+    // Only the page, its assets and the bundle, all from the local server.
+    expect(requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:'))).toEqual([]);
+    expect(requests.some((u) => u.startsWith(`${origin}/bundle/weights-`))).toBe(true);
+
+    for (const [backend, r] of Object.entries(results)) {
+      expect(r.backend).toMatch(new RegExp(`^backend: ${backend}`));
+      // CPU: TensorFlow.js's own kernels on both sides (Node's oneDNN ones off), so the scores
+      // agree to rounding. wasm: Node adds its own kernels (matMul, slice, …), so the logits
+      // differ by float rounding, which an almost untrained run's tiny σ magnifies in the score.
+      if (backend === 'cpu') process.env.SQUID_NATIVE_KERNELS = '0';
+      const node = await nodeScores(backend);
+      delete process.env.SQUID_NATIVE_KERNELS;
+      const good = r.rows.filter((row) => row.score !== undefined);
+      expect(good.map((row) => row.name).sort()).toEqual([...node.keys()].sort());
+      const dScore = Math.max(...good.map((row) => Math.abs(Number(row.score) - node.get(row.name)!.score)));
+      const dRecon = Math.max(
+        ...good.map((row) => Math.abs(Number(row.reconL1) - node.get(row.name)!.reconL1)),
+      );
+      console.log(
+        `${backend}: max |browser − node| score ${dScore.toExponential(2)}, recon-l1 ${dRecon.toExponential(2)}; ` +
+          `${r.ms.toFixed(0)} ms/image in Chromium`,
+      );
+      expect(dRecon).toBeLessThanOrEqual(1e-5);
+      if (backend === 'cpu') expect(dScore).toBeLessThanOrEqual(1e-4);
+      // the unreadable file is a row with its reason, not a failure of the batch
+      expect(r.rows.find((row) => row.name === 'notes.png')?.error).toMatch(/not an image/);
+    }
+  }, 300_000);
+});
