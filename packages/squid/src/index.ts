@@ -3,6 +3,7 @@
 
 export {
   type Bundle,
+  createBundle,
   type ExportBundleOptions,
   exportBundle,
   readBundleDir,

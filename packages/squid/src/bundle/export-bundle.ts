@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, writeFileAtomicSync } from '@squid-ad/backend';
 import { readCheckpoint } from '../checkpoint.js';
+import type { SquidConfig } from '../config.js';
 import { createSquidModel } from '../model.js';
 import { type CheckpointName, readRunConfig, runPaths } from '../run-folder.js';
 import type { CheckpointMeta } from '../train/train-squid.js';
@@ -66,51 +67,74 @@ export function exportBundle(runDir: string, options: ExportBundleOptions = {}):
   } finally {
     model.dispose();
   }
+  const threshold = meta.threshold ?? null;
+  try {
+    return createBundle({
+      config,
+      tensors,
+      precision,
+      score: {
+        norm: meta.norm,
+        scoreNorm: runConfig.run.scoreNorm,
+        reconCell: runConfig.run.reconCell,
+        threshold,
+        thresholdOrigin:
+          threshold === null
+            ? null
+            : { split: 'validation', method: runConfig.run.threshold, epoch: meta.epoch },
+      },
+      provenance: {
+        run: runDir,
+        checkpoint: name,
+        epoch: meta.epoch,
+        iteration: meta.iteration,
+        auc: meta.auc,
+        checkpointSha256: sha256(readFileSync(path)),
+        exportedAt: new Date().toISOString(),
+      },
+    });
+  } catch (err) {
+    throw new Error(`checkpoint ${path}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * A bundle from scoring-state tensors (see {@link scoringState}) and what the manifest records:
+ * `exportBundle` for a run, benches and tests for a model built in memory.
+ */
+export function createBundle(o: {
+  config: SquidConfig;
+  tensors: NamedTensor[];
+  precision: 'float32' | 'float16';
+  score: BundleManifest['score'];
+  provenance: BundleManifest['provenance'];
+}): Bundle {
   let weights: Uint8Array;
   try {
-    weights = encodeSafetensors(tensors, precision === 'float16' ? 'F16' : 'F32', { format: BUNDLE_FORMAT });
+    weights = encodeSafetensors(o.tensors, o.precision === 'float16' ? 'F16' : 'F32', {
+      format: BUNDLE_FORMAT,
+    });
   } catch (err) {
-    throw new Error(`checkpoint ${path}: ${(err as Error).message}; export it as float32`);
+    throw new Error(`${(err as Error).message}; export it as float32`);
   }
   const weightsSha = sha256(weights);
-  const threshold = meta.threshold ?? null;
-  const manifest = parseBundleManifest(
-    JSON.parse(
-      stringifyBundleManifest({
-        format: BUNDLE_FORMAT,
-        version: BUNDLE_VERSION,
-        precision,
-        config,
-        score: {
-          norm: meta.norm,
-          scoreNorm: runConfig.run.scoreNorm,
-          reconCell: runConfig.run.reconCell,
-          threshold,
-          thresholdOrigin:
-            threshold === null
-              ? null
-              : { split: 'validation', method: runConfig.run.threshold, epoch: meta.epoch },
-        },
-        provenance: {
-          run: runDir,
-          checkpoint: name,
-          epoch: meta.epoch,
-          iteration: meta.iteration,
-          auc: meta.auc,
-          checkpointSha256: sha256(readFileSync(path)),
-          exportedAt: new Date().toISOString(),
-        },
-        weights: {
-          // Named by content: rewriting a bundle in place never pairs a manifest with other weights.
-          file: `weights-${weightsSha.slice(0, 12)}.safetensors`,
-          bytes: weights.length,
-          sha256: weightsSha,
-          tensors: tensors.length,
-        },
-      } as BundleManifest),
-    ),
-    `bundle of ${path}`,
-  );
+  const manifest: BundleManifest = {
+    format: BUNDLE_FORMAT,
+    version: BUNDLE_VERSION,
+    precision: o.precision,
+    config: o.config,
+    score: o.score,
+    provenance: o.provenance,
+    weights: {
+      // Named by content: rewriting a bundle in place never pairs a manifest with other weights.
+      file: `weights-${weightsSha.slice(0, 12)}.safetensors`,
+      bytes: weights.length,
+      sha256: weightsSha,
+      tensors: o.tensors.length,
+    },
+  };
+  // What a reader will parse: check it here, so a bad field fails the export, not the viewer.
+  parseBundleManifest(stringifyBundleManifest(manifest), 'bundle.json');
   return { manifest, weights };
 }
 
