@@ -1,8 +1,8 @@
 // squid-eval view end to end: export a tiny run, serve the viewer, drive Debian's Chromium
 // headless, drop test images and read back the scores the page computed, against Node's.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { initBackend } from '@squid-ad/backend';
 import { digitAnatomyTestSet, encodeGreyPng } from '@squid-ad/datasets';
 import { getPreset, parseRunConfig, trainSquid } from '@squid-ad/squid';
@@ -100,7 +100,27 @@ describe('squid-eval view', () => {
         page.on('request', (r) => requests.push(r.url()));
         await page.goto(`${server.url}&backend=${backend}`, { waitUntil: 'load' });
         await page.waitForSelector('body[data-bundle="ready"]', { timeout: 60_000 });
-        await page.setInputFiles('#images', [...images, bad]);
+        if (backend === 'wasm') {
+          await page.setInputFiles('#images', [...images, bad]);
+        } else {
+          // A real drop on the drop zone: a DataTransfer holding the files, built in the page.
+          const payload = [...images, bad].map((p) => ({
+            name: basename(p),
+            base64: readFileSync(p).toString('base64'),
+          }));
+          const dataTransfer = await page.evaluateHandle((files) => {
+            const g = globalThis as unknown as {
+              DataTransfer: new () => { items: { add(f: unknown): void } };
+              File: new (parts: Uint8Array[], name: string) => unknown;
+              atob(s: string): string;
+            };
+            const dt = new g.DataTransfer();
+            for (const f of files)
+              dt.items.add(new g.File([Uint8Array.from(g.atob(f.base64), (c) => c.charCodeAt(0))], f.name));
+            return dt;
+          }, payload);
+          await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer });
+        }
         await page.waitForSelector('body[data-scoring="done"]', { timeout: 120_000 });
         const rows = await page
           .locator('#table tbody tr')
@@ -112,22 +132,40 @@ describe('squid-eval view', () => {
           backend: (await page.locator('#backend').textContent()) ?? '',
           ms: Number(await page.locator('body').getAttribute('data-ms-per-image')),
         };
+        if (backend === 'cpu') {
+          // Sorted by score, highest first; a click on the header sorts lowest first.
+          const scores = () =>
+            page
+              .locator('#table tbody tr[data-score]')
+              .evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-score'))));
+          const before = await scores();
+          expect(before).toEqual([...before].sort((a, b) => b - a));
+          await page.click('th[data-key="score"]');
+          expect(await scores()).toEqual([...before].reverse());
+          // CSV made in the page (a blob: download): a header, one line per file.
+          const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv')]);
+          const csv = readFileSync((await download.path())!, 'utf8')
+            .trim()
+            .split('\n');
+          expect(csv[0]).toBe('file,score,anomalous,threshold,recon_l1,recon_l1_worst_cell,error');
+          expect(csv).toHaveLength(images.length + 2);
+        }
         await page.close();
       }
     } finally {
       await browser.close();
     }
     expect(problems).toEqual([]);
+    expect(results.cpu.rows.find((row) => row.name === 'notes.png')?.error).toMatch(/not an image/);
     // Only the page, its assets and the bundle, all from the local server.
     expect(requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:'))).toEqual([]);
     expect(requests.some((u) => u.startsWith(`${origin}/bundle/weights-`))).toBe(true);
 
     for (const [backend, r] of Object.entries(results)) {
       expect(r.backend).toMatch(new RegExp(`^backend: ${backend}`));
-      // CPU: TensorFlow.js's own kernels on both sides (Node's oneDNN ones off), so the scores
-      // agree to rounding. wasm: Node adds its own kernels (matMul, slice, …), so the logits
-      // differ by float rounding, which an almost untrained run's tiny σ magnifies in the score.
-      if (backend === 'cpu') process.env.SQUID_NATIVE_KERNELS = '0';
+      // The page installs squid's wasm kernels as Node's initBackend does; Node's optional oneDNN
+      // kernels (which the page cannot have) are turned off, so both compute the same float ops.
+      process.env.SQUID_NATIVE_KERNELS = '0';
       const node = await nodeScores(backend);
       delete process.env.SQUID_NATIVE_KERNELS;
       const good = r.rows.filter((row) => row.score !== undefined);
@@ -141,9 +179,27 @@ describe('squid-eval view', () => {
           `${r.ms.toFixed(0)} ms/image in Chromium`,
       );
       expect(dRecon).toBeLessThanOrEqual(1e-5);
-      if (backend === 'cpu') expect(dScore).toBeLessThanOrEqual(1e-4);
+      expect(dScore).toBeLessThanOrEqual(1e-4);
       // the unreadable file is a row with its reason, not a failure of the batch
       expect(r.rows.find((row) => row.name === 'notes.png')?.error).toMatch(/not an image/);
     }
   }, 300_000);
+
+  it('a bundle URL that does not hold a bundle: the page says so', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    try {
+      const page = await browser.newPage();
+      const pageErrors: string[] = [];
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+      await page.goto(`${new URL(server.url).origin}/?bundle=nowhere/&backend=cpu`, { waitUntil: 'load' });
+      await page.waitForSelector('#error:not([hidden])', { timeout: 60_000 });
+      expect(await page.locator('#error').textContent()).toBe(
+        'Cannot open the bundle: nowhere/bundle.json: HTTP 404',
+      );
+      expect(await page.locator('#images').isDisabled()).toBe(true);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 });

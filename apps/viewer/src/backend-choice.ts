@@ -1,4 +1,4 @@
-import { tf } from '@squid-ad/backend';
+import { installWasmKernels, tf } from '@squid-ad/backend';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgpu';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
@@ -15,6 +15,9 @@ setWasmPaths({
 // Threaded wasm starts workers from the source text of tfjs's module factory, which a bundler's
 // minification breaks (the workers die with "e is not defined"): one thread, SIMD.
 tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+
+// squid's own wasm kernels, as Node's initBackend installs them: the same numbers as Node's wasm.
+installWasmKernels();
 
 export const BACKEND_ORDER = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BrowserBackend = (typeof BACKEND_ORDER)[number];

@@ -23,3 +23,4 @@ export { stopGradient } from './stop-gradient.js';
 export { float32Storage, storageView } from './tensor-buffer.js';
 export { tf } from './tf.js';
 export { TorchGenerator } from './torch-generator.js';
+export { installWasmKernels } from './wasm-install.js';

@@ -5,11 +5,8 @@ import { Worker } from 'node:worker_threads';
 import { probeNativeBinding } from './native-binding.js';
 import { installResizeBilinearGrad } from './resize-bilinear-grad.js';
 import { tf } from './tf.js';
-import { installWasmScalarBroadcast } from './wasm-binary.js';
 import { setHeapWorkerThreads, type WasmMemory } from './wasm-heap-workers.js';
-import { registerWasmTrainingKernels } from './wasm-kernels.js';
-import { installWasmMatMul } from './wasm-matmul.js';
-import { installWasmSlice } from './wasm-slice.js';
+import { installWasmKernels } from './wasm-install.js';
 import {
   initWasmBackend,
   resolveThreads,
@@ -112,11 +109,8 @@ async function tryBackend(backend: ConcreteBackend, threads: number): Promise<st
       }
       case 'wasm': {
         await import('@tensorflow/tfjs-backend-wasm');
-        registerWasmTrainingKernels();
+        installWasmKernels();
         installResizeBilinearGrad();
-        installWasmMatMul();
-        installWasmSlice();
-        installWasmScalarBroadcast();
         wasmThreads = await withoutEmscriptenHandlers(() => initWasmBackend(threads));
         // Our JS heap loops follow wasm's thread count (threaded wasm has a shared heap).
         const wasmModule = (tf.backend() as unknown as { wasm?: { wasmMemory?: WasmMemory } }).wasm;
