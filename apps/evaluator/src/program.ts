@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 // Kept in sync with @squid-ad/backend's BACKENDS; not imported so `compare` loads no TensorFlow.js.
 const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
+import { addBundleCommands } from './bundle-commands.js';
 import { compareRuns, formatComparison } from './compare-runs.js';
 import type { CliDeps } from './deps.js';
 
@@ -121,43 +122,6 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
     });
 
   program
-    .command('export')
-    .description(
-      'write an inference bundle (bundle.json + weights): only what scoring needs, for squid-eval view, a browser or loadBundle',
-    )
-    .requiredOption('--run <dir>', 'run directory (from squid-train)')
-    .requiredOption('--out <dir>', 'bundle directory (created; an earlier bundle there is replaced)')
-    .addOption(
-      new Option('--checkpoint <which>', 'checkpoint (default: best, else last)').choices(['best', 'last']),
-    )
-    .addOption(
-      new Option(
-        '--precision <p>',
-        'storage of the weights: float16 halves the bundle (scores then differ slightly)',
-      )
-        .choices(['float32', 'float16'])
-        .default('float32'),
-    )
-    .option('--json', 'print a JSON summary instead of a line')
-    .action(async (o) => {
-      const { exportCommand } = await import('./export-command.js');
-      exit.code = await exportCommand(o, deps);
-    });
-
-  program
-    .command('view')
-    .description(
-      'serve the viewer page with a bundle (from export) on this machine: score images in the browser',
-    )
-    .requiredOption('--bundle <dir>', 'bundle directory (from squid-eval export)')
-    .option('--host <host>', 'address to listen on (other machines can reach 0.0.0.0)', '127.0.0.1')
-    .option('--port <n>', 'port (0: any free one)', integer, 8123)
-    .action(async (o) => {
-      const { viewCommand } = await import('./view-command.js');
-      exit.code = await viewCommand(o, deps);
-    });
-
-  program
     .command('compare')
     .description('summarise several runs (e.g. seeds) as mean ± std, from RUN_DIR/eval/report.json')
     .argument('<runs...>', 'run directories')
@@ -167,6 +131,7 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
       deps.stdout(o.json ? JSON.stringify(c, null, 2) : formatComparison(c));
     });
 
+  addBundleCommands(program, deps, exit);
   return program;
 }
 
