@@ -185,6 +185,17 @@ describe('squid-eval view', () => {
     }
   }, 300_000);
 
+  it('squid-eval view on a folder without a bundle: exit 1 naming it, nothing served', async () => {
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    const v = captured();
+    expect(await runCli(['view', '--bundle', empty], v.deps)).toBe(1);
+    expect(v.err).toEqual([
+      `squid-eval: ${empty}: not a squid bundle (no bundle.json; make one with squid-eval export)`,
+    ]);
+    expect(v.out).toEqual([]);
+  });
+
   it('a bundle URL that does not hold a bundle: the page says so', async () => {
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
     try {

@@ -22,10 +22,22 @@ installWasmKernels();
 export const BACKEND_ORDER = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BrowserBackend = (typeof BACKEND_ORDER)[number];
 
-/** Whether the browser could run `name` at all, checked without a console warning from tfjs. */
-function available(name: BrowserBackend): string | undefined {
-  if (name === 'webgpu' && !(navigator as { gpu?: unknown }).gpu) return 'no WebGPU';
-  if (name === 'webgl' && !document.createElement('canvas').getContext('webgl2')) return 'no WebGL 2';
+/** Why the browser cannot run `name`, if it cannot: checked first, so tfjs logs no warning. */
+async function unavailable(name: BrowserBackend, forced: boolean): Promise<string | undefined> {
+  if (name === 'webgpu') {
+    const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+    if (!gpu) return 'no WebGPU';
+    // Headless or GPU-less browsers expose navigator.gpu but have no adapter.
+    if (!(await gpu.requestAdapter().catch(() => null))) return 'no WebGPU adapter';
+  }
+  if (name === 'webgl') {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    if (!gl) return 'no WebGL 2';
+    // Without a GPU, Chromium emulates WebGL on the CPU (SwiftShader): ~30× slower than wasm.
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
+    if (!forced && /swiftshader|llvmpipe|software/i.test(renderer)) return `software renderer (${renderer})`;
+  }
   return undefined;
 }
 
@@ -38,7 +50,7 @@ export async function chooseBackend(
 ): Promise<{ backend: BrowserBackend; skipped: string[] }> {
   const skipped: string[] = [];
   for (const name of forced ? [forced] : BACKEND_ORDER) {
-    const missing = available(name);
+    const missing = await unavailable(name, forced !== undefined);
     if (missing) {
       skipped.push(`${name}: ${missing}`);
       continue;
