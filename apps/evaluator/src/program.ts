@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 // Kept in sync with @squid-ad/backend's BACKENDS; not imported so `compare` loads no TensorFlow.js.
 const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
+import { addBundleCommands } from './bundle-commands.js';
 import { compareRuns, formatComparison } from './compare-runs.js';
 import type { CliDeps } from './deps.js';
 
@@ -203,6 +204,7 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
       deps.stdout(o.json ? JSON.stringify(c, null, 2) : formatComparison(c));
     });
 
+  addBundleCommands(program, deps, exit);
   return program;
 }
 

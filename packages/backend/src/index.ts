@@ -44,6 +44,7 @@ export {
 export { tf } from './tf.js';
 export { TorchGenerator } from './torch-generator.js';
 export { CPU_FALLBACK_KERNELS, CPU_REPLACED_KERNELS } from './wasm-cpu-fallback.js';
+export { installWasmKernels } from './wasm-install.js';
 export { registerWasmTrainingKernels, stockWasmKernel, wasmTrainingKernelNames } from './wasm-kernels.js';
 export { installWasmMatMul } from './wasm-matmul.js';
 export {

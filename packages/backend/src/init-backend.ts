@@ -1,14 +1,12 @@
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { probeNativeBinding } from './native-binding.js';
 import { installResizeBilinearGrad } from './resize-bilinear-grad.js';
 import { tf } from './tf.js';
-import { installWasmScalarBroadcast } from './wasm-binary.js';
 import { setHeapWorkerThreads, type WasmMemory } from './wasm-heap-workers.js';
-import { registerWasmTrainingKernels } from './wasm-kernels.js';
-import { installWasmMatMul } from './wasm-matmul.js';
-import { installWasmSlice } from './wasm-slice.js';
+import { installWasmKernels } from './wasm-install.js';
 import {
   initWasmBackend,
   resolveThreads,
@@ -111,15 +109,12 @@ async function tryBackend(backend: ConcreteBackend, threads: number): Promise<st
       }
       case 'wasm': {
         await import('@tensorflow/tfjs-backend-wasm');
-        registerWasmTrainingKernels();
+        installWasmKernels();
         installResizeBilinearGrad();
-        installWasmMatMul();
-        installWasmSlice();
-        installWasmScalarBroadcast();
         wasmThreads = await withoutEmscriptenHandlers(() => initWasmBackend(threads));
         // Our JS heap loops follow wasm's thread count (threaded wasm has a shared heap).
         const wasmModule = (tf.backend() as unknown as { wasm?: { wasmMemory?: WasmMemory } }).wasm;
-        setHeapWorkerThreads(wasmModule?.wasmMemory, wasmThreads.threads);
+        setHeapWorkerThreads(wasmModule?.wasmMemory, wasmThreads.threads, Worker);
         return undefined;
       }
       case 'cpu':

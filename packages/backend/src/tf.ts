@@ -7,7 +7,8 @@ import { installResizeBilinearGrad } from './resize-bilinear-grad.js';
 
 // Backprop that frees as it goes (about half the peak memory of a training step); the same
 // gradients bit for bit. SQUID_LEAN_GRADIENTS=0 keeps tfjs's own, e.g. to compare.
-if (process.env.SQUID_LEAN_GRADIENTS !== '0') installLeanGradients();
+// (`process` is undefined in a browser, where this module is also loaded.)
+if (globalThis.process?.env?.SQUID_LEAN_GRADIENTS !== '0') installLeanGradients();
 
 // TF.js's own ignores halfPixelCenters (wrong gradients for PyTorch-style upsampling).
 installResizeBilinearGrad();

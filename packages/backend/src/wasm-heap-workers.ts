@@ -7,7 +7,12 @@
 // self-contained function of (heap, args, lo, hi) over a range of its outer loop; its source is
 // what the workers evaluate, so it must not refer to anything outside itself. A task only
 // copies or computes elementwise, so any split gives the same bits.
-import { Worker } from 'node:worker_threads';
+// No import of node:worker_threads here: the caller hands the Worker class in, so this module
+// (reached from tf.ts through the gradient kernels) stays loadable in a browser.
+import type { Worker, WorkerOptions } from 'node:worker_threads';
+
+/** `node:worker_threads`' Worker constructor, or one with the same shape. */
+export type WorkerClass = new (source: string, options: WorkerOptions) => Worker;
 
 /** A `WebAssembly.Memory` (the lib settings here have no WebAssembly types). */
 export interface WasmMemory {
@@ -55,20 +60,28 @@ interface Pool {
 }
 
 let pool: Pool | undefined;
-let wanted: { memory: WasmMemory; threads: number } | undefined;
+let wanted: { memory: WasmMemory; threads: number; Worker: WorkerClass } | undefined;
 
-/** Sets how many threads heap tasks may use on this wasm heap (1 = the main thread only). */
-export function setHeapWorkerThreads(memory: WasmMemory | undefined, threads: number): void {
+/**
+ * Sets how many threads heap tasks may use on this wasm heap (1 = the main thread only), started
+ * as `Worker`s (node:worker_threads').
+ */
+export function setHeapWorkerThreads(
+  memory: WasmMemory | undefined,
+  threads: number,
+  Worker?: WorkerClass,
+): void {
   if (pool && (pool.memory !== memory || pool.workers.length !== threads - 1)) {
     for (const w of pool.workers) void w.terminate();
     pool = undefined;
   }
   wanted =
     memory &&
+    Worker &&
     threads > 1 &&
     typeof SharedArrayBuffer !== 'undefined' &&
     memory.buffer instanceof SharedArrayBuffer
-      ? { memory, threads }
+      ? { memory, threads, Worker }
       : undefined;
 }
 
@@ -101,7 +114,7 @@ function startPool(): Pool | undefined {
   const args = new Float64Array(new SharedArrayBuffer(8 * (MAX_ARGS + 2 * wanted.threads)));
   const source = workerSource();
   const workers = Array.from({ length: wanted.threads - 1 }, (_, index) => {
-    const w = new Worker(source, {
+    const w = new wanted!.Worker(source, {
       eval: true,
       workerData: { memory: wanted!.memory, ctrl: ctrl.buffer, args: args.buffer, index },
     });

@@ -21,6 +21,7 @@ export {
   type Position,
   type Sample,
 } from './dataset.js';
+export { decodeImageBytes } from './decode-bytes.js';
 export {
   DEFAULT_MAX_PIXELS,
   type DecodeOptions,
@@ -45,6 +46,7 @@ export { type FileDatasetOptions, fileDataset, fileDatasetSchema } from './file-
 export { type FolderDatasetOptions, folderDataset, folderItems } from './folder-dataset.js';
 export { BadImageError, type GreyImage } from './grey-image.js';
 export { type ImageFormat, imageFormat } from './image-format.js';
+export { type ImageFromBytesOptions, imageFromBytes } from './image-from-bytes.js';
 export { listFiles } from './list-files.js';
 export { type LoadImageOptions, loadImage } from './load-image.js';
 export { digitInstances, MNIST_SIDE, mnistDigits } from './mnist-digits.js';

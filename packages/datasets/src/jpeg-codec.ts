@@ -1,13 +1,21 @@
 import jpeg from 'jpeg-js';
 import { BadImageError, type GreyImage, interleavedToGrey } from './grey-image.js';
-import { decodeJpegTurbo, type JpegSamples } from './jpeg-turbo.js';
+import type { JpegSamples } from './jpeg-turbo.js';
+
+/** A faster JPEG decoder tried first; undefined = it refused the file (jpeg-js then decodes or explains). */
+export type JpegFastPath = (bytes: Uint8Array) => JpegSamples | undefined;
 
 /**
- * Decodes a baseline/progressive JPEG to grey in [0,1]: libjpeg-turbo (WebAssembly) when it
- * accepts the file, else jpeg-js, whose error says what is wrong with it.
+ * Decodes a baseline/progressive JPEG to grey in [0,1]: `fast` (libjpeg-turbo in Node) when given
+ * and it accepts the file, else jpeg-js, whose error says what is wrong with it.
  */
-export function decodeJpegGrey(bytes: Uint8Array, path: string, maxPixels: number): GreyImage {
-  const { width, height, components, data } = decodeJpegTurbo(bytes) ?? decodeJpegJs(bytes, path, maxPixels);
+export function decodeJpegGrey(
+  bytes: Uint8Array,
+  path: string,
+  maxPixels: number,
+  fast?: JpegFastPath,
+): GreyImage {
+  const { width, height, components, data } = fast?.(bytes) ?? decodeJpegJs(bytes, path, maxPixels);
   return { width, height, data: interleavedToGrey(data, width * height, components, 255) };
 }
 

@@ -2,6 +2,30 @@
 // official checkpoint import. Training side: train*, checkpoint*, run*, score*.
 
 export {
+  type Bundle,
+  createBundle,
+  type ExportBundleOptions,
+  exportBundle,
+  readBundleDir,
+  writeBundle,
+} from './bundle/export-bundle.js';
+export { decodeFloat16, encodeFloat16 } from './bundle/float16.js';
+export {
+  type BundleFiles,
+  type FetchLike,
+  fetchBundle,
+  type LoadBundleOptions,
+  loadBundle,
+  type SquidBundle,
+} from './bundle/load-bundle.js';
+export {
+  BUNDLE_MANIFEST,
+  type BundleManifest,
+  bundleManifestSchema,
+  parseBundleManifest,
+} from './bundle/manifest.js';
+export { scoringState } from './bundle/scoring-state.js';
+export {
   type CheckpointFile,
   PARTIAL_SUFFIX,
   readCheckpoint,

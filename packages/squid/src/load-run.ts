@@ -12,6 +12,8 @@ import type { CheckpointMeta } from './train/train-squid.js';
 export interface RunScores {
   /** official discriminator score, 1 = anomalous */
   scores: Float32Array;
+  /** the discriminator logit d = D(G(x)) the score normalises (higher = more normal) */
+  logits: Float32Array;
   recon: Float32Array[];
   reconL1: Float32Array;
   reconL1WorstCell: Float32Array;
@@ -83,6 +85,7 @@ export async function loadRun(runDir: string, opts: { checkpoint?: CheckpointNam
       const d = discriminate(model, images, scoreNorm, { reconCell: options.reconCell ?? reconCell });
       return {
         scores: anomalyScores(d.logits, norm),
+        logits: d.logits,
         recon: d.recon,
         reconL1: d.reconL1,
         reconL1WorstCell: d.reconL1WorstCell,

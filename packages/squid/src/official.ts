@@ -1,36 +1,17 @@
 import {
   fromOfficialLayout,
-  type OfficialLayout,
   Rng,
   readSafetensors,
   type SafetensorsEntry,
-  type StateEntry,
   tf,
   toOfficialLayout,
 } from '@squid-ad/backend';
 import { saveCheckpoint } from './checkpoint.js';
 import { createSquidModel, type SquidModel } from './model.js';
 import { officialArgsToConfig } from './official-args.js';
+import { officialShape, officialStateEntries } from './official-state.js';
 
-/** Shape of a tensor of ours in the official layout. */
-export function officialShape(layout: OfficialLayout, shape: number[]): number[] {
-  switch (layout) {
-    case 'conv':
-      return [shape[3], shape[2], shape[0], shape[1]];
-    case 'linear':
-      return [shape[1], shape[0]];
-    case 'raw':
-      return shape;
-  }
-}
-
-/** The model's state under the official checkpoint names (`generator.` / `discriminator.` prefixes). */
-export function officialStateEntries(model: SquidModel): StateEntry[] {
-  return [
-    ...model.generator.state().map((e) => ({ ...e, name: `generator.${e.name}` })),
-    ...model.discriminator.state().map((e) => ({ ...e, name: `discriminator.${e.name}` })),
-  ];
-}
+export { officialShape, officialStateEntries };
 
 /**
  * Fills the model from official tensors (names with `generator.` / `discriminator.` prefixes).

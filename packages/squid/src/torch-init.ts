@@ -1,6 +1,6 @@
 import { fromOfficialLayout, type StateEntry, TorchGenerator, tf } from '@squid-ad/backend';
 import type { SquidModel } from './model.js';
-import { officialShape, officialStateEntries } from './official.js';
+import { officialShape, officialStateEntries } from './official-state.js';
 
 /** How PyTorch initialises one tensor: the bounds of its `uniform_` draw, or none. */
 type Draw = { bound: number; zeroAfter?: boolean } | null;

@@ -1,0 +1,66 @@
+import { relative } from 'node:path';
+
+/** Options of `squid-eval export`. */
+export interface ExportCommandOptions {
+  run: string;
+  checkpoint?: 'best' | 'last';
+  precision: 'float32' | 'float16';
+  out: string;
+  json?: boolean;
+}
+
+/** What `squid-eval export --json` prints. */
+export interface ExportSummary {
+  dir: string;
+  manifest: string;
+  weights: string;
+  precision: 'float32' | 'float16';
+  /** size of the weights file */
+  weightsBytes: number;
+  /** size of the checkpoint it came from (weights, optimizer moments, queues) */
+  checkpointBytes: number;
+  checkpoint: 'best' | 'last';
+  epoch: number;
+  threshold: number | null;
+}
+
+const mb = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 2 : 1)} MB`;
+
+/**
+ * `squid-eval export`: writes the run's inference bundle (`bundle.json` + weights) into `out`.
+ * Model code is imported lazily, like every command, so `--help` starts fast.
+ */
+export async function exportCommand(
+  opts: ExportCommandOptions,
+  deps: { stdout: (line: string) => void },
+): Promise<number> {
+  const { statSync } = await import('node:fs');
+  const { backendReport, initBackend } = await import('@squid-ad/backend');
+  // Only variable shapes are needed, never a forward: the plain CPU backend is enough.
+  if (!backendReport()) await initBackend({ backend: 'cpu' });
+  const { exportBundle, runPaths, writeBundle } = await import('@squid-ad/squid');
+  const bundle = exportBundle(opts.run, { checkpoint: opts.checkpoint, precision: opts.precision });
+  const paths = writeBundle(opts.out, bundle);
+  const { provenance, weights, score } = bundle.manifest;
+  const checkpointBytes = statSync(runPaths(opts.run).checkpoint(provenance.checkpoint)).size;
+  const summary: ExportSummary = {
+    dir: opts.out,
+    manifest: paths.manifest,
+    weights: paths.weights,
+    precision: opts.precision,
+    weightsBytes: weights.bytes,
+    checkpointBytes,
+    checkpoint: provenance.checkpoint,
+    epoch: provenance.epoch,
+    threshold: score.threshold,
+  };
+  if (opts.json) {
+    deps.stdout(JSON.stringify(summary));
+  } else {
+    deps.stdout(
+      `${opts.out}: bundle.json + ${relative(opts.out, paths.weights)} (${mb(weights.bytes)} ${opts.precision}; ` +
+        `the ${provenance.checkpoint} checkpoint, epoch ${provenance.epoch}, is ${mb(checkpointBytes)})`,
+    );
+  }
+  return 0;
+}

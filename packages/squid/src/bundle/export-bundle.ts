@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rng, writeFileAtomicSync } from '@squid-ad/backend';
+import { readCheckpoint } from '../checkpoint.js';
+import type { SquidConfig } from '../config.js';
+import { createSquidModel } from '../model.js';
+import { type CheckpointName, readRunConfig, runPaths } from '../run-folder.js';
+import type { CheckpointMeta } from '../train/train-squid.js';
+import {
+  BUNDLE_FORMAT,
+  BUNDLE_MANIFEST,
+  BUNDLE_VERSION,
+  type BundleManifest,
+  parseBundleManifest,
+  stringifyBundleManifest,
+} from './manifest.js';
+import { encodeSafetensors, type NamedTensor } from './safetensors-bytes.js';
+import { scoringState } from './scoring-state.js';
+
+/** Options of {@link exportBundle}. */
+export interface ExportBundleOptions {
+  /** Default: best, else last (as `loadRun`). */
+  checkpoint?: CheckpointName;
+  /** Storage of the float weights (default float32; float16 halves the file). */
+  precision?: 'float32' | 'float16';
+}
+
+/** A bundle in memory: the manifest and the weights file it names. */
+export interface Bundle {
+  manifest: BundleManifest;
+  weights: Uint8Array;
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Builds the inference bundle of a run: the scoring state of one checkpoint (no optimizer moments,
+ * no teacher decoder) plus μ/σ, threshold, config and provenance. Errors name the file.
+ */
+export function exportBundle(runDir: string, options: ExportBundleOptions = {}): Bundle {
+  const runConfig = readRunConfig(runDir);
+  const paths = runPaths(runDir);
+  let name: CheckpointName = options.checkpoint ?? 'best';
+  if (!options.checkpoint && !existsSync(paths.checkpoint('best'))) name = 'last';
+  const path = paths.checkpoint(name);
+  if (!existsSync(path)) throw new Error(`${runDir}: no ${name} checkpoint (${path})`);
+  const file = readCheckpoint<CheckpointMeta>(path);
+  const { meta } = file;
+  if (meta.format !== 'squid-checkpoint') throw new Error(`${path}: not a squid checkpoint`);
+  if (!meta.norm) throw new Error(`${path}: no score normalisation (μ, σ) stored; the run never validated`);
+  const config = runConfig.squid;
+  const precision = options.precision ?? 'float32';
+  // The model only names and shapes the scoring state; its values come from the checkpoint.
+  const model = createSquidModel(config, Rng.fromSeed(config.train.seed));
+  const tensors: NamedTensor[] = [];
+  try {
+    for (const e of scoringState(model)) {
+      const t = file.tensors.get(e.name);
+      if (!t) throw new Error(`checkpoint ${path}: missing tensor ${e.name}`);
+      if (t.shape.join() !== e.variable.shape.join())
+        throw new Error(
+          `checkpoint ${path}: ${e.name} has shape [${t.shape}], the model expects [${e.variable.shape}]`,
+        );
+      tensors.push({ name: e.name, shape: t.shape, data: t.data });
+    }
+  } finally {
+    model.dispose();
+  }
+  const threshold = meta.threshold ?? null;
+  try {
+    return createBundle({
+      config,
+      tensors,
+      precision,
+      score: {
+        norm: meta.norm,
+        scoreNorm: runConfig.run.scoreNorm,
+        reconCell: runConfig.run.reconCell,
+        threshold,
+        thresholdOrigin:
+          threshold === null
+            ? null
+            : { split: 'validation', method: runConfig.run.threshold, epoch: meta.epoch },
+      },
+      provenance: {
+        run: runDir,
+        checkpoint: name,
+        epoch: meta.epoch,
+        iteration: meta.iteration,
+        auc: meta.auc,
+        checkpointSha256: sha256(readFileSync(path)),
+        exportedAt: new Date().toISOString(),
+      },
+    });
+  } catch (err) {
+    throw new Error(`checkpoint ${path}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * A bundle from scoring-state tensors (see {@link scoringState}) and what the manifest records:
+ * `exportBundle` for a run, benches and tests for a model built in memory.
+ */
+export function createBundle(o: {
+  config: SquidConfig;
+  tensors: NamedTensor[];
+  precision: 'float32' | 'float16';
+  score: BundleManifest['score'];
+  provenance: BundleManifest['provenance'];
+}): Bundle {
+  let weights: Uint8Array;
+  try {
+    weights = encodeSafetensors(o.tensors, o.precision === 'float16' ? 'F16' : 'F32', {
+      format: BUNDLE_FORMAT,
+    });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; export it as float32`);
+  }
+  const weightsSha = sha256(weights);
+  const manifest: BundleManifest = {
+    format: BUNDLE_FORMAT,
+    version: BUNDLE_VERSION,
+    precision: o.precision,
+    config: o.config,
+    score: o.score,
+    provenance: o.provenance,
+    weights: {
+      // Named by content: rewriting a bundle in place never pairs a manifest with other weights.
+      file: `weights-${weightsSha.slice(0, 12)}.safetensors`,
+      bytes: weights.length,
+      sha256: weightsSha,
+      tensors: o.tensors.length,
+    },
+  };
+  // What a reader will parse: check it here, so a bad field fails the export, not the viewer.
+  parseBundleManifest(stringifyBundleManifest(manifest), 'bundle.json');
+  return { manifest, weights };
+}
+
+/**
+ * Writes a bundle into `dir` atomically: the weights first, then `bundle.json` (renamed into
+ * place), then weights files of an earlier export are removed. Returns the two paths.
+ */
+export function writeBundle(dir: string, bundle: Bundle): { manifest: string; weights: string } {
+  const weightsPath = join(dir, bundle.manifest.weights.file);
+  writeFileAtomicSync(weightsPath, bundle.weights, { durable: true });
+  const manifestPath = join(dir, BUNDLE_MANIFEST);
+  writeFileAtomicSync(manifestPath, stringifyBundleManifest(bundle.manifest), { durable: true });
+  for (const f of readdirSync(dir)) {
+    if (/^weights-[0-9a-f]{12}\.safetensors$/.test(f) && f !== bundle.manifest.weights.file)
+      rmSync(join(dir, f), { force: true });
+  }
+  return { manifest: manifestPath, weights: weightsPath };
+}
+
+/** Reads a bundle folder written by {@link writeBundle} into the files {@link loadBundle} takes. */
+export function readBundleDir(dir: string): {
+  manifest: string;
+  weights: Uint8Array;
+  manifestName: string;
+  weightsName: string;
+} {
+  const manifestName = join(dir, BUNDLE_MANIFEST);
+  let text: string;
+  try {
+    text = readFileSync(manifestName, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(
+      code === 'ENOENT'
+        ? `${dir}: not a squid bundle (no ${BUNDLE_MANIFEST}; make one with squid-eval export)`
+        : `cannot read ${manifestName}: ${(err as Error).message}`,
+    );
+  }
+  const manifest = parseBundleManifest(text, manifestName);
+  const weightsName = join(dir, manifest.weights.file);
+  let weights: Uint8Array;
+  try {
+    weights = readFileSync(weightsName);
+  } catch (err) {
+    throw new Error(`cannot read ${weightsName} (named by ${manifestName}): ${(err as Error).message}`);
+  }
+  return { manifest: text, weights, manifestName, weightsName };
+}

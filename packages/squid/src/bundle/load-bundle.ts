@@ -1,0 +1,166 @@
+import { Rng, tf } from '@squid-ad/backend';
+import type { SquidConfig } from '../config.js';
+import type { RunScores } from '../load-run.js';
+import { createSquidModel } from '../model.js';
+import { anomalyScores, discriminate, type NormStats, type ScoreNorm } from '../score.js';
+import { BUNDLE_MANIFEST, type BundleManifest, parseBundleManifest } from './manifest.js';
+import { decodeSafetensors } from './safetensors-bytes.js';
+import { scoringState } from './scoring-state.js';
+
+/** The two files of a bundle, as text/bytes (from disk, `fetch`, or a file picker). */
+export interface BundleFiles {
+  /** `bundle.json`: its text or parsed value. */
+  manifest: string | unknown;
+  /** The weights file the manifest names. */
+  weights: Uint8Array;
+  /** Where the files came from, for error messages (default `bundle.json` and the manifest's file name). */
+  manifestName?: string;
+  weightsName?: string;
+}
+
+/** A model loaded from an inference bundle: scores images exactly as `loadRun(...).score` does. */
+export interface SquidBundle {
+  manifest: BundleManifest;
+  config: SquidConfig;
+  norm: NormStats;
+  scoreNorm: ScoreNorm;
+  /** The run's validation threshold, if it picked one. */
+  threshold?: number;
+  reconCell: number;
+  /** `images` `[B, S, S, 1]` in [0, 1] → scores per image (1 = anomalous) and reconstructions. */
+  score(images: tf.Tensor4D, options?: { reconCell?: number }): Promise<RunScores>;
+  dispose(): void;
+}
+
+/** Options of {@link loadBundle}. */
+export interface LoadBundleOptions {
+  /** Check the weights' SHA-256 against the manifest (default true; skipped where no WebCrypto). */
+  verify?: boolean;
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string | undefined> {
+  const subtle = (
+    globalThis as { crypto?: { subtle?: { digest(a: string, d: Uint8Array): Promise<ArrayBuffer> } } }
+  ).crypto?.subtle;
+  // WebCrypto exists in Node ≥ 19 and in browsers' secure contexts (https, localhost) only.
+  if (!subtle) return undefined;
+  const digest = new Uint8Array(await subtle.digest('SHA-256', bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Builds the scoring model from a bundle's manifest and weights. Errors name the file and what is
+ * wrong with it (not a bundle, wrong version, damaged or truncated weights, a missing tensor).
+ */
+export async function loadBundle(files: BundleFiles, options: LoadBundleOptions = {}): Promise<SquidBundle> {
+  const manifestName = files.manifestName ?? BUNDLE_MANIFEST;
+  const manifest = parseBundleManifest(files.manifest, manifestName);
+  const weightsName = files.weightsName ?? manifest.weights.file;
+  const { weights } = files;
+  if (weights.length !== manifest.weights.bytes)
+    throw new Error(
+      `${weightsName}: ${weights.length} bytes, ${manifestName} says ${manifest.weights.bytes} (truncated or from another bundle)`,
+    );
+  if (options.verify ?? true) {
+    const hash = await sha256Hex(weights);
+    if (hash !== undefined && hash !== manifest.weights.sha256)
+      throw new Error(
+        `${weightsName}: its SHA-256 does not match ${manifestName} (damaged, or from another bundle)`,
+      );
+  }
+  const { tensors } = decodeSafetensors(weights, weightsName);
+  const config = manifest.config;
+  // Initial values are overwritten below (the teacher decoder's are never read): any seed will do.
+  const model = createSquidModel(config, Rng.fromSeed(config.train.seed));
+  try {
+    const entries = scoringState(model);
+    for (const e of entries) {
+      const t = tensors.get(e.name);
+      if (!t) throw new Error(`${weightsName}: missing tensor ${e.name}`);
+      if (t.shape.length !== e.variable.shape.length || t.shape.some((d, i) => d !== e.variable.shape[i]))
+        throw new Error(
+          `${weightsName}: ${e.name} has shape [${t.shape}], the model expects [${e.variable.shape}]`,
+        );
+      const wantInt = e.variable.dtype === 'int32';
+      if (wantInt !== (t.dtype === 'I32'))
+        throw new Error(
+          `${weightsName}: ${e.name} is stored as ${t.dtype}, the model holds ${e.variable.dtype}`,
+        );
+    }
+    for (const e of entries) {
+      const t = tensors.get(e.name)!;
+      tf.tidy(() =>
+        e.variable.assign(tf.tensor(t.data, t.shape, e.variable.dtype === 'int32' ? 'int32' : 'float32')),
+      );
+    }
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  const S = config.model.imageSize;
+  const { norm, scoreNorm, reconCell, threshold } = manifest.score;
+  return {
+    manifest,
+    config,
+    norm,
+    scoreNorm,
+    ...(threshold !== null ? { threshold } : {}),
+    reconCell,
+    // The same calls as loadRun().score, so a float32 bundle scores bit for bit like its run.
+    async score(images, opts = {}) {
+      const [, h, w, c] = images.shape;
+      if (h !== S || w !== S || c !== 1)
+        throw new Error(`score: images must be [B, ${S}, ${S}, 1], got [${images.shape}]`);
+      const d = discriminate(model, images, scoreNorm, { reconCell: opts.reconCell ?? reconCell });
+      return {
+        scores: anomalyScores(d.logits, norm),
+        logits: d.logits,
+        recon: d.recon,
+        reconL1: d.reconL1,
+        reconL1WorstCell: d.reconL1WorstCell,
+      };
+    },
+    dispose() {
+      model.dispose();
+    },
+  };
+}
+
+/** A `fetch`-like function (the global one by default). */
+export type FetchLike = (
+  url: string,
+) => Promise<{ ok: boolean; status: number; arrayBuffer(): Promise<ArrayBuffer>; text(): Promise<string> }>;
+
+/**
+ * Fetches and loads a bundle: `url` is its `bundle.json` or the folder holding it (ending in `/`);
+ * the weights are fetched from beside the manifest.
+ */
+export async function fetchBundle(
+  url: string,
+  options: LoadBundleOptions & { fetch?: FetchLike } = {},
+): Promise<SquidBundle> {
+  const get = options.fetch ?? (globalThis as unknown as { fetch: FetchLike }).fetch;
+  const manifestUrl = url.endsWith('/') ? `${url}${BUNDLE_MANIFEST}` : url;
+  const load = async (u: string) => {
+    let res: Awaited<ReturnType<FetchLike>>;
+    try {
+      res = await get(u);
+    } catch (err) {
+      throw new Error(`${u}: cannot fetch (${(err as Error).message})`);
+    }
+    if (!res.ok) throw new Error(`${u}: HTTP ${res.status}`);
+    return res;
+  };
+  const manifestText = await (await load(manifestUrl)).text();
+  const manifest = parseBundleManifest(manifestText, manifestUrl);
+  const weightsUrl = new URL(manifest.weights.file, new URL(manifestUrl, 'http://localhost/')).href;
+  // Keep a relative manifest URL relative (fetch resolves it against the page).
+  const weightsRel = /^[a-z]+:/i.test(manifestUrl)
+    ? weightsUrl
+    : manifestUrl.replace(/[^/]*$/, manifest.weights.file);
+  const weights = new Uint8Array(await (await load(weightsRel)).arrayBuffer());
+  return loadBundle(
+    { manifest: manifestText, weights, manifestName: manifestUrl, weightsName: weightsRel },
+    options,
+  );
+}
