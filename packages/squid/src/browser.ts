@@ -33,11 +33,11 @@ export {
 } from './config.js';
 export { type DiscriminatorForwardOptions, SquidDiscriminator } from './discriminator.js';
 export { type GeneratorForwardOptions, type GeneratorOutput, SquidGenerator } from './generator.js';
-export type { RunScores } from './load-run.js';
 export { createSquidModel, type SquidModel } from './model.js';
 export { splitPatches, stitchPatches } from './patches.js';
 export { getPreset, type PresetName, presets } from './presets.js';
 export { cellEdges, DEFAULT_RECON_CELL, type ReconError, reconError } from './recon-error.js';
+export type { RunScores } from './score.js';
 export {
   anomalyScores,
   type DiscriminateOptions,

@@ -1,5 +1,8 @@
 // Public API of @squid-ad/squid. Model side: config, presets, generator, discriminator,
 // official checkpoint import. Training side: train*, checkpoint*, run*, score*.
+// Everything the browser entry has (model, scoring, inference bundles), plus what reads and
+// writes files.
+export * from './browser.js';
 
 export {
   type Bundle,
@@ -9,22 +12,6 @@ export {
   readBundleDir,
   writeBundle,
 } from './bundle/export-bundle.js';
-export { decodeFloat16, encodeFloat16 } from './bundle/float16.js';
-export {
-  type BundleFiles,
-  type FetchLike,
-  fetchBundle,
-  type LoadBundleOptions,
-  loadBundle,
-  type SquidBundle,
-} from './bundle/load-bundle.js';
-export {
-  BUNDLE_MANIFEST,
-  type BundleManifest,
-  bundleManifestSchema,
-  parseBundleManifest,
-} from './bundle/manifest.js';
-export { scoringState } from './bundle/scoring-state.js';
 export {
   type CheckpointFile,
   PARTIAL_SUFFIX,
@@ -34,23 +21,7 @@ export {
   type StoredTensor,
   saveCheckpoint,
 } from './checkpoint.js';
-export {
-  type DecoderMemoryConfig,
-  decoderMemorySchema,
-  type ModelConfig,
-  type ModelGeometry,
-  modelConfigSchema,
-  modelGeometry,
-  parseSquidConfig,
-  type SquidConfig,
-  type SquidConfigInput,
-  squidConfigSchema,
-  structureProblems,
-} from './config.js';
-export { type DiscriminatorForwardOptions, SquidDiscriminator } from './discriminator.js';
-export { type GeneratorForwardOptions, type GeneratorOutput, SquidGenerator } from './generator.js';
-export { loadRun, type RunScores, type SquidRun } from './load-run.js';
-export { createSquidModel, type SquidModel } from './model.js';
+export { loadRun, type SquidRun } from './load-run.js';
 export {
   fromOfficialCheckpoint,
   loadOfficialState,
@@ -59,9 +30,6 @@ export {
   saveOfficialCheckpoint,
 } from './official.js';
 export { officialArgsToConfig } from './official-args.js';
-export { splitPatches, stitchPatches } from './patches.js';
-export { getPreset, type PresetName, presets } from './presets.js';
-export { cellEdges, DEFAULT_RECON_CELL, type ReconError, reconError } from './recon-error.js';
 export {
   appendMetrics,
   type CheckpointName,
@@ -72,17 +40,6 @@ export {
   runPaths,
 } from './run-folder.js';
 export { type LockOwner, lockPathOf, RunLock, RunLockedError } from './run-lock.js';
-export {
-  anomalyScores,
-  type DiscriminateOptions,
-  type Discrimination,
-  discriminate,
-  type NormStats,
-  normStats,
-  SCORE_NAMES,
-  type ScoreName,
-  type ScoreNorm,
-} from './score.js';
 export { initLikePyTorch } from './torch-init.js';
 export {
   configDifferences,

@@ -1,23 +1,14 @@
 import { existsSync } from 'node:fs';
 import { prefixState, Rng, type tf } from '@squid-ad/backend';
-import { readCheckpoint, restoreState } from './checkpoint.js';
+import { type CheckpointFile, readCheckpoint, restoreState } from './checkpoint.js';
 import type { SquidConfig } from './config.js';
 import { createSquidModel } from './model.js';
 import { type CheckpointName, readRunConfig, runPaths } from './run-folder.js';
-import { anomalyScores, discriminate, type NormStats, type ScoreNorm } from './score.js';
+import { type NormStats, type RunScores, type ScoreNorm, scorer } from './score.js';
 import type { RunConfig } from './train/run-config.js';
 import type { CheckpointMeta } from './train/train-squid.js';
 
-/** What {@link SquidRun.score} gives per batch. */
-export interface RunScores {
-  /** official discriminator score, 1 = anomalous */
-  scores: Float32Array;
-  /** the discriminator logit d = D(G(x)) the score normalises (higher = more normal) */
-  logits: Float32Array;
-  recon: Float32Array[];
-  reconL1: Float32Array;
-  reconL1WorstCell: Float32Array;
-}
+export type { RunScores } from './score.js';
 
 /** A trained run, ready to score images. */
 export interface SquidRun {
@@ -43,18 +34,36 @@ export interface SquidRun {
   dispose(): void;
 }
 
-/** Loads a run folder written by `trainSquid` / `squid-train` (default: the best checkpoint, else last). */
-export async function loadRun(runDir: string, opts: { checkpoint?: CheckpointName } = {}): Promise<SquidRun> {
+/** A run's checkpoint to score with, read and checked: it holds the score normalisation. */
+export interface ScoringCheckpoint {
+  runConfig: RunConfig;
+  name: CheckpointName;
+  path: string;
+  file: CheckpointFile<CheckpointMeta>;
+  meta: CheckpointMeta & { norm: NormStats };
+}
+
+/**
+ * Reads the checkpoint of a run folder that scoring uses (default: best, else last); errors name
+ * the file. Shared by {@link loadRun} and the bundle export.
+ */
+export function readScoringCheckpoint(runDir: string, checkpoint?: CheckpointName): ScoringCheckpoint {
   const runConfig = readRunConfig(runDir);
   const paths = runPaths(runDir);
-  let name: CheckpointName = opts.checkpoint ?? 'best';
-  if (!opts.checkpoint && !existsSync(paths.checkpoint('best'))) name = 'last';
+  let name: CheckpointName = checkpoint ?? 'best';
+  if (!checkpoint && !existsSync(paths.checkpoint('best'))) name = 'last';
   const path = paths.checkpoint(name);
   if (!existsSync(path)) throw new Error(`${runDir}: no ${name} checkpoint (${path})`);
   const file = readCheckpoint<CheckpointMeta>(path);
   const { meta } = file;
   if (meta.format !== 'squid-checkpoint') throw new Error(`${path}: not a squid checkpoint`);
   if (!meta.norm) throw new Error(`${path}: no score normalisation (μ, σ) stored; the run never validated`);
+  return { runConfig, name, path, file, meta: { ...meta, norm: meta.norm } };
+}
+
+/** Loads a run folder written by `trainSquid` / `squid-train` (default: the best checkpoint, else last). */
+export async function loadRun(runDir: string, opts: { checkpoint?: CheckpointName } = {}): Promise<SquidRun> {
+  const { runConfig, name, path, file, meta } = readScoringCheckpoint(runDir, opts.checkpoint);
   const config = runConfig.squid;
   const model = createSquidModel(config, Rng.fromSeed(config.train.seed));
   try {
@@ -68,7 +77,6 @@ export async function loadRun(runDir: string, opts: { checkpoint?: CheckpointNam
   }
   const norm = meta.norm;
   const scoreNorm = runConfig.run.scoreNorm;
-  const S = config.model.imageSize;
   const reconCell = runConfig.run.reconCell;
   return {
     config,
@@ -78,19 +86,7 @@ export async function loadRun(runDir: string, opts: { checkpoint?: CheckpointNam
     scoreNorm,
     ...(meta.threshold !== null ? { threshold: meta.threshold } : {}),
     reconCell,
-    async score(images: tf.Tensor4D, options: { reconCell?: number } = {}) {
-      const [, h, w, c] = images.shape;
-      if (h !== S || w !== S || c !== 1)
-        throw new Error(`score: images must be [B, ${S}, ${S}, 1], got [${images.shape}]`);
-      const d = discriminate(model, images, scoreNorm, { reconCell: options.reconCell ?? reconCell });
-      return {
-        scores: anomalyScores(d.logits, norm),
-        logits: d.logits,
-        recon: d.recon,
-        reconL1: d.reconL1,
-        reconL1WorstCell: d.reconL1WorstCell,
-      };
-    },
+    score: scorer(model, { imageSize: config.model.imageSize, norm, scoreNorm, reconCell }),
     dispose() {
       model.dispose();
     },

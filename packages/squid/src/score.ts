@@ -110,3 +110,42 @@ export function anomalyScores(
   }
   return out;
 }
+
+/** What the `score` of a loaded run or bundle gives per batch. */
+export interface RunScores {
+  /** official discriminator score, 1 = anomalous */
+  scores: Float32Array;
+  /** the discriminator logit d = D(G(x)) the score normalises (higher = more normal) */
+  logits: Float32Array;
+  recon: Float32Array[];
+  reconL1: Float32Array;
+  reconL1WorstCell: Float32Array;
+}
+
+/** What a loaded run or bundle scores with: the image side and the stored score settings. */
+export interface ScoringSettings {
+  imageSize: number;
+  norm: Pick<NormStats, 'mu' | 'sigma'>;
+  scoreNorm: ScoreNorm;
+  reconCell: number;
+}
+
+/**
+ * The `score(images)` of a loaded run or bundle: one code path for both, so a float32 bundle
+ * scores bit for bit like its run. `images`: `[B, S, S, 1]` in [0, 1].
+ */
+export function scorer(
+  model: ScoringModel,
+  settings: ScoringSettings,
+): (images: tf.Tensor4D, options?: { reconCell?: number }) => Promise<RunScores> {
+  const S = settings.imageSize;
+  return async (images, options = {}) => {
+    const [, h, w, c] = images.shape;
+    if (h !== S || w !== S || c !== 1)
+      throw new Error(`score: images must be [B, ${S}, ${S}, 1], got [${images.shape}]`);
+    const d = discriminate(model, images, settings.scoreNorm, {
+      reconCell: options.reconCell ?? settings.reconCell,
+    });
+    return { scores: anomalyScores(d.logits, settings.norm), ...d };
+  };
+}

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, writeFileAtomicSync } from '@squid-ad/backend';
-import { readCheckpoint } from '../checkpoint.js';
 import type { SquidConfig } from '../config.js';
+import { readScoringCheckpoint } from '../load-run.js';
 import { createSquidModel } from '../model.js';
-import { type CheckpointName, readRunConfig, runPaths } from '../run-folder.js';
-import type { CheckpointMeta } from '../train/train-squid.js';
+import type { CheckpointName } from '../run-folder.js';
 import {
   BUNDLE_FORMAT,
   BUNDLE_MANIFEST,
@@ -39,16 +38,7 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
  * no teacher decoder) plus μ/σ, threshold, config and provenance. Errors name the file.
  */
 export function exportBundle(runDir: string, options: ExportBundleOptions = {}): Bundle {
-  const runConfig = readRunConfig(runDir);
-  const paths = runPaths(runDir);
-  let name: CheckpointName = options.checkpoint ?? 'best';
-  if (!options.checkpoint && !existsSync(paths.checkpoint('best'))) name = 'last';
-  const path = paths.checkpoint(name);
-  if (!existsSync(path)) throw new Error(`${runDir}: no ${name} checkpoint (${path})`);
-  const file = readCheckpoint<CheckpointMeta>(path);
-  const { meta } = file;
-  if (meta.format !== 'squid-checkpoint') throw new Error(`${path}: not a squid checkpoint`);
-  if (!meta.norm) throw new Error(`${path}: no score normalisation (μ, σ) stored; the run never validated`);
+  const { runConfig, name, path, file, meta } = readScoringCheckpoint(runDir, options.checkpoint);
   const config = runConfig.squid;
   const precision = options.precision ?? 'float32';
   // The model only names and shapes the scoring state; its values come from the checkpoint.

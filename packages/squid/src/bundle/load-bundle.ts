@@ -1,8 +1,7 @@
 import { Rng, tf } from '@squid-ad/backend';
 import type { SquidConfig } from '../config.js';
-import type { RunScores } from '../load-run.js';
 import { createSquidModel } from '../model.js';
-import { anomalyScores, discriminate, type NormStats, type ScoreNorm } from '../score.js';
+import { type NormStats, type RunScores, type ScoreNorm, scorer } from '../score.js';
 import { BUNDLE_MANIFEST, type BundleManifest, parseBundleManifest } from './manifest.js';
 import { decodeSafetensors } from './safetensors-bytes.js';
 import { scoringState } from './scoring-state.js';
@@ -97,7 +96,6 @@ export async function loadBundle(files: BundleFiles, options: LoadBundleOptions 
     model.dispose();
     throw err;
   }
-  const S = config.model.imageSize;
   const { norm, scoreNorm, reconCell, threshold } = manifest.score;
   return {
     manifest,
@@ -106,20 +104,8 @@ export async function loadBundle(files: BundleFiles, options: LoadBundleOptions 
     scoreNorm,
     ...(threshold !== null ? { threshold } : {}),
     reconCell,
-    // The same calls as loadRun().score, so a float32 bundle scores bit for bit like its run.
-    async score(images, opts = {}) {
-      const [, h, w, c] = images.shape;
-      if (h !== S || w !== S || c !== 1)
-        throw new Error(`score: images must be [B, ${S}, ${S}, 1], got [${images.shape}]`);
-      const d = discriminate(model, images, scoreNorm, { reconCell: opts.reconCell ?? reconCell });
-      return {
-        scores: anomalyScores(d.logits, norm),
-        logits: d.logits,
-        recon: d.recon,
-        reconL1: d.reconL1,
-        reconL1WorstCell: d.reconL1WorstCell,
-      };
-    },
+    // loadRun().score's code path, so a float32 bundle scores bit for bit like its run.
+    score: scorer(model, { imageSize: config.model.imageSize, norm, scoreNorm, reconCell }),
     dispose() {
       model.dispose();
     },
