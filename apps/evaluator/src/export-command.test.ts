@@ -4,37 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, tf } from '@squid-ad/backend';
 import { digitAnatomyTestSet, encodeGreyPng, loadImage } from '@squid-ad/datasets';
-import { getPreset, loadBundle, parseRunConfig, readBundleDir, trainSquid } from '@squid-ad/squid';
+import { loadBundle, readBundleDir } from '@squid-ad/squid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExportSummary } from './export-command.js';
 import { runCli } from './program.js';
-import { realDeps } from './real-deps.js';
+import { captured, trainTinyRun } from './test-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'squid-eval-export-'));
 const runDir = join(dir, 'run');
 const imageDir = join(dir, 'images');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function captured() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out, err, deps: realDeps({ stdout: (l) => out.push(l), stderr: (l) => err.push(l) }) };
-}
-
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
-  const squid = getPreset('tiny'); // 48 px DigitAnatomy structure
-  squid.train.epochs = 1;
-  squid.train.iterationsPerEpoch = 1;
-  squid.train.batchSize = 2;
-  const config = parseRunConfig(
-    {
-      squid,
-      run: { normImages: 2, sampleEvery: 100, data: { trainLength: 4, valNormal: 2, valAbnormal: 2 } },
-    },
-    'test config',
-  );
-  await trainSquid({ runDir, config });
+  await trainTinyRun(runDir, { iterations: 1, normImages: 2, val: 2 });
   mkdirSync(imageDir);
   digitAnatomyTestSet({ seed: 3, normal: 3, abnormal: 3, cell: 16 }).forEach((s, i) => {
     writeFileSync(join(imageDir, `${i}.png`), encodeGreyPng({ width: 48, height: 48, data: s.image }));

@@ -107,7 +107,7 @@ afterAll(async () => {
 
 describe.skipIf(skip)(`squid-eval score --queue on a real Redis${skip ? ` (skipped: ${skip})` : ''}`, () => {
   it('500 images, 2 workers, one killed -9 mid-chunk: every image scored once, bit-identical to a local score', async () => {
-    const posted = await cli([
+    const post = [
       'score',
       '--queue',
       redis.url,
@@ -119,24 +119,13 @@ describe.skipIf(skip)(`squid-eval score --queue on a real Redis${skip ? ` (skipp
       '5',
       '--json',
       images,
-    ]);
+    ];
+    const posted = await cli(post);
     expect(posted.code, posted.err.join('\n')).toBe(0);
     const { queue, chunks } = JSON.parse(posted.out[0]);
     expect(chunks).toBe(50);
     // Posting the same run and inputs again lands in the same queue and adds nothing.
-    const again = await cli([
-      'score',
-      '--queue',
-      redis.url,
-      '--run',
-      run,
-      '--chunk-size',
-      '10',
-      '--batch-size',
-      '5',
-      '--json',
-      images,
-    ]);
+    const again = await cli(post);
     expect(JSON.parse(again.out[0])).toMatchObject({ queue, existed: true });
 
     const args = workerArgs(['--exit-when-idle']);

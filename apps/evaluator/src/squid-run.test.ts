@@ -8,18 +8,12 @@ import { digitAnatomyDataset, encodeGreyPng } from '@squid-ad/datasets';
 import { getPreset, loadRun, parseRunConfig, trainSquid } from '@squid-ad/squid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './program.js';
-import { realDeps } from './real-deps.js';
+import { captured } from './test-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'squid-eval-run-'));
 const runDir = join(dir, 'run');
 const dataDir = join(dir, 'data');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function captured() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out, err, deps: realDeps({ stdout: (l) => out.push(l), stderr: (l) => err.push(l) }) };
-}
 
 beforeAll(async () => {
   await initBackend({ backend: 'cpu' });

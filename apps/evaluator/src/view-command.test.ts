@@ -5,11 +5,10 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { initBackend } from '@squid-ad/backend';
 import { digitAnatomyTestSet, encodeGreyPng } from '@squid-ad/datasets';
-import { getPreset, parseRunConfig, trainSquid } from '@squid-ad/squid';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './program.js';
-import { realDeps } from './real-deps.js';
+import { captured, trainTinyRun } from './test-run.js';
 import { startViewServer, type ViewServer } from './view-server.js';
 
 const CHROMIUM = process.env.SQUID_CHROMIUM ?? '/usr/bin/chromium';
@@ -34,28 +33,11 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function captured() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out, err, deps: realDeps({ stdout: (l) => out.push(l), stderr: (l) => err.push(l) }) };
-}
-
 const images: string[] = [];
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
-  const squid = getPreset('tiny'); // 48 px DigitAnatomy structure
-  squid.train.epochs = 1;
-  squid.train.iterationsPerEpoch = 2;
-  squid.train.batchSize = 2;
-  const config = parseRunConfig(
-    {
-      squid,
-      run: { normImages: 8, sampleEvery: 100, data: { trainLength: 4, valNormal: 4, valAbnormal: 4 } },
-    },
-    'test config',
-  );
-  await trainSquid({ runDir, config });
+  await trainTinyRun(runDir, { iterations: 2, normImages: 8, val: 4 });
   mkdirSync(imageDir);
   digitAnatomyTestSet({ seed: 4, normal: 4, abnormal: 4, cell: 16 }).forEach((s, i) => {
     const path = join(imageDir, `${s.label ? 'abnormal' : 'normal'}-${i}.png`);
