@@ -14,6 +14,8 @@ export default defineConfig({
       '@squid-ad/inpainting': pkg('inpainting'),
       '@squid-ad/gan-core': pkg('gan-core'),
       '@squid-ad/metrics': pkg('metrics'),
+      // Before the package itself: an alias matches its subpaths too.
+      '@squid-ad/queue/signals': fileURLToPath(new URL('./packages/queue/src/signals.ts', import.meta.url)),
       '@squid-ad/queue': pkg('queue'),
       '@squid-ad/squid': pkg('squid'),
       // Before the package itself: an alias matches its subpaths too.

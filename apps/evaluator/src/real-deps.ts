@@ -1,4 +1,6 @@
 import type { BackendChoice } from '@squid-ad/backend';
+// The signals entry alone: BullMQ stays out of start-up unless a queue command loads it.
+import { onStopSignals } from '@squid-ad/queue/signals';
 import type { SquidRun } from '@squid-ad/squid';
 import type { CliDeps, LoadImage, LoadRun, ScoringRun } from './deps.js';
 import { runSplitOpener } from './run-split.js';
@@ -57,20 +59,8 @@ export function realDeps(overrides: Partial<CliDeps> = {}): CliDeps {
     },
     stdout: (line) => process.stdout.write(`${line}\n`),
     stderr: (line) => process.stderr.write(`${line}\n`),
-    onSignal: (handler) => {
-      let count = 0;
-      const h = (signal: NodeJS.Signals) => {
-        // A second signal while the current job finishes means: stop now.
-        if (++count > 1) process.exit(1);
-        handler(signal);
-      };
-      process.on('SIGINT', h);
-      process.on('SIGTERM', h);
-      return () => {
-        process.off('SIGINT', h);
-        process.off('SIGTERM', h);
-      };
-    },
+    // A second signal while the current job finishes means: stop now.
+    onSignal: (handler) => onStopSignals(handler),
     ...overrides,
   };
 }

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// The signals entry alone: BullMQ stays out of start-up unless a queue command loads it.
+import { onStopSignals } from '@squid-ad/queue/signals';
 import { runTrainCli } from './program.js';
 
 // A closed stdout (`squid-train … | head -3`, a closed terminal) is not a reason to stop training:
@@ -15,18 +17,6 @@ process.exitCode = await runTrainCli(process.argv.slice(2), {
   },
   stderr: (line) => process.stderr.write(`${line}\n`),
   tty: process.stderr.isTTY ? process.stderr : undefined,
-  onSignal: (handler) => {
-    let count = 0;
-    const h = (signal: NodeJS.Signals) => {
-      // A second Ctrl-C while the checkpoint is being written means: stop now.
-      if (++count > 1) process.exit(1);
-      handler(signal);
-    };
-    process.on('SIGINT', h);
-    process.on('SIGTERM', h);
-    return () => {
-      process.off('SIGINT', h);
-      process.off('SIGTERM', h);
-    };
-  },
+  // A second Ctrl-C while the checkpoint is being written means: stop now.
+  onSignal: (handler) => onStopSignals(handler),
 });
