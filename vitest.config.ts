@@ -20,6 +20,9 @@ export default defineConfig({
       '@squid-ad/test-utils/redis': fileURLToPath(
         new URL('./packages/test-utils/src/redis-server.ts', import.meta.url),
       ),
+      '@squid-ad/test-utils/built-cli': fileURLToPath(
+        new URL('./packages/test-utils/src/built-cli.ts', import.meta.url),
+      ),
       '@squid-ad/test-utils': pkg('test-utils'),
     },
   },
