@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { SlowestFirst } from './scripts/test/slowest-first.js';
 
 const pkg = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
 
@@ -33,6 +34,8 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: more workers only make tf-heavy files fight over them.
     maxWorkers: 2,
+    // The slowest files first on every machine, fresh clones included (see slowest-first.ts).
+    sequence: { sequencer: SlowestFirst },
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },
