@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { SlowestFirst } from './scripts/test/slowest-first.js';
 
 const pkg = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
 
@@ -22,6 +23,9 @@ export default defineConfig({
       '@squid-ad/test-utils/redis': fileURLToPath(
         new URL('./packages/test-utils/src/redis-server.ts', import.meta.url),
       ),
+      '@squid-ad/test-utils/built-cli': fileURLToPath(
+        new URL('./packages/test-utils/src/built-cli.ts', import.meta.url),
+      ),
       '@squid-ad/test-utils': pkg('test-utils'),
     },
   },
@@ -32,6 +36,8 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: more workers only make tf-heavy files fight over them.
     maxWorkers: 2,
+    // The slowest files first on every machine, fresh clones included (see slowest-first.ts).
+    sequence: { sequencer: SlowestFirst },
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

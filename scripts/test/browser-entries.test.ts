@@ -69,8 +69,9 @@ describe('browser entries', () => {
   }, 60_000);
 
   it('the bundled code, run without Node globals, scores a bundle like loadRun', async () => {
-    // TensorFlow.js's own CPU kernels on both sides (no oneDNN), so the numbers can match bit for bit.
-    await initBackend({ backend: 'cpu', nativeKernels: false });
+    // The run is trained on wasm: how it was trained does not matter here, and the cpu backend's
+    // plain-JS convolutions made training take ~25 s instead of ~2 s.
+    await initBackend({ backend: 'wasm' });
     const squid = getPreset('tiny');
     squid.train.epochs = 1;
     squid.train.iterationsPerEpoch = 1;
@@ -88,6 +89,9 @@ describe('browser entries', () => {
     const files = readBundleDir(join(tmp, 'bundle'));
     const images = digitAnatomyTestSet({ seed: 2, normal: 2, abnormal: 2, cell: 16 }).map((s) => s.image);
 
+    // Scoring: TensorFlow.js's own CPU kernels on both sides (no oneDNN), so the numbers can match
+    // bit for bit.
+    await initBackend({ backend: 'cpu', nativeKernels: false });
     const run = await loadRun(runDir);
     const x = tf.tensor4d(Float32Array.from(images.flatMap((i) => Array.from(i))), [4, 48, 48, 1]);
     const expected = await run.score(x);

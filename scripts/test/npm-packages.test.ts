@@ -65,9 +65,13 @@ beforeAll(async () => {
   project = join(work, 'project');
   mkdirSync(packs);
   mkdirSync(project);
-  for (const { dir } of packages) {
-    execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: dir, stdio: 'pipe' });
-  }
+  // One recursive pack (~1.5 s) instead of one pnpm process per package (~13 s).
+  execFileSync(
+    'pnpm',
+    ['-r', ...packages.flatMap(({ name }) => ['--filter', name]), 'pack', '--pack-destination', packs],
+    { cwd: root, stdio: 'pipe' },
+  );
+  expect(readdirSync(packs)).toHaveLength(packages.length);
   writeFileSync(join(project, 'package.json'), '{ "name": "squid-user-project", "private": true }\n');
   // One install of every tarball stands in for each README's `npm install` line (which the
   // test checks names what the examples import); plain npm, nothing from the workspace.

@@ -22,6 +22,8 @@ const env = {
 };
 
 let outside: string;
+/** The test-size model, validated on 2 + 2 images (small.json, written below). */
+const tiny = ['--preset', 'tiny', '--config', 'small.json'];
 
 /** Runs a CLI whose reader goes away: stdout is closed after `keepBytes` bytes arrived. */
 function withClosedStdout(args: string[], keepBytes: number) {
@@ -46,6 +48,12 @@ function withClosedStdout(args: string[], keepBytes: number) {
 // The dist files are built by the global setup (scripts/test/build-packages.ts).
 beforeAll(() => {
   outside = mkdtempSync(join(tmpdir(), 'squid-built-cli-'));
+  // Validation on 2 + 2 images instead of the default 100 + 100 (and 2 images for μ, σ, not 200):
+  // what these tests check does not depend on it, and it was most of each training run's time.
+  writeFileSync(
+    join(outside, 'small.json'),
+    JSON.stringify({ run: { normImages: 2, data: { trainLength: 8, valNormal: 2, valAbnormal: 2 } } }),
+  );
 });
 
 afterAll(() => {
@@ -56,7 +64,7 @@ describe('built CLIs, run from outside the repository', () => {
   it('squid-train --json reports the backend first and uses the oneDNN kernels when built', () => {
     const res = spawnSync(
       process.execPath,
-      [squidTrain, '--preset', 'tiny', '--epochs', '1', '--steps-per-epoch', '2', '--out', 'run', '--json'],
+      [squidTrain, ...tiny, '--epochs', '1', '--steps-per-epoch', '2', '--out', 'run', '--json'],
       { cwd: outside, env, encoding: 'utf8' },
     );
     expect(res.status, res.stderr).toBe(0);
@@ -95,11 +103,7 @@ describe('built CLIs, run from outside the repository', () => {
   }, 600_000);
 
   it('a closed stdout does not stop squid-train: the run completes, exit 0 (`| head`)', async () => {
-    writeFileSync(
-      join(outside, 'small.json'),
-      JSON.stringify({ run: { normImages: 2, data: { trainLength: 8, valNormal: 2, valAbnormal: 2 } } }),
-    );
-    const args = ['--preset', 'tiny', '--epochs', '2', '--steps-per-epoch', '1', '--config', 'small.json'];
+    const args = [...tiny, '--epochs', '2', '--steps-per-epoch', '1'];
     const r = await withClosedStdout([squidTrain, ...args, '--out', 'piped'], 0);
     expect(r.code, r.stderr).toBe(0);
     const epochs = readFileSync(join(outside, 'piped', 'metrics.jsonl'), 'utf8')

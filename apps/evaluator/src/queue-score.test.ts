@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtCli } from '@squid-ad/test-utils/built-cli';
 import { type RedisServer, redisUnavailable, startRedisServer } from '@squid-ad/test-utils/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './program.js';
@@ -12,8 +13,8 @@ import { realDeps } from './real-deps.js';
 import { writeGreyPng } from './testing/fakes.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
-const evalCli = join(repo, 'apps/evaluator/src/cli.ts');
-const trainCli = join(repo, 'apps/trainer/src/cli.ts');
+const evalCli = builtCli('evaluator');
+const trainCli = builtCli('trainer');
 const env = { ...process.env, SQUID_BACKEND: 'wasm', SQUID_THREADS: '1' };
 const skip = redisUnavailable();
 const root = mkdtempSync(join(tmpdir(), 'squid-queue-score-'));
@@ -24,9 +25,9 @@ let redis: RedisServer;
 /** `squid-eval score` run locally, one parsed JSON line per image */
 let local: Array<Record<string, unknown>>;
 
-/** A CLI in its own process (tsx's loader inside it, so kill -9 hits the worker itself). */
+/** A built CLI in its own process (one process, so kill -9 hits the worker itself). */
 function start(cli: string, args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+  const child = spawn(process.execPath, [cli, ...args], {
     cwd: repo,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -73,7 +74,7 @@ beforeAll(async () => {
   const trained = spawnSync(
     process.execPath,
     [
-      ...['--import', 'tsx', trainCli, '--preset', 'tiny', '--epochs', '1', '--steps-per-epoch', '2'],
+      ...[trainCli, '--preset', 'tiny', '--epochs', '1', '--steps-per-epoch', '2'],
       ...['--batch-size', '2', '--config', config, '--out', run, '--backend', 'wasm'],
     ],
     { cwd: repo, env, encoding: 'utf8' },
@@ -86,7 +87,7 @@ beforeAll(async () => {
       48,
       (x, y) => ((x * (i % 17) + y * (i % 11) + i) % 64) / 64,
     );
-  const scored = spawnSync(process.execPath, ['--import', 'tsx', evalCli, 'score', '--run', run, images], {
+  const scored = spawnSync(process.execPath, [evalCli, 'score', '--run', run, images], {
     cwd: repo,
     env,
     encoding: 'utf8',

@@ -19,11 +19,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '@squid-ad/backend';
 import { readCheckpoint, readMetrics, runPaths } from '@squid-ad/squid';
+import { builtCli } from '@squid-ad/test-utils/built-cli';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
-const trainCli = join(repo, 'apps/trainer/src/cli.ts');
-const evalCli = join(repo, 'apps/evaluator/src/cli.ts');
+const trainCli = builtCli('trainer');
+const evalCli = builtCli('evaluator');
 const root = mkdtempSync(join(tmpdir(), 'squid-faults-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -41,12 +42,12 @@ const trainArgs = (out: string, resume: boolean, epochs = EPOCHS) => [
   ...['--out', out, ...(resume ? ['--resume'] : [])],
 ];
 
-/** Starts a CLI with tsx's loader inside the process itself, so kill -9 hits the writer. */
+/** Starts a built CLI in its own process (one process: kill -9 hits the writer). */
 function start(
   cli: string,
   args: string[],
 ): ChildProcess & { done: Promise<{ code: number | null; signal: string | null; stderr: string }> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+  const child = spawn(process.execPath, [cli, ...args], {
     cwd: repo,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -74,7 +75,7 @@ describe('fault injection on the CLIs', () => {
       const resume = existsSync(runPaths(out).checkpoint('last'));
       const child = start(trainCli, trainArgs(out, resume));
       // Odd rounds: the moment a checkpoint's temporary file appears; even rounds: a random time
-      // after start-up (tsx + TensorFlow.js take ~3 s, an epoch well under 1 s).
+      // 1.5–4.5 s after the spawn (TensorFlow.js starts in ~1.5 s, an epoch takes well under 1 s).
       const killed = new Promise<void>((resolve) => {
         let watcher: ReturnType<typeof watch> | undefined;
         const timers: NodeJS.Timeout[] = [];
@@ -104,7 +105,7 @@ describe('fault injection on the CLIs', () => {
                 child.kill('SIGKILL');
                 finish();
               },
-              rng.uniform(3000, 6000),
+              rng.uniform(1500, 4500),
             ),
           );
         }

@@ -8,20 +8,21 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '@squid-ad/backend';
 import { type CheckpointMeta, readCheckpoint, readMetrics, runPaths, trainSquid } from '@squid-ad/squid';
+import { builtCli } from '@squid-ad/test-utils/built-cli';
 import { type RedisServer, redisUnavailable, startRedisServer } from '@squid-ad/test-utils/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTrainCli } from './program.js';
 import { sweepFlagsSchema, sweepJobs } from './sweep.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
-const trainCli = join(repo, 'apps/trainer/src/cli.ts');
+const trainCli = builtCli('trainer');
 const skip = redisUnavailable();
 const root = mkdtempSync(join(tmpdir(), 'squid-queue-sweep-'));
-const EPOCHS = 8;
+const EPOCHS = 6;
 let redis: RedisServer;
 
 function start(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', trainCli, ...args], {
+  const child = spawn(process.execPath, [trainCli, ...args], {
     cwd: repo,
     env: { ...process.env, SQUID_THREADS: '1' },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -88,7 +89,11 @@ describe.skipIf(skip)(`squid-train sweep on a real Redis${skip ? ` (skipped: ${s
     // Kill a once its first run has checkpointed epoch 3 (and so is well under way).
     await new Promise<void>((resolve) => {
       a.onStderr((text) => {
-        if (/tiny-seed0: epoch 3\/8/.test(text) && a.exitCode === null && a.signalCode === null) {
+        if (
+          new RegExp(`tiny-seed0: epoch 3/${EPOCHS}`).test(text) &&
+          a.exitCode === null &&
+          a.signalCode === null
+        ) {
           a.kill('SIGKILL');
           resolve();
         }

@@ -1,0 +1,38 @@
+// Vitest file order: the slowest files first, so that the two workers end together.
+//
+// Vitest's own order runs the longest files first only when it has their durations from an
+// earlier run on this machine (node_modules/.vite/vitest/…/results.json). A fresh clone, as in
+// CI, has none, and vitest then runs the largest files first: the longest file of all (the npm
+// tarballs, ~100 s) is one of the smallest, started last while the other worker sat idle. This
+// list, measured on a full run (wall seconds per file, `.vitest-report.json`), makes the order
+// the same everywhere. A file missing from it only runs later; refresh it when the times move.
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/**
+ * Test files that take more than a few seconds, with their rough wall seconds (beforeAll
+ * included) on an idle 2-core machine, from full and single-file runs. Only the order matters.
+ */
+export const slowFiles: Record<string, number> = {
+  'scripts/test/npm-packages.test.ts': 125,
+  'apps/trainer/src/fault-injection.test.ts': 55,
+  'apps/trainer/src/queue-sweep.test.ts': 33,
+  'packages/squid/src/train/train-squid.test.ts': 31,
+  'apps/evaluator/src/queue-score.test.ts': 22,
+  'apps/evaluator/src/built-clis.test.ts': 16,
+  'packages/backend/src/wasm-threads.test.ts': 14,
+  'packages/squid/src/train/train-parity.test.ts': 14,
+  'apps/evaluator/src/view-command.test.ts': 13,
+  'packages/backend/src/wasm-slice.test.ts': 11,
+  'scripts/test/browser-entries.test.ts': 10,
+  'packages/squid/src/model.test.ts': 10,
+  'packages/datasets/src/cli.test.ts': 6,
+};
+
+export class SlowestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const seconds = (f: TestSpecification) =>
+      Object.entries(slowFiles).find(([path]) => f.moduleId.endsWith(`/${path}`))?.[1] ?? 0;
+    // The rest keep vitest's order (cached durations, else size); sort is stable.
+    return (await super.sort(files)).sort((a, b) => seconds(b) - seconds(a));
+  }
+}
