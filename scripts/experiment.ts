@@ -15,6 +15,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { backendReport, describeBackend, initBackend, writeFileAtomicSync } from '@squid-ad/backend';
+import { meanStd } from '@squid-ad/metrics';
 import { type EpochMetrics, getPreset, parseRunConfig, trainSquid } from '@squid-ad/squid';
 
 /**
@@ -252,11 +253,9 @@ interface Paired {
   se: number;
 }
 function paired(ours: number[], official: number[], digits: number): Paired {
-  const d = ours.map((v, i) => v - official[i]);
-  const m = mean(d);
-  const sd = Math.sqrt(d.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(1, d.length - 1));
+  const d = meanStd(ours.map((v, i) => v - official[i]));
   const r = (v: number) => Number(v.toFixed(digits));
-  return { ours: r(mean(ours)), official: r(mean(official)), diff: r(m), se: r(sd / Math.sqrt(d.length)) };
+  return { ours: r(mean(ours)), official: r(mean(official)), diff: r(d.mean), se: r(d.std / Math.sqrt(d.n)) };
 }
 const sameTest: { iteration: number; seeds: number[]; auc: Paired; l1: Paired; recon: Paired }[] = [];
 const pointsAt = [...new Set(seeds.flatMap((seed) => results[seed].map((r) => r.iteration)))].sort(
