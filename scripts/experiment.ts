@@ -10,7 +10,7 @@
 //          --schedule reuse|official (one generator forward per iteration, the default, or the
 //          official two)  --json (JSON only on stdout)
 //          --from runs/experiment/results.json[,more.json] (re-print earlier runs' table and checks,
-//          no training; several files are merged by seed).
+//          no training; several files are merged by seed, and must share one schedule).
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -128,15 +128,29 @@ function officialAt(seed: number, iteration: number): Pick<EpochResult, 'officia
 
 const pct = (v: number) => Math.round(v * 1000) / 10;
 const results: Record<number, EpochResult[]> = {};
+/** The schedule of the runs in the table: the one trained now, or the saved runs' own. */
+let schedule = values.schedule;
 if (values.from) {
   // Re-print an earlier experiment's table against the current official figures.
+  const schedules = new Map<string, string>();
   for (const file of values.from.split(',')) {
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as { results: Record<number, EpochResult[]> };
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as {
+      schedule: string;
+      results: Record<number, EpochResult[]>;
+    };
+    schedules.set(file, saved.schedule);
     for (const seed of seeds) {
       if (!saved.results[seed]) continue;
       results[seed] = saved.results[seed].map((r) => ({ ...r, ...officialAt(seed, r.iteration) }));
     }
   }
+  // One table, one schedule: a paired comparison across schedules would mix two experiments.
+  if (new Set(schedules.values()).size > 1) {
+    const list = [...schedules].map(([file, s]) => `${file}: ${s}`).join(', ');
+    console.error(`experiment: --from mixes schedules (${list}); merge runs of one schedule at a time`);
+    process.exit(1);
+  }
+  schedule = [...schedules.values()][0];
   const missing = seeds.filter((seed) => !results[seed]);
   if (missing.length > 0) {
     console.error(`experiment: no results for seed ${missing.join(', ')} in ${values.from}`);
@@ -291,7 +305,7 @@ const summary = {
   backend: backend?.backend,
   nativeKernels: backend?.nativeKernels.enabled ?? false,
   preset: 'digitanatomy',
-  schedule: values.schedule,
+  schedule,
   epochs,
   iterationsPerEpoch: iterations,
   testSet: { seed: TEST_SEED, normal: 200, abnormal: 200 },
@@ -309,6 +323,9 @@ if (values.json) {
 } else {
   const types = ['missing', 'swap', 'flip', 'zero'];
   const f = (v: number | null | undefined, d = 4) => (v == null ? '–' : v.toFixed(d));
+  console.log(
+    `\nschedule ${schedule}: ${schedule === 'official' ? 'two generator forwards per iteration, as the official code' : 'one generator forward per iteration (reuseGeneratorForward)'}`,
+  );
   console.log(
     '\nseed  iter  recon   (official)  teacher  dist    adv     D       | D AUC (official; same test)  per type m/s/f/z      | L1 AUC (same test)  worst-cell AUC',
   );
