@@ -172,6 +172,10 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
     )
     .option('--poll-seconds <s>', 'how often an idle worker looks for new queues', finite, 2)
     .option('--exit-when-idle', 'exit once no queue has work left, instead of waiting for more')
+    .option(
+      '--json',
+      'one JSON line on stdout per event: backend, each chunk (state started / done / failed, with its image counts), stopped',
+    )
     .action(async (o) => {
       const { resolveQueueUrl } = await import('@squid-ad/queue');
       const { scoreWorkerCommand } = await import('./score-worker.js');

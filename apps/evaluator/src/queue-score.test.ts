@@ -38,13 +38,23 @@ function start(cli: string, args: string[]) {
     stderr += d;
     for (const l of listeners) l(stderr);
   });
-  child.stdout?.resume();
+  let stdout = '';
+  child.stdout?.on('data', (d) => {
+    stdout += d;
+  });
   const done = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );
   return Object.assign(child as ChildProcess, {
     done,
     stderr: () => stderr,
+    /** stdout's JSON lines (`--json`) */
+    events: () =>
+      stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
     onStderr: (f: (text: string) => void) => listeners.push(f),
   });
 }
@@ -164,7 +174,7 @@ describe.skipIf(skip)(`squid-eval score --queue on a real Redis${skip ? ` (skipp
     writeGreyPng(join(dir, 'a.png'), 48, (x) => x / 48);
     writeFileSync(join(dir, 'b.png'), 'not a png at all');
     writeGreyPng(join(dir, 'c.png'), 48, (_x, y) => y / 48);
-    const args = workerArgs();
+    const args = workerArgs(['--json']);
     args[2] = redis.url;
     const w = start(evalCli, args);
     const out = join(root, 'mixed.csv');
@@ -187,6 +197,29 @@ describe.skipIf(skip)(`squid-eval score --queue on a real Redis${skip ? ` (skipp
     const end = await w.done;
     expect(end.code, w.stderr()).toBe(0);
     expect(w.stderr()).toMatch(/SIGTERM: finishing the current chunk, then stopping/);
+    // --json: the backend, the chunk started then done with its counts (no rows), the stop.
+    const events = w.events();
+    expect(events[0]).toMatchObject({ type: 'backend', backend: 'wasm' });
+    expect(events.slice(1).map(({ seconds, ...e }) => e)).toEqual([
+      {
+        type: 'chunk',
+        queue: expect.stringMatching(/^squid-score-/),
+        id: 'chunk-000000',
+        attempt: 1,
+        state: 'started',
+      },
+      {
+        type: 'chunk',
+        queue: expect.any(String),
+        id: 'chunk-000000',
+        attempt: 1,
+        state: 'done',
+        done: 2,
+        failed: 1,
+      },
+      { type: 'stopped', chunks: 1 },
+    ]);
+    expect(events[2].seconds).toBeGreaterThan(0);
   }, 120_000);
 
   it('a worker that cannot read the run folder says so and exits 1, leaving the jobs', async () => {

@@ -1,4 +1,4 @@
-import { describeBackend } from '@squid-ad/backend';
+import { backendStatus, describeBackend } from '@squid-ad/backend';
 import { QueueWorker } from '@squid-ad/queue';
 import type { CliDeps, ScoringRun } from './deps.js';
 import {
@@ -17,13 +17,16 @@ export interface ScoreWorkerOptions {
   lockSeconds: number;
   pollSeconds: number;
   exitWhenIdle?: boolean;
+  /** one JSON line on stdout per event: the backend, each chunk started / done / failed, the stop */
+  json?: boolean;
 }
 
 /**
  * `squid-eval worker`: serves scoring queues. Loads each queue's run once (kept while the next
  * queue uses the same run), scores chunk after chunk through the same code as `score`, and
  * stores each chunk's rows (bad images as failed rows) with its job. SIGTERM: the current chunk
- * is finished, then the worker exits 0.
+ * is finished, then the worker exits 0. With `json`, stdout gets a JSON line per event
+ * (`backend`, `chunk` with its `state`, `stopped`); the human lines stay on stderr.
  */
 export async function scoreWorkerCommand(opts: ScoreWorkerOptions, deps: CliDeps): Promise<number> {
   let loaded: { key: string; run: ScoringRun } | undefined;
@@ -58,7 +61,10 @@ export async function scoreWorkerCommand(opts: ScoreWorkerOptions, deps: CliDeps
               `queued with ${meta.sha256.slice(0, 12)}…); queue them again with squid-eval score --queue`,
           );
         const run = await deps.loadRun(meta.run, { checkpoint: meta.checkpoint, backend: opts.backend });
-        if (run.backend && !backendShown) deps.stderr(describeBackend(run.backend));
+        if (run.backend && !backendShown) {
+          deps.stderr(describeBackend(run.backend));
+          if (opts.json) deps.stdout(JSON.stringify({ type: 'backend', ...backendStatus(run.backend) }));
+        }
         backendShown = true;
         loaded = { key, run };
         log(`${queue}: loaded ${meta.run} (${meta.checkpoint})`);
@@ -94,6 +100,14 @@ export async function scoreWorkerCommand(opts: ScoreWorkerOptions, deps: CliDeps
         return { done: rows.length - failed, failed };
       },
       onLine: log,
+      onEvent: opts.json
+        ? (event) => {
+            // The rows themselves are for `collect`; a chunk's line has their counts.
+            if (event.state !== 'done') return deps.stdout(JSON.stringify({ type: 'chunk', ...event }));
+            const { result: _rows, summary, ...done } = event;
+            deps.stdout(JSON.stringify({ type: 'chunk', ...done, ...summary }));
+          }
+        : undefined,
     },
   );
   const off = deps.onSignal?.((signal) => {
@@ -107,5 +121,6 @@ export async function scoreWorkerCommand(opts: ScoreWorkerOptions, deps: CliDeps
     loaded?.run.dispose();
   }
   log(`stopped after ${worker.completed} chunks`);
+  if (opts.json) deps.stdout(JSON.stringify({ type: 'stopped', chunks: worker.completed }));
   return 0;
 }

@@ -311,12 +311,16 @@ function addQueueCommands(program: Command, io: TrainCliIo, setCode: (code: numb
     )
     .option(
       '--lock-seconds <s>',
-      'a run whose worker stopped answering (crashed, killed) for this long goes to another worker',
+      'a run whose worker stopped answering (crashed, killed, or one step blocking it) for this long goes to another worker; keep it above the longest training step',
       float('--lock-seconds'),
       30,
     )
     .option('--poll-seconds <s>', 'how often an idle worker looks for new sweeps', float('--poll-seconds'), 2)
     .option('--exit-when-idle', 'exit once no sweep has work left, instead of waiting for more', false)
+    .option(
+      '--json',
+      'one JSON line on stdout per event: backend, each run (state started / done / failed / released; a done run with its result), stopped',
+    )
     .action(async (opts) => {
       const { resolveQueueUrl } = await import('@squid-ad/queue');
       const { trainWorkerCommand } = await import('./queue-commands.js');

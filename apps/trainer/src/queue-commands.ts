@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type BackendChoice, describeBackend, initBackend } from '@squid-ad/backend';
+import { type BackendChoice, backendStatus, describeBackend, initBackend } from '@squid-ad/backend';
 import {
   connectRedis,
   finished,
@@ -92,19 +92,23 @@ export interface TrainWorkerOptions {
   lockSeconds: number;
   pollSeconds: number;
   exitWhenIdle: boolean;
+  /** one JSON line on stdout per event: the backend, each run started / done / failed / released, the stop */
+  json?: boolean;
 }
 
 /**
  * `squid-train worker`: trains queued runs one after another. A run folder that already has a
  * checkpoint (the job was retried after a crash) is resumed from it, never restarted; a finished
  * one is not trained again. SIGTERM: the current run writes a checkpoint and goes back to the
- * queue for another worker to continue.
+ * queue for another worker to continue. With `json`, stdout gets a JSON line per event (`backend`,
+ * `run` with its `state`, and a done run's result as `sweep --wait --json` prints it, `stopped`).
  */
 export async function trainWorkerCommand(opts: TrainWorkerOptions, io: TrainCliIo): Promise<number> {
   // Redis first: an unreachable queue is one line, before TensorFlow.js starts.
   (await connectRedis(opts.queue)).disconnect();
   const report = await initBackend({ backend: opts.backend as BackendChoice });
   io.stderr(describeBackend(report));
+  if (opts.json) io.stdout(JSON.stringify({ type: 'backend', ...backendStatus(report) }));
   const log = (line: string) => io.stderr(`squid-train worker: ${line}`);
   const worker = await QueueWorker.start<SweepMeta, TrainJob, TrainJobResult>(
     {
@@ -142,6 +146,14 @@ export async function trainWorkerCommand(opts: TrainWorkerOptions, io: TrainCliI
       },
       summarize: () => ({ done: 1, failed: 0 }),
       onLine: log,
+      onEvent: opts.json
+        ? (event) => {
+            const { id, ...rest } = event;
+            if (rest.state !== 'done') return io.stdout(JSON.stringify({ type: 'run', name: id, ...rest }));
+            const { result, summary: _one, ...done } = rest;
+            io.stdout(JSON.stringify({ type: 'run', name: id, ...done, ...result }));
+          }
+        : undefined,
     },
   );
   const off = io.onSignal?.((signal) => {
@@ -154,5 +166,6 @@ export async function trainWorkerCommand(opts: TrainWorkerOptions, io: TrainCliI
     off?.();
   }
   log(`stopped after ${worker.completed} runs`);
+  if (opts.json) io.stdout(JSON.stringify({ type: 'stopped', runs: worker.completed }));
   return 0;
 }

@@ -25,7 +25,11 @@ function start(args: string[]) {
   const child = spawn(process.execPath, [trainCli, ...args], {
     cwd: repo,
     env: { ...process.env, SQUID_THREADS: '1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout?.on('data', (d) => {
+    stdout += d;
   });
   let stderr = '';
   const listeners: Array<(text: string) => void> = [];
@@ -39,6 +43,13 @@ function start(args: string[]) {
   return Object.assign(child as ChildProcess, {
     done,
     stderr: () => stderr,
+    /** stdout's JSON lines (`--json`) */
+    events: () =>
+      stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
     onStderr: (f: (text: string) => void) => listeners.push(f),
   });
 }
@@ -100,10 +111,30 @@ describe.skipIf(skip)(`squid-train sweep on a real Redis${skip ? ` (skipped: ${s
       });
     });
     expect((await a.done).signal).toBe('SIGKILL');
-    const b = start([...worker, '--exit-when-idle']);
+    const b = start([...worker, '--exit-when-idle', '--json']);
     const rb = await b.done;
     expect(rb.code, b.stderr()).toBe(0);
     expect(b.stderr()).toContain('tiny-seed0: resuming');
+    // b's stdout: the backend, each run started then done once with its result, the stop. (On a
+    // loaded machine a run can start twice: its 2 s lock lapsed while a step blocked the event loop.)
+    const events = b.events();
+    expect(events[0]).toMatchObject({ type: 'backend', backend: 'wasm' });
+    expect(events.at(-1)).toEqual({ type: 'stopped', runs: 2 });
+    for (const name of ['tiny-seed0', 'tiny-seed1']) {
+      const mine = events.filter((e) => e.name === name);
+      expect(mine[0], name).toMatchObject({ type: 'run', state: 'started' });
+      expect(
+        mine.filter((e) => e.state === 'done'),
+        name,
+      ).toHaveLength(1);
+      expect(mine.at(-1)).toMatchObject({
+        type: 'run',
+        state: 'done',
+        status: 'completed',
+        epoch: EPOCHS,
+        runDir: join(outRoot, name),
+      });
+    }
 
     // One folder per run, no second one for the retry; every epoch recorded once, in order.
     expect(readdirSync(outRoot).sort()).toEqual(['tiny-seed0', 'tiny-seed1']);

@@ -29,6 +29,7 @@ export {
   QueueWorker,
   type QueueWorkerHandlers,
   RELEASE,
+  type WorkerEvent,
   type WorkerOptions,
   type WorkerOptionsInput,
   type WorkJob,

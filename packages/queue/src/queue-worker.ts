@@ -37,6 +37,18 @@ export interface WorkJob<M, D> {
   stopRequested(): boolean;
 }
 
+/**
+ * A job's progress through a worker, for machine-readable output (`--json`): one event when it
+ * starts, and one when it is done (with the processor's result and its item counts), failed
+ * (retried while attempts are left) or released (given back to the queue).
+ */
+export type WorkerEvent<R = unknown> = { queue: string; id: string; attempt: number } & (
+  | { state: 'started' }
+  | { state: 'done'; seconds: number; result: R; summary?: JobSummary }
+  | { state: 'failed'; error: string }
+  | { state: 'released' }
+);
+
 /** What a worker does with jobs; see {@link QueueWorker.start}. */
 export interface QueueWorkerHandlers<M, D, R> {
   /** Runs once per queue before its first job (load the run…); throwing stops the worker with that error. */
@@ -47,6 +59,8 @@ export interface QueueWorkerHandlers<M, D, R> {
   summarize?(result: R): JobSummary;
   /** Receives a line per event (job started, finished, failed; queue taken up, left). */
   onLine?(line: string): void;
+  /** Receives each job's {@link WorkerEvent}s, as data. */
+  onEvent?(event: WorkerEvent<R>): void;
 }
 
 const sleep = (ms: number, wake: { wake?: () => void }) =>
@@ -67,11 +81,13 @@ const sleep = (ms: number, wake: { wake?: () => void }) =>
 export class QueueWorker {
   /** Resolves when the loop ended (stopped, or idle with `exitWhenIdle`); rejects with a `prepare` error. */
   readonly done: Promise<void>;
-  /** jobs this worker finished */
+  /** jobs this worker finished (their results stored) */
   completed = 0;
   private stopping = false;
   private current?: Worker;
   private readonly idle: { wake?: () => void } = {};
+  /** jobs whose processor returned, until their completion is stored: attempt, start, item counts */
+  private readonly returned = new Map<string, { attempt: number; t0: number; summary?: JobSummary }>();
 
   private constructor(
     private readonly options: WorkerOptions,
@@ -152,8 +168,14 @@ export class QueueWorker {
       drainDelay: Math.max(1, Math.ceil(this.options.pollSeconds)),
       autorun: false,
     });
+    // Counted here, not when the processor returns: a job whose lock lapsed (its worker's event
+    // loop blocked for longer than lockSeconds) was taken back, and its completion does not count.
+    worker.on('completed', (job, result) => this.completedJob(queue, job.id ?? '?', result));
     worker.on('failed', (job, err) => {
-      if (job) this.line(`${queue} ${job.id}: failed (attempt ${job.attemptsMade}): ${err.message}`);
+      if (!job) return;
+      this.line(`${queue} ${job.id}: failed (attempt ${job.attemptsMade}): ${err.message}`);
+      const id = job.id ?? '?';
+      this.handlers.onEvent?.({ queue, id, attempt: job.attemptsMade, state: 'failed', error: err.message });
     });
     worker.on('error', (err) => this.line(`${queue}: ${err.message}`));
     this.current = worker;
@@ -173,6 +195,7 @@ export class QueueWorker {
     const id = job.id ?? '?';
     const attempt = (job.attemptsMade ?? 0) + 1;
     this.line(`${queue} ${id}: started (attempt ${attempt})`);
+    this.handlers.onEvent?.({ queue, id, attempt, state: 'started' });
     const t0 = performance.now();
     const result = await this.handlers.process({
       queue,
@@ -186,15 +209,24 @@ export class QueueWorker {
       // Back to the wait list without using up an attempt: another worker continues it.
       await job.moveToWait(token);
       this.line(`${queue} ${id}: released`);
+      this.handlers.onEvent?.({ queue, id, attempt, state: 'released' });
       throw new WaitingError();
     }
     const summary = this.handlers.summarize?.(result);
     if (summary) await this.redis.hset(summaryKey(queue), id, JSON.stringify(summary));
-    this.completed++;
-    const s = ((performance.now() - t0) / 1000).toFixed(1);
-    this.line(
-      `${queue} ${id}: done in ${s} s${summary ? ` (${summary.done} done, ${summary.failed} failed)` : ''}`,
-    );
+    this.returned.set(`${queue}\0${id}`, { attempt, t0, summary });
     return result;
+  }
+
+  private completedJob(queue: string, id: string, result: unknown) {
+    const key = `${queue}\0${id}`;
+    const { attempt, t0, summary } = this.returned.get(key) ?? { attempt: 0, t0: performance.now() };
+    this.returned.delete(key);
+    this.completed++;
+    const seconds = (performance.now() - t0) / 1000;
+    this.line(
+      `${queue} ${id}: done in ${seconds.toFixed(1)} s${summary ? ` (${summary.done} done, ${summary.failed} failed)` : ''}`,
+    );
+    this.handlers.onEvent?.({ queue, id, attempt, state: 'done', seconds, result, summary });
   }
 }

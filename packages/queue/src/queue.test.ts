@@ -3,8 +3,9 @@ import { type RedisServer, redisUnavailable, startRedisServer } from '@squid-ad/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis } from './connect.js';
 import { JobBoard } from './job-board.js';
+import { PREFIX } from './keys.js';
 import { finished } from './progress.js';
-import { QueueWorker, RELEASE } from './queue-worker.js';
+import { QueueWorker, RELEASE, type WorkerEvent } from './queue-worker.js';
 
 const skip = redisUnavailable();
 let redis: RedisServer;
@@ -73,6 +74,7 @@ describe.skipIf(skip)(`queue on a real Redis${skip ? ` (skipped: ${skip})` : ''}
       { attempts: 2 },
     );
     let released = 0;
+    const events: WorkerEvent<string>[] = [];
     const worker = await QueueWorker.start<null, string, string>(
       { url: redis.url, kind: 'flaky', exitWhenIdle: true, pollSeconds: 0.2 },
       {
@@ -81,9 +83,35 @@ describe.skipIf(skip)(`queue on a real Redis${skip ? ` (skipped: ${skip})` : ''}
           if (job.data === 'release' && released++ === 0) return RELEASE;
           return `${job.data}:${job.attempt}`;
         },
+        onEvent: (e) => events.push(e),
       },
     );
     await worker.done;
+    // Each job's events, as data (what `worker --json` prints).
+    const of = (id: string) =>
+      events
+        .filter((e) => e.id === id)
+        .map((e) => {
+          expect(e.queue).toBe('squid-flaky-a');
+          if (e.state === 'done') expect(e.seconds).toBeGreaterThanOrEqual(0);
+          return [e.state, e.attempt, e.state === 'done' ? e.result : e.state === 'failed' ? e.error : null];
+        });
+    expect(of('job-bad')).toEqual([
+      ['started', 1, null],
+      ['failed', 1, 'always broken'],
+      ['started', 2, null],
+      ['failed', 2, 'always broken'],
+    ]);
+    expect(of('job-ok')).toEqual([
+      ['started', 1, null],
+      ['done', 1, 'ok:1'],
+    ]);
+    expect(of('job-release')).toEqual([
+      ['started', 1, null],
+      ['released', 1, null],
+      ['started', 1, null],
+      ['done', 1, 'release:1'],
+    ]);
     const outcomes = await board.outcomes();
     expect(outcomes.map((o) => [o.id, o.state, o.value ?? o.reason])).toEqual([
       ['job-bad', 'failed', 'always broken'],
@@ -99,6 +127,34 @@ describe.skipIf(skip)(`queue on a real Redis${skip ? ` (skipped: ${skip})` : ''}
     );
     expect(again).toEqual({ existed: true, retried: 1 });
     expect((await board.progress()).jobs).toMatchObject({ failed: 0, waiting: 1, completed: 2 });
+    await board.close();
+  }, 60_000);
+
+  it('a job whose lock lapsed mid-run is done again, and only the stored completion counts', async () => {
+    const board = await JobBoard.open<null, string, string>(redis.url, 'lapse', 'squid-lapse-a');
+    await board.post(null, [{ id: 'job-slow', data: 'slow', size: 1 }]);
+    const direct = await connectRedis(redis.url);
+    const events: WorkerEvent<string>[] = [];
+    let runs = 0;
+    const worker = await QueueWorker.start<null, string, string>(
+      { url: redis.url, kind: 'lapse', exitWhenIdle: true, pollSeconds: 0.2, lockSeconds: 1 },
+      {
+        process: async (job) => {
+          // What a worker whose event loop blocked past lockSeconds sees: its lock is gone.
+          if (runs++ === 0) await direct.del(`${PREFIX}:${job.queue}:${job.id}:lock`);
+          return `run ${runs}`;
+        },
+        onEvent: (e) => events.push(e),
+      },
+    );
+    await worker.done;
+    direct.disconnect();
+    // The first run's result was refused (missing lock); the job went back and ran again.
+    expect(runs).toBe(2);
+    expect(worker.completed).toBe(1);
+    expect(events.map((e) => e.state)).toEqual(['started', 'started', 'done']);
+    expect(events[2]).toMatchObject({ id: 'job-slow', result: 'run 2' });
+    expect((await board.outcomes()).map((o) => [o.state, o.value])).toEqual([['completed', 'run 2']]);
     await board.close();
   }, 60_000);
 });
