@@ -363,7 +363,7 @@ async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Pr
         let validation: Validation | null = null;
         if (done % config.run.validateEvery === 0 || done === epochs) {
           if (valSet === undefined) valSet = data.val ? await labelledImageSet(data.val) : null;
-          validation = validate(model, normSet, valSet, config.run);
+          validation = await validate(model, normSet, valSet, config.run);
           norm = validation.norm;
           if (validation.auc !== null) {
             lastAuc = validation.auc;

@@ -29,7 +29,7 @@ function img(d: number, errors: Array<[number, number, number]> = []): Float32Ar
 }
 
 describe('validate', () => {
-  it('gives the AUC of every score, overall and per anomaly type', () => {
+  it('gives the AUC of every score, overall and per anomaly type', async () => {
     // Cells of 4 px: a 2×2 grid. A = 1 − sigmoid((d − μ)/σ), so a low d is anomalous.
     //             d     errors (sum; worst cell sum)
     // n1 normal   0.40  none
@@ -59,7 +59,7 @@ describe('validate', () => {
       size: S,
     };
     const normSet: ImageSet = { images: normals, labels: [0, 0, 0], size: S };
-    const v = validate(clippingModel, normSet, val, runOptionsSchema.parse({ reconCell: 4 }));
+    const v = await validate(clippingModel, normSet, val, runOptionsSchema.parse({ reconCell: 4 }));
     expect(v.norm.mu).toBeCloseTo(0.3, 6);
     // Pairs (anomaly, normal) ranked right, of 9 overall, 6 for swap, 3 for missing:
     // discriminator (by d): a1 3, a2 1 (beats n1 only), a3 2 → 6/9, swap 4/6, missing 2/3
@@ -76,18 +76,35 @@ describe('validate', () => {
     expect(v.threshold).not.toBeNull();
 
     // One cell of 8 px: the worst cell is the whole image, so it ranks like recon-l1.
-    const one = validate(clippingModel, normSet, val, runOptionsSchema.parse({ reconCell: 8 }));
+    const one = await validate(clippingModel, normSet, val, runOptionsSchema.parse({ reconCell: 8 }));
     expect(one.scores!['recon-l1-worst-cell']).toEqual(one.scores!['recon-l1']);
     // No types: no per-type AUCs; a single class: no AUCs at all.
-    const untyped = validate(
+    const untyped = await validate(
       clippingModel,
       normSet,
       { ...val, types: undefined },
       runOptionsSchema.parse({}),
     );
     expect(untyped.scores!['recon-l1'].perType).toEqual({});
-    const normalOnly = validate(clippingModel, normSet, normSet, runOptionsSchema.parse({}));
+    const normalOnly = await validate(clippingModel, normSet, normSet, runOptionsSchema.parse({}));
     expect([normalOnly.auc, normalOnly.scores]).toEqual([null, null]);
+  });
+
+  it('lets the event loop run between chunks of 16 images (a queue worker renews its lock meanwhile)', async () => {
+    const images = Array.from({ length: 40 }, (_, i) => img(0.1 + i / 100));
+    const set: ImageSet = { images, labels: images.map((_, i) => (i % 2) as 0 | 1), size: S };
+    let turns = 0;
+    let running = true;
+    const spin = () => {
+      if (!running) return;
+      turns++;
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+    await validate(clippingModel, set, set, runOptionsSchema.parse({}));
+    running = false;
+    // 3 chunks of the normalisation images, 3 of the validation images: a turn before each.
+    expect(turns).toBeGreaterThanOrEqual(5);
   });
 });
 

@@ -71,13 +71,22 @@ export async function labelledImageSet(ds: ImageDataset): Promise<ImageSet> {
   return { images, labels, ...(types.some((t) => t !== undefined) ? { types } : {}), size: ds.imageSize };
 }
 
-/** Discriminator logits and reconstruction errors of an image set, in chunks (each image still scored alone). */
-export function setLogits(
+/**
+ * Discriminator logits and reconstruction errors of an image set, in chunks (each image still
+ * scored alone). Yields to the event loop before each chunk: a whole validation is a minute of
+ * synchronous work on a large preset, and a queue worker must renew its job's lock meanwhile.
+ */
+export async function setLogits(
   model: ScoringModel,
   set: ImageSet,
   norm: ScoreNorm,
   reconCell?: number,
-): { logits: Float32Array; recon: Float32Array[]; reconL1: Float32Array; reconL1WorstCell: Float32Array } {
+): Promise<{
+  logits: Float32Array;
+  recon: Float32Array[];
+  reconL1: Float32Array;
+  reconL1WorstCell: Float32Array;
+}> {
   const n = set.images.length;
   const logits = new Float32Array(n);
   const recon: Float32Array[] = [];
@@ -86,6 +95,7 @@ export function setLogits(
   const S = set.size;
   const chunk = 16;
   for (let i = 0; i < set.images.length; i += chunk) {
+    await new Promise((resolve) => setImmediate(resolve));
     const part = set.images.slice(i, i + chunk);
     const buf = new Float32Array(part.length * S * S);
     for (let k = 0; k < part.length; k++) buf.set(part[k], k * S * S);
@@ -126,20 +136,20 @@ export function scoreAuc(
 }
 
 /** μ/σ over the normalisation images, then AUC and threshold on the validation images. */
-export function validate(
+export async function validate(
   model: ScoringModel,
   normSet: ImageSet,
   valSet: ImageSet | null,
   options: RunOptions,
-): Validation {
+): Promise<Validation> {
   const t0 = performance.now();
-  const norm = normStats(setLogits(model, normSet, options.scoreNorm, options.reconCell).logits);
+  const norm = normStats((await setLogits(model, normSet, options.scoreNorm, options.reconCell)).logits);
   let auc: number | null = null;
   let threshold: number | null = null;
   let scoreAucs: Validation['scores'] = null;
   let examples: Validation['examples'] = { inputs: [], recons: [] };
   if (valSet) {
-    const { logits, recon, reconL1, reconL1WorstCell } = setLogits(
+    const { logits, recon, reconL1, reconL1WorstCell } = await setLogits(
       model,
       valSet,
       options.scoreNorm,
