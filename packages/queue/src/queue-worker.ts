@@ -86,8 +86,8 @@ export class QueueWorker {
   private stopping = false;
   private current?: Worker;
   private readonly idle: { wake?: () => void } = {};
-  /** jobs whose processor returned, until their completion is stored: attempt, start, item counts */
-  private readonly returned = new Map<string, { attempt: number; t0: number; summary?: JobSummary }>();
+  /** the job whose processor returned last (one at a time: concurrency 1), until its completion is stored */
+  private returned?: { queue: string; id: string; attempt: number; t0: number; summary?: JobSummary };
 
   private constructor(
     private readonly options: WorkerOptions,
@@ -214,14 +214,15 @@ export class QueueWorker {
     }
     const summary = this.handlers.summarize?.(result);
     if (summary) await this.redis.hset(summaryKey(queue), id, JSON.stringify(summary));
-    this.returned.set(`${queue}\0${id}`, { attempt, t0, summary });
+    this.returned = { queue, id, attempt, t0, summary };
     return result;
   }
 
   private completedJob(queue: string, id: string, result: unknown) {
-    const key = `${queue}\0${id}`;
-    const { attempt, t0, summary } = this.returned.get(key) ?? { attempt: 0, t0: performance.now() };
-    this.returned.delete(key);
+    const r = this.returned;
+    if (r?.queue !== queue || r.id !== id) return; // not processed here (cannot happen at concurrency 1)
+    this.returned = undefined;
+    const { attempt, t0, summary } = r;
     this.completed++;
     const seconds = (performance.now() - t0) / 1000;
     this.line(
