@@ -311,9 +311,9 @@ function addQueueCommands(program: Command, io: TrainCliIo, setCode: (code: numb
     )
     .option(
       '--lock-seconds <s>',
-      'a run whose worker stopped answering (crashed, killed, or one step blocking it) for this long goes to another worker; keep it above the longest training step',
+      'a run whose worker stopped answering (crashed, killed, or one training step blocking it) for this long goes to another worker; keep it above the longest training step',
       float('--lock-seconds'),
-      30,
+      120,
     )
     .option('--poll-seconds <s>', 'how often an idle worker looks for new sweeps', float('--poll-seconds'), 2)
     .option('--exit-when-idle', 'exit once no sweep has work left, instead of waiting for more', false)
