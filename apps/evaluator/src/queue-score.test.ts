@@ -1,11 +1,11 @@
 // Distributed scoring against a real redis-server: workers are the CLI in their own processes
 // (so kill -9 hits a real worker), the producer and collector run in-process.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { builtCli } from '@squid-ad/test-utils/built-cli';
+import { builtCli, startCli } from '@squid-ad/test-utils/built-cli';
 import { type RedisServer, redisUnavailable, startRedisServer } from '@squid-ad/test-utils/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './program.js';
@@ -24,40 +24,6 @@ const N = 500;
 let redis: RedisServer;
 /** `squid-eval score` run locally, one parsed JSON line per image */
 let local: Array<Record<string, unknown>>;
-
-/** A built CLI in its own process (one process, so kill -9 hits the worker itself). */
-function start(cli: string, args: string[]) {
-  const child = spawn(process.execPath, [cli, ...args], {
-    cwd: repo,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  const listeners: Array<(text: string) => void> = [];
-  child.stderr?.on('data', (d) => {
-    stderr += d;
-    for (const l of listeners) l(stderr);
-  });
-  let stdout = '';
-  child.stdout?.on('data', (d) => {
-    stdout += d;
-  });
-  const done = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return Object.assign(child as ChildProcess, {
-    done,
-    stderr: () => stderr,
-    /** stdout's JSON lines (`--json`) */
-    events: () =>
-      stdout
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-    onStderr: (f: (text: string) => void) => listeners.push(f),
-  });
-}
 
 /** The CLI in-process (producer, collector): exit code and output lines. */
 async function cli(args: string[]) {
@@ -141,8 +107,8 @@ describe.skipIf(skip)(`squid-eval score --queue on a real Redis${skip ? ` (skipp
 
     const args = workerArgs(['--exit-when-idle']);
     args[2] = redis.url;
-    const a = start(evalCli, args);
-    const b = start(evalCli, args);
+    const a = startCli(evalCli, args, env);
+    const b = startCli(evalCli, args, env);
     // Kill a as it starts its third chunk: that chunk is held by a dead worker until its lock expires.
     const killed = await new Promise<string>((resolve) => {
       a.onStderr((text) => {
@@ -176,7 +142,7 @@ describe.skipIf(skip)(`squid-eval score --queue on a real Redis${skip ? ` (skipp
     writeGreyPng(join(dir, 'c.png'), 48, (_x, y) => y / 48);
     const args = workerArgs(['--json']);
     args[2] = redis.url;
-    const w = start(evalCli, args);
+    const w = startCli(evalCli, args, env);
     const out = join(root, 'mixed.csv');
     const r = await cli(['score', '--queue', redis.url, '--run', run, '--wait', '--out', out, dir]);
     expect(r.code, r.err.join('\n')).toBe(2);

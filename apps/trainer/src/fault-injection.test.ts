@@ -2,7 +2,6 @@
 // their own processes): kill -9 at seeded random moments and while a checkpoint is being written,
 // concurrent trainers, damaged and NaN checkpoints. Each asserts the exit code, the message, and
 // that nothing recorded before the fault is lost.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
@@ -16,13 +15,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Rng } from '@squid-ad/backend';
 import { readCheckpoint, readMetrics, runPaths } from '@squid-ad/squid';
-import { builtCli } from '@squid-ad/test-utils/built-cli';
+import { builtCli, startCli } from '@squid-ad/test-utils/built-cli';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const trainCli = builtCli('trainer');
 const evalCli = builtCli('evaluator');
 const root = mkdtempSync(join(tmpdir(), 'squid-faults-'));
@@ -42,25 +39,6 @@ const trainArgs = (out: string, resume: boolean, epochs = EPOCHS) => [
   ...['--out', out, ...(resume ? ['--resume'] : [])],
 ];
 
-/** Starts a built CLI in its own process (one process: kill -9 hits the writer). */
-function start(
-  cli: string,
-  args: string[],
-): ChildProcess & { done: Promise<{ code: number | null; signal: string | null; stderr: string }> } {
-  const child = spawn(process.execPath, [cli, ...args], {
-    cwd: repo,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d) => {
-    stderr += d;
-  });
-  const done = new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr })),
-  );
-  return Object.assign(child, { done });
-}
-
 /** Epochs recorded in metrics.jsonl. */
 const epochsOf = (dir: string) => readMetrics(dir).map((m) => m.epoch as number);
 
@@ -73,7 +51,7 @@ describe('fault injection on the CLIs', () => {
     for (let round = 0; round < 6; round++) {
       const before = existsSync(runPaths(out).metrics) ? epochsOf(out) : [];
       const resume = existsSync(runPaths(out).checkpoint('last'));
-      const child = start(trainCli, trainArgs(out, resume));
+      const child = startCli(trainCli, trainArgs(out, resume));
       // Odd rounds: the moment a checkpoint's temporary file appears; even rounds: a random time
       // 1.5–4.5 s after the spawn (TensorFlow.js starts in ~1.5 s, an epoch takes well under 1 s).
       const killed = new Promise<void>((resolve) => {
@@ -128,7 +106,7 @@ describe('fault injection on the CLIs', () => {
       }
     }
     expect(kills).toBeGreaterThanOrEqual(4);
-    const last = start(trainCli, trainArgs(out, existsSync(runPaths(out).checkpoint('last'))));
+    const last = startCli(trainCli, trainArgs(out, existsSync(runPaths(out).checkpoint('last'))));
     const r = await last.done;
     expect(r.code, r.stderr).toBe(0);
     const epochs = epochsOf(out);
@@ -145,11 +123,11 @@ describe('fault injection on the CLIs', () => {
     const out = join(root, 'twice');
     // Far more epochs than the test waits for: the first is stopped (Ctrl-C) once the second was refused.
     const epochs = 500;
-    const first = start(trainCli, trainArgs(out, false, epochs));
+    const first = startCli(trainCli, trainArgs(out, false, epochs));
     // Wait until the first has a checkpoint, so that the second, a --resume, gets past the
     // run-folder checks to the lock.
     while (!existsSync(runPaths(out).checkpoint('last'))) await new Promise((r) => setTimeout(r, 50));
-    const second = await start(trainCli, trainArgs(out, true, epochs)).done;
+    const second = await startCli(trainCli, trainArgs(out, true, epochs)).done;
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(
       new RegExp(`is being trained by pid ${first.pid} since .*one trainer per run folder`),
@@ -173,10 +151,10 @@ describe('fault injection on the CLIs', () => {
     writeFileSync(last, flipped);
     const recorded = readMetrics(out).length;
     // (the images to score: the sample grids the first test's finished run wrote)
-    const resumed = await start(trainCli, trainArgs(out, true, recorded + 1)).done;
+    const resumed = await startCli(trainCli, trainArgs(out, true, recorded + 1)).done;
     expect(resumed.code).toBe(1);
     expect(resumed.stderr).toContain(`checkpoint ${last}: its tensor data does not match the checksum`);
-    const scored = await start(evalCli, [
+    const scored = await startCli(evalCli, [
       'score',
       '--run',
       out,
@@ -217,7 +195,7 @@ describe('fault injection on the CLIs', () => {
       8,
     );
     writeFileSync(last, nan);
-    const resumed = await start(trainCli, trainArgs(out, true, readMetrics(out).length + 1)).done;
+    const resumed = await startCli(trainCli, trainArgs(out, true, readMetrics(out).length + 1)).done;
     expect(resumed.code).toBe(1);
     expect(resumed.stderr).toContain(
       `checkpoint ${last}: ${name} holds 1 non-finite value (NaN or ±Infinity)`,
@@ -237,7 +215,7 @@ describe('fault injection on the CLIs', () => {
     };
     writeFileSync(join(corpus, 'good.png'), png);
     for (const [f, bytes] of Object.entries(bad)) writeFileSync(join(corpus, f), bytes);
-    const r = await start(evalCli, ['score', '--run', join(root, 'killed'), corpus]).done;
+    const r = await startCli(evalCli, ['score', '--run', join(root, 'killed'), corpus]).done;
     expect(r.code).toBe(2);
     for (const f of Object.keys(bad))
       expect(r.stderr).toContain(`squid-eval score: bad image ${join(corpus, f)}: `);

@@ -1,58 +1,23 @@
 // A training sweep on a real redis-server: workers are the CLI in their own processes, one is
 // killed -9 mid-run; the retried job must resume from its checkpoint and end bit for bit where an
 // uninterrupted run ends.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initBackend } from '@squid-ad/backend';
 import { type CheckpointMeta, readCheckpoint, readMetrics, runPaths, trainSquid } from '@squid-ad/squid';
-import { builtCli } from '@squid-ad/test-utils/built-cli';
+import { builtCli, startCli } from '@squid-ad/test-utils/built-cli';
 import { type RedisServer, redisUnavailable, startRedisServer } from '@squid-ad/test-utils/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTrainCli } from './program.js';
 import { sweepFlagsSchema, sweepJobs } from './sweep.js';
 
-const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const trainCli = builtCli('trainer');
+const env = { ...process.env, SQUID_THREADS: '1' };
 const skip = redisUnavailable();
 const root = mkdtempSync(join(tmpdir(), 'squid-queue-sweep-'));
 const EPOCHS = 6;
 let redis: RedisServer;
-
-function start(args: string[]) {
-  const child = spawn(process.execPath, [trainCli, ...args], {
-    cwd: repo,
-    env: { ...process.env, SQUID_THREADS: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  child.stdout?.on('data', (d) => {
-    stdout += d;
-  });
-  let stderr = '';
-  const listeners: Array<(text: string) => void> = [];
-  child.stderr?.on('data', (d) => {
-    stderr += d;
-    for (const l of listeners) l(stderr);
-  });
-  const done = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return Object.assign(child as ChildProcess, {
-    done,
-    stderr: () => stderr,
-    /** stdout's JSON lines (`--json`) */
-    events: () =>
-      stdout
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-    onStderr: (f: (text: string) => void) => listeners.push(f),
-  });
-}
 
 beforeAll(async () => {
   if (!skip) redis = await startRedisServer();
@@ -96,7 +61,7 @@ describe.skipIf(skip)(`squid-train sweep on a real Redis${skip ? ` (skipped: ${s
       '--poll-seconds',
       '0.3',
     ];
-    const a = start([...worker, '--exit-when-idle']);
+    const a = startCli(trainCli, [...worker, '--exit-when-idle'], env);
     // Kill a once its first run has checkpointed epoch 3 (and so is well under way).
     await new Promise<void>((resolve) => {
       a.onStderr((text) => {
@@ -111,7 +76,7 @@ describe.skipIf(skip)(`squid-train sweep on a real Redis${skip ? ` (skipped: ${s
       });
     });
     expect((await a.done).signal).toBe('SIGKILL');
-    const b = start([...worker, '--exit-when-idle', '--json']);
+    const b = startCli(trainCli, [...worker, '--exit-when-idle', '--json'], env);
     const rb = await b.done;
     expect(rb.code, b.stderr()).toBe(0);
     expect(b.stderr()).toContain('tiny-seed0: resuming');
