@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { CliDeps } from './deps.js';
+import { checkpointOption } from './run-checkpoint.js';
 
 const port = (v: string) => {
   const n = Number(v);
@@ -16,9 +17,7 @@ export function addBundleCommands(program: Command, deps: CliDeps, exit: { code:
     )
     .requiredOption('--run <dir>', 'run directory (from squid-train)')
     .requiredOption('--out <dir>', 'bundle directory (created; an earlier bundle there is replaced)')
-    .addOption(
-      new Option('--checkpoint <which>', 'checkpoint (default: best, else last)').choices(['best', 'last']),
-    )
+    .addOption(checkpointOption())
     .addOption(
       new Option(
         '--precision <p>',

@@ -1,4 +1,5 @@
 import type { BackendReport, tf } from '@squid-ad/backend';
+import type { CheckpointChoice } from './run-checkpoint.js';
 
 /**
  * A trained SQUID run as `@squid-ad/squid`'s `loadRun` returns it. The evaluator needs only
@@ -48,7 +49,7 @@ export interface RunData {
 /** Opens a run directory (`@squid-ad/squid` `loadRun`). */
 export type LoadRun = (
   runDir: string,
-  options?: { checkpoint?: 'best' | 'last'; backend?: string },
+  options?: { checkpoint?: CheckpointChoice; backend?: string },
 ) => Promise<ScoringRun>;
 
 /** Reads one image file preprocessed like training: `[S, S]` grey in [0, 1] (`@squid-ad/datasets` `loadImage`). */

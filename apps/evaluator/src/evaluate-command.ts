@@ -3,6 +3,7 @@ import { backendStatus, describeBackend } from '@squid-ad/backend';
 import { selectThreshold, type ThresholdMethod } from '@squid-ad/metrics';
 import type { CliDeps, EvalSplit, ScoringRun } from './deps.js';
 import type { ThresholdSpec } from './evaluation-report.js';
+import type { CheckpointChoice } from './run-checkpoint.js';
 import { scoreImages } from './score-images.js';
 import type { ScoredItem } from './scored-item.js';
 import { type EvaluationFiles, writeEvaluation } from './write-evaluation.js';
@@ -11,7 +12,7 @@ export interface EvaluateCommandOptions {
   run: string;
   data?: string;
   split: string;
-  checkpoint?: 'best' | 'last';
+  checkpoint?: CheckpointChoice;
   /** TensorFlow.js backend (default: env SQUID_BACKEND, else auto) */
   backend?: string;
   thresholdFrom: 'val' | 'oracle';

@@ -1,9 +1,10 @@
 import { relative } from 'node:path';
+import type { CheckpointChoice } from './run-checkpoint.js';
 
 /** Options of `squid-eval export`. */
 export interface ExportCommandOptions {
   run: string;
-  checkpoint?: 'best' | 'last';
+  checkpoint?: CheckpointChoice;
   precision: 'float32' | 'float16';
   out: string;
   json?: boolean;
@@ -19,7 +20,7 @@ export interface ExportSummary {
   weightsBytes: number;
   /** size of the checkpoint it came from (weights, optimizer moments, queues) */
   checkpointBytes: number;
-  checkpoint: 'best' | 'last';
+  checkpoint: CheckpointChoice;
   epoch: number;
   threshold: number | null;
 }

@@ -6,6 +6,7 @@ const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 import { addBundleCommands } from './bundle-commands.js';
 import { compareRuns, formatComparison } from './compare-runs.js';
 import type { CliDeps } from './deps.js';
+import { checkpointOption } from './run-checkpoint.js';
 
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
@@ -42,9 +43,7 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
     .requiredOption('--run <dir>', 'run directory (from squid-train)')
     .option('--data <dir>', "data directory (default: the run's own data)")
     .option('--split <name>', 'split to evaluate', 'test')
-    .addOption(
-      new Option('--checkpoint <which>', 'checkpoint (default: best, else last)').choices(['best', 'last']),
-    )
+    .addOption(checkpointOption())
     .addOption(
       new Option('--backend <name>', 'TensorFlow.js backend (default: env SQUID_BACKEND, else auto)').choices(
         BACKENDS,
@@ -96,9 +95,7 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
     )
     .requiredOption('--run <dir>', 'run directory (from squid-train)')
     .argument('<files...>', 'image files or folders')
-    .addOption(
-      new Option('--checkpoint <which>', 'checkpoint (default: best, else last)').choices(['best', 'last']),
-    )
+    .addOption(checkpointOption())
     .addOption(
       new Option('--backend <name>', 'TensorFlow.js backend (default: env SQUID_BACKEND, else auto)').choices(
         BACKENDS,

@@ -16,7 +16,7 @@ import {
 } from '@squid-ad/queue';
 import type { CliDeps } from './deps.js';
 import { expandInputs } from './expand-inputs.js';
-import { runCheckpoint } from './run-checkpoint.js';
+import { type CheckpointChoice, runCheckpoint } from './run-checkpoint.js';
 import type { ScoreInput, ScoreLine } from './score-files.js';
 
 /** The kind of queue `score --queue` posts and `squid-eval worker` serves. */
@@ -26,7 +26,7 @@ export const SCORE_KIND = 'score';
 export interface ScoreQueueMeta {
   /** absolute run folder: workers must see it at this path */
   run: string;
-  checkpoint: 'best' | 'last';
+  checkpoint: CheckpointChoice;
   /** checksum of that checkpoint when queued: a worker refuses a run that changed since */
   sha256: string;
   batchSize: number;
@@ -50,7 +50,7 @@ export const isFailedRow = (r: ChunkRow): r is { path: string; error: string } =
 export interface QueueScoreOptions {
   queue: string;
   run: string;
-  checkpoint?: 'best' | 'last';
+  checkpoint?: CheckpointChoice;
   batchSize: number;
   threshold?: number;
   reconCell?: number;

@@ -1,11 +1,26 @@
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { InvalidArgumentError, Option } from 'commander';
+
+/** A run's checkpoint by name: `best`, `last`, or `epoch-N` (kept by `squid-train --keep-every`). */
+export type CheckpointChoice = 'best' | 'last' | `epoch-${number}`;
+
+/** The `--checkpoint` option of the commands that load a run (checked without loading TensorFlow.js). */
+export function checkpointOption(): Option {
+  return new Option(
+    '--checkpoint <which>',
+    'checkpoint: best, last, or epoch-N (kept by squid-train --keep-every); default: best, else last',
+  ).argParser((v): CheckpointChoice => {
+    if (v === 'best' || v === 'last' || /^epoch-\d+$/.test(v)) return v as CheckpointChoice;
+    throw new InvalidArgumentError('must be best, last or epoch-N (e.g. epoch-0010)');
+  });
+}
 
 /** A run's checkpoint as scoring will use it, identified without loading TensorFlow.js. */
 export interface RunCheckpoint {
   /** absolute run folder */
   runDir: string;
-  name: 'best' | 'last';
+  name: CheckpointChoice;
   path: string;
   /** SHA-256 of its tensor data, from its header (changes whenever the weights do) */
   sha256: string;
@@ -16,7 +31,7 @@ export interface RunCheckpoint {
  * from the safetensors header only. Errors name the run folder and what is missing, in the words
  * a worker on another machine needs (the folder must be at the same path there).
  */
-export function runCheckpoint(runDir: string, which?: 'best' | 'last'): RunCheckpoint {
+export function runCheckpoint(runDir: string, which?: CheckpointChoice): RunCheckpoint {
   const abs = resolve(runDir);
   if (!existsSync(join(abs, 'config.json')))
     throw new Error(

@@ -4,11 +4,12 @@ import type { CliDeps } from './deps.js';
 import { expandInputs } from './expand-inputs.js';
 import { absDifference, greyToRgb, heatmapToRgb } from './heatmap.js';
 import { encodePng } from './png-image.js';
+import type { CheckpointChoice } from './run-checkpoint.js';
 import { type ScoreLine, scoreFiles } from './score-files.js';
 
 export interface ScoreCommandOptions {
   run: string;
-  checkpoint?: 'best' | 'last';
+  checkpoint?: CheckpointChoice;
   /** TensorFlow.js backend (default: env SQUID_BACKEND, else auto) */
   backend?: string;
   /** write `<name>-recon.png` and `<name>-diff.png` per image here */

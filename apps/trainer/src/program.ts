@@ -101,6 +101,11 @@ export function buildProgram(action: (flags: TrainFlags) => Promise<void>): Comm
     .option('--validate-every <n>', 'validate every N epochs (default 1)', int('--validate-every'))
     .option('--sample-every <n>', 'write a sample grid every N epochs (default 5)', int('--sample-every'))
     .option(
+      '--keep-every <n>',
+      "also keep every N-th epoch's checkpoint as checkpoints/epoch-NNNN.safetensors, to score the training curve later (squid-eval evaluate --checkpoint epoch-NNNN); default 0, none",
+      int('--keep-every'),
+    )
+    .option(
       '--json',
       'machine-readable output on stdout: a backend line (backend, threads, native kernels), one JSON line per epoch and a final result line',
       false,

@@ -19,6 +19,7 @@ export const trainFlagsSchema = z.object({
   skipBad: z.boolean().default(false),
   validateEvery: z.number().int().positive().optional(),
   sampleEvery: z.number().int().positive().optional(),
+  keepEvery: z.number().int().min(0).optional(),
   json: z.boolean().default(false),
 });
 export type TrainFlags = z.output<typeof trainFlagsSchema>;
@@ -94,6 +95,7 @@ export function resolveTrainConfig(flags: TrainFlags): { config: RunConfig; out:
   if (Object.keys(data).length) run.data = data;
   if (flags.validateEvery !== undefined) run.validateEvery = flags.validateEvery;
   if (flags.sampleEvery !== undefined) run.sampleEvery = flags.sampleEvery;
+  if (flags.keepEvery !== undefined) run.keepEvery = flags.keepEvery;
   merged = deepMerge(merged, { squid, run });
   const config = parseRunConfig(merged, flags.config ? `--config ${flags.config}` : 'squid-train options');
   const out = flags.out ?? `runs/${config.squid.preset}`;

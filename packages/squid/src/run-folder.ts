@@ -5,14 +5,35 @@ import {
   fstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { parseRunConfig, type RunConfig } from './train/run-config.js';
 
-/** Which checkpoint of a run. */
-export type CheckpointName = 'last' | 'best';
+/** Which checkpoint of a run: the latest, the best validated, or one kept after epoch N (`run.keepEvery`). */
+export type CheckpointName = 'last' | 'best' | `epoch-${number}`;
+
+/** The name of the checkpoint kept after `epoch` epochs: `epoch-0010`. */
+export function epochCheckpointName(epoch: number): `epoch-${number}` {
+  return `epoch-${String(epoch).padStart(4, '0')}` as `epoch-${number}`;
+}
+
+/** Whether `name` names a checkpoint (`last`, `best`, `epoch-N`); what a CLI accepts. */
+export function isCheckpointName(name: string): name is CheckpointName {
+  return name === 'last' || name === 'best' || /^epoch-\d+$/.test(name);
+}
+
+/** The kept epoch checkpoints of a run folder, oldest first (`epoch-0005`, `epoch-0010`, …). */
+export function keptCheckpoints(dir: string): `epoch-${number}`[] {
+  const folder = runPaths(dir).checkpoints;
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder)
+    .map((f) => /^(epoch-\d+)\.safetensors$/.exec(f)?.[1])
+    .filter((n): n is `epoch-${number}` => n !== undefined)
+    .sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)));
+}
 
 /** The files of a run folder. */
 export interface RunPaths {

@@ -39,7 +39,8 @@ export const bundleManifestSchema = z.strictObject({
   provenance: z.strictObject({
     /** The run folder as given to `export`. */
     run: z.string(),
-    checkpoint: z.enum(['best', 'last']),
+    /** `best`, `last`, or `epoch-N` (a checkpoint kept by `run.keepEvery`). */
+    checkpoint: z.union([z.enum(['best', 'last']), z.templateLiteral(['epoch-', z.number().int()])]),
     epoch: z.number().int(),
     iteration: z.number().int(),
     /** Validation AUC of that checkpoint. */

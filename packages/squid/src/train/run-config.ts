@@ -9,6 +9,8 @@ export const runOptionsSchema = z
     validateEvery: z.number().int().positive().default(1),
     /** Write an input / reconstruction / difference PNG grid every N epochs (and after the last). */
     sampleEvery: z.number().int().positive().default(5),
+    /** Keep every N-th epoch's checkpoint as `checkpoints/epoch-NNNN` (to rescore a training curve); 0 = none. */
+    keepEvery: z.number().int().min(0).default(0),
     /** Normal training images (not augmented) whose logits give μ and σ (official: ~200). */
     normImages: z.number().int().positive().default(200),
     /** One generator forward per iteration for both steps (see SquidTrainer); false = the official two. */
@@ -73,7 +75,7 @@ export function parseRunConfig(
 /**
  * Differences between two run configs that change what a resumed run computes, as
  * `path: old → new` lines. The epoch count is left out (`--epochs` is the total length and may
- * grow on resume), and so is `run.data.skipBad`.
+ * grow on resume), and so are `run.data.skipBad` and `run.keepEvery`.
  */
 export function configDifferences(a: RunConfig, b: RunConfig): string[] {
   const strip = (c: RunConfig) => {
@@ -81,6 +83,8 @@ export function configDifferences(a: RunConfig, b: RunConfig): string[] {
     copy.squid.train.epochs = 0;
     // How unreadable files are handled: a run stopped by one may continue skipping it.
     copy.run.data.skipBad = false;
+    // Which checkpoints are kept on disk changes nothing that is computed.
+    copy.run.keepEvery = 0;
     return copy;
   };
   const out: string[] = [];

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, linkSync, renameSync, rmSync } from 'node:fs';
 import {
   backendReport,
   prefixState,
@@ -10,7 +10,14 @@ import {
 import { BadImageError, type Position } from '@squid-ad/datasets';
 import { readCheckpoint, removePartials, restoreState, saveCheckpoint } from '../checkpoint.js';
 import { createSquidModel, type SquidModel } from '../model.js';
-import { appendMetrics, createRunFolder, type RunPaths, readRunConfig, runPaths } from '../run-folder.js';
+import {
+  appendMetrics,
+  createRunFolder,
+  epochCheckpointName,
+  type RunPaths,
+  readRunConfig,
+  runPaths,
+} from '../run-folder.js';
 import { RunLock, RunLockedError } from '../run-lock.js';
 import type { NormStats } from '../score.js';
 import { configDifferences, type RunConfig } from './run-config.js';
@@ -419,6 +426,8 @@ async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Pr
         epoch = done;
         save('last', validation?.auc ?? null);
         if (improved) save('best', validation!.auc);
+        if (config.run.keepEvery > 0 && done % config.run.keepEvery === 0)
+          keepCheckpoint(lastPath, paths.checkpoint(epochCheckpointName(done)));
         epoch = done - 1;
         appendMetrics(paths, metrics);
         options.onEpoch?.(metrics);
@@ -439,6 +448,22 @@ async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Pr
   } finally {
     trainer.dispose();
     model.dispose();
+  }
+}
+
+/**
+ * Keeps a copy of the checkpoint just written at `to`. A hard link costs no time or space (`from`
+ * is later replaced by a rename, which leaves the linked data alone); where links are refused,
+ * a copy, renamed into place so that `to` is never half written.
+ */
+function keepCheckpoint(from: string, to: string): void {
+  rmSync(to, { force: true });
+  try {
+    linkSync(from, to);
+  } catch {
+    const partial = `${to}.${process.pid}.partial`;
+    copyFileSync(from, partial);
+    renameSync(partial, to);
   }
 }
 
