@@ -158,7 +158,19 @@ describe('squid-eval score', () => {
     expect(deps2.err.join('\n')).toMatch(/--batch-size must be a positive integer/);
     const deps3 = fakeDeps(fakeRun(S));
     expect(await runCli(['evaluate', '--run', 'R', '--checkpoint', 'newest'], deps3)).toBe(1);
-    expect(deps3.err.join('\n')).toMatch(/Allowed choices are best, last/);
+    expect(deps3.err.join('\n')).toMatch(/--checkpoint.*must be best, last or epoch-N/);
+    // a kept checkpoint (squid-train --keep-every) reaches loadRun by name
+    const deps5 = fakeDeps(fakeRun(S));
+    const asked: unknown[] = [];
+    const load = deps5.loadRun;
+    deps5.loadRun = async (dir, options) => {
+      asked.push(options?.checkpoint);
+      return load(dir, options);
+    };
+    expect(
+      await runCli(['score', '--run', 'R', '--checkpoint', 'epoch-0010', join(imgs, 'a.png')], deps5),
+    ).toBe(0);
+    expect(asked).toEqual(['epoch-0010']);
     const deps4 = fakeDeps(fakeRun(S));
     expect(await runCli(['frobnicate'], deps4)).toBe(1);
     expect(deps4.err.join('\n')).toMatch(/unknown command 'frobnicate'/);

@@ -16,7 +16,7 @@ import { encodeGreyPng, ImageDataset } from '@squid-ad/datasets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARTIAL_SUFFIX, readCheckpoint } from '../checkpoint.js';
 import { loadRun } from '../load-run.js';
-import { readMetrics, runPaths } from '../run-folder.js';
+import { keptCheckpoints, readMetrics, runPaths } from '../run-folder.js';
 import { lockPathOf, RunLock } from '../run-lock.js';
 import { tinyRunConfig } from './test-config.fixture.js';
 import { type CheckpointMeta, type EpochMetrics, RunFolderError, trainSquid } from './train-squid.js';
@@ -41,9 +41,11 @@ describe('trainSquid', () => {
     const split = join(root, 'split');
     const a = await trainSquid({ runDir: straight, config: cfg(4) });
     expect(a.status).toBe('completed');
-    const b1 = await trainSquid({ runDir: split, config: cfg(2) });
+    // The split run also keeps every 2nd epoch's checkpoint: that changes nothing it computes.
+    const keeping = (epochs: number) => ({ ...cfg(epochs), run: { ...cfg(epochs).run, keepEvery: 2 } });
+    const b1 = await trainSquid({ runDir: split, config: keeping(2) });
     expect(b1.status).toBe('completed');
-    const b2 = await trainSquid({ runDir: split, config: cfg(4), resume: true });
+    const b2 = await trainSquid({ runDir: split, config: keeping(4), resume: true });
     expect(b2).toMatchObject({ status: 'completed', epoch: 4, iteration: 4 });
     expect(tf.memory().numTensors).toBe(before);
 
@@ -87,6 +89,19 @@ describe('trainSquid', () => {
     }
     const lines = readFileSync(runPaths(split).log, 'utf8');
     expect(lines).toMatch(/resumed .* at epoch 3, step 0, iteration 2/);
+
+    // Kept checkpoints: epoch 2's still holds epoch 2's weights after `last` moved on to epoch 4.
+    expect(keptCheckpoints(straight)).toEqual([]);
+    expect(keptCheckpoints(split)).toEqual(['epoch-0002', 'epoch-0004']);
+    const kept2 = readCheckpoint<CheckpointMeta>(runPaths(split).checkpoint('epoch-0002'));
+    const kept4 = readCheckpoint<CheckpointMeta>(runPaths(split).checkpoint('epoch-0004'));
+    expect(kept2.meta).toMatchObject({ epoch: 2, iteration: 2 });
+    expect(kept4.meta).toEqual(B.meta);
+    const w = names.find((n) => n.startsWith('generator.') && n.endsWith('weight'))!;
+    expect(kept2.tensors.get(w)!.data).not.toEqual(B.tensors.get(w)!.data);
+    const run2 = await loadRun(split, { checkpoint: 'epoch-0002' });
+    expect(run2.checkpoint).toMatchObject({ name: 'epoch-0002', epoch: 2, iteration: 2 });
+    run2.dispose();
   }, 600_000);
 
   it('resumes exactly from a checkpoint written mid-epoch (Ctrl-C)', async () => {
