@@ -16,7 +16,7 @@ export { averagePrecision, type PrCurve, precisionRecallCurve } from './precisio
 export { seededRandom } from './random.js';
 export { type RocCurve, type RocOptions, rocAuc, rocCurve, trapezoid } from './roc.js';
 export { formatMeanStd, type MeanStd, meanStd, quantile } from './summary.js';
-export { type PlotOptions, prSvg, rocSvg } from './svg.js';
+export { type PlotOptions, prSvg, rocSvg, type Series, seriesSvg } from './svg.js';
 export {
   type SelectedThreshold,
   selectThreshold,

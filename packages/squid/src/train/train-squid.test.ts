@@ -92,7 +92,11 @@ describe('trainSquid', () => {
 
     // Kept checkpoints: epoch 2's still holds epoch 2's weights after `last` moved on to epoch 4.
     expect(keptCheckpoints(straight)).toEqual([]);
-    expect(keptCheckpoints(split)).toEqual(['epoch-0002', 'epoch-0004']);
+    expect(keptCheckpoints(split)).toEqual(['epoch-0000', 'epoch-0002', 'epoch-0004']);
+    // the initial weights, validated (that validation changed nothing: the weights above are equal)
+    const kept0 = readCheckpoint<CheckpointMeta>(runPaths(split).checkpoint('epoch-0000'));
+    expect(kept0.meta).toMatchObject({ epoch: 0, iteration: 0 });
+    expect(kept0.meta.norm).not.toBeNull();
     const kept2 = readCheckpoint<CheckpointMeta>(runPaths(split).checkpoint('epoch-0002'));
     const kept4 = readCheckpoint<CheckpointMeta>(runPaths(split).checkpoint('epoch-0004'));
     expect(kept2.meta).toMatchObject({ epoch: 2, iteration: 2 });

@@ -12,6 +12,7 @@ import { readCheckpoint, removePartials, restoreState, saveCheckpoint } from '..
 import { createSquidModel, type SquidModel } from '../model.js';
 import {
   appendMetrics,
+  type CheckpointName,
   createRunFolder,
   epochCheckpointName,
   type RunPaths,
@@ -267,7 +268,7 @@ async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Pr
     const normSet = await normImageSet(data.train, config.run.normImages);
     let valSet: ImageSet | null | undefined;
 
-    const save = (name: 'last' | 'best', auc: number | null) => {
+    const save = (name: CheckpointName, auc: number | null) => {
       const meta: CheckpointMeta = {
         format: 'squid-checkpoint',
         version: 1,
@@ -296,6 +297,15 @@ async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Pr
       start: dataPosition,
       prefetch: 2,
     });
+    // A run that keeps a training curve starts it at iteration 0: the initial weights, validated.
+    if (!options.resume && config.run.keepEvery > 0) {
+      valSet = data.val ? await labelledImageSet(data.val) : null;
+      const validation = await validate(model, normSet, valSet, config.run);
+      norm = validation.norm;
+      threshold = validation.threshold;
+      save(epochCheckpointName(0), validation.auc);
+      logLine(`kept the initial weights as ${epochCheckpointName(0)} (val AUC ${fmt(validation.auc)})`);
+    }
     const runStart = performance.now();
     let itersThisRun = 0;
     const result = (status: TrainResult['status'], message?: string): TrainResult => ({
