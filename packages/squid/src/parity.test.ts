@@ -5,7 +5,7 @@ import type { SquidModel } from './model.js';
 import { fromOfficialCheckpoint } from './official.js';
 
 // Whole-model parity with the official PyTorch SQUID on the fixture in SQUID_FIXTURE_DIR
-// (default: the visible one). Everything comes from fixture.json, nothing is hard-coded.
+// (default: the repository's fixtures/squid-parity/visible). Everything comes from fixture.json, nothing is hard-coded.
 const OUTPUTS_2E6 = ['out.recon', 'out.teacher_recon', 'out.patch'];
 
 // Stock TensorFlow.js kernels always; the optional oneDNN kernels too when they are installed.

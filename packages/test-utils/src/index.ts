@@ -21,28 +21,29 @@ export interface Fixture {
   tensors: Map<string, SafetensorsEntry>;
 }
 
-const sharedFixtures = () =>
-  resolve(fileURLToPath(new URL('../../../', import.meta.url)), '../shared/fixtures');
+// The repository carries its official fixtures (fixtures/ at its root, see fixtures/README.md),
+// so a plain clone runs every parity test; the env variables point the tests at other ones.
+const repoFixtures = () => fileURLToPath(new URL('../../../fixtures/', import.meta.url));
 
-/** The fixture folder: env SQUID_FIXTURE_DIR, else `../shared/fixtures/squid-parity/visible` beside the repo. */
+/** The fixture folder: env SQUID_FIXTURE_DIR, else the repository's `fixtures/squid-parity/visible`. */
 export function fixtureDir(): string {
-  return resolve(process.env.SQUID_FIXTURE_DIR ?? resolve(sharedFixtures(), 'squid-parity/visible'));
+  return resolve(process.env.SQUID_FIXTURE_DIR ?? resolve(repoFixtures(), 'squid-parity/visible'));
 }
 
 /**
  * The training-step fixture folder (three official training iterations from the parity fixture's
- * model): env SQUID_TRAIN_FIXTURE_DIR, else `../shared/fixtures/squid-train-step/visible`.
+ * model): env SQUID_TRAIN_FIXTURE_DIR, else the repository's `fixtures/squid-train-step/visible`.
  */
 export function trainStepFixtureDir(): string {
-  return resolve(
-    process.env.SQUID_TRAIN_FIXTURE_DIR ?? resolve(sharedFixtures(), 'squid-train-step/visible'),
-  );
+  return resolve(process.env.SQUID_TRAIN_FIXTURE_DIR ?? resolve(repoFixtures(), 'squid-train-step/visible'));
 }
 
 /** Reads fixture.json and tensors.safetensors of `dir` (default {@link fixtureDir}); weights.safetensors on first access. */
 export function loadFixture(dir = fixtureDir()): Fixture {
   if (!existsSync(resolve(dir, 'fixture.json'))) {
-    throw new Error(`fixture not found in ${dir} (set SQUID_FIXTURE_DIR or SQUID_TRAIN_FIXTURE_DIR)`);
+    throw new Error(
+      `fixture not found in ${dir}: no fixture.json (the repository's copy is in fixtures/; SQUID_FIXTURE_DIR / SQUID_TRAIN_FIXTURE_DIR point elsewhere)`,
+    );
   }
   const weightsPath = resolve(dir, 'weights.safetensors');
   let weights: Map<string, SafetensorsEntry> | undefined;

@@ -12,8 +12,9 @@ import { fromOfficialCheckpoint, officialStateEntries } from '../official.js';
 import { SquidTrainer, type StepLosses } from './squid-trainer.js';
 
 // Training parity with the official PyTorch SQUID: three official iterations (two-forward
-// schedule) recorded in ../shared/fixtures/squid-train-step/visible from the parity fixture's
-// model, with every Bernoulli mask recorded and replayed here. See that fixture's README.
+// schedule) recorded in fixtures/squid-train-step/visible (or SQUID_TRAIN_FIXTURE_DIR) from the
+// parity fixture's model, with every Bernoulli mask recorded and replayed here. See that
+// fixture's README.
 
 const VARIANTS = (['cpu', 'wasm'] as const).flatMap((backend) => [
   { backend, nativeKernels: false },
