@@ -2,6 +2,9 @@
 // matmul on caller-owned Float32Arrays. Activations stay NHWC and are used in place; filters
 // arrive HWIO and are reordered into the layout oneDNN prefers for the chosen kernel, because
 // forcing plain HWIO drops oneDNN to a slower gemm path. Primitives are cached per shape.
+// Each op also has a bfloat16 variant (`...Bf16`): the same Float32Arrays in and out, the
+// multiplied operands converted to bf16 (round to nearest even) inside, products accumulated
+// and written in float32 (mixed precision as PyTorch's autocast does it on oneDNN).
 #include <napi.h>
 #include <omp.h>
 
@@ -9,6 +12,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -48,17 +52,22 @@ struct ConvShape {
   int64_t pt, pl, pb, pr;
   int64_t act;            // 0 none, 1 relu, 2 leaky relu (alpha), 3 relu6
   int64_t has_bias;
+  int64_t bf16 = 0;       // 1: src / weights / diff_dst in bf16, dst / diff_src / diff_weights f32
 
   std::string Key(const char* kind) const {
     std::ostringstream s;
     s << kind;
-    for (int64_t v : {n, h, w, c, kh, kw, o, oh, ow, sh, sw, dh, dw, pt, pl, pb, pr, act, has_bias}) s << ',' << v;
+    for (int64_t v : {n, h, w, c, kh, kw, o, oh, ow, sh, sw, dh, dw, pt, pl, pb, pr, act, has_bias, bf16}) {
+      s << ',' << v;
+    }
     return s.str();
   }
-  memory::desc Src() const { return memory::desc({n, c, h, w}, dt::f32, tag::nhwc); }
-  memory::desc Dst() const { return memory::desc({n, o, oh, ow}, dt::f32, tag::nhwc); }
+  // The type oneDNN multiplies in; everything the caller sees stays f32.
+  dt Low() const { return bf16 ? dt::bf16 : dt::f32; }
+  memory::desc Src(dt t = dt::f32) const { return memory::desc({n, c, h, w}, t, tag::nhwc); }
+  memory::desc Dst(dt t = dt::f32) const { return memory::desc({n, o, oh, ow}, t, tag::nhwc); }
   memory::desc WeiUser() const { return memory::desc({o, c, kh, kw}, dt::f32, tag::hwio); }
-  memory::desc WeiAny() const { return memory::desc({o, c, kh, kw}, dt::f32, tag::any); }
+  memory::desc WeiAny() const { return memory::desc({o, c, kh, kw}, Low(), tag::any); }
   memory::desc Bias() const { return memory::desc({o}, dt::f32, tag::x); }
   memory::dims Strides() const { return {sh, sw}; }
   memory::dims Dilates() const { return {dh - 1, dw - 1}; }
@@ -81,58 +90,97 @@ dnnl::convolution_forward::primitive_desc ForwardPd(const ConvShape& s, float al
   dnnl::primitive_attr attr = ActivationAttr(s.act, alpha);
   auto d = s.has_bias
                ? dnnl::convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct,
-                                                 s.Src(), s.WeiAny(), s.Bias(), s.Dst(), s.Strides(),
+                                                 s.Src(s.Low()), s.WeiAny(), s.Bias(), s.Dst(), s.Strides(),
                                                  s.Dilates(), s.PadL(), s.PadR())
                : dnnl::convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct,
-                                                 s.Src(), s.WeiAny(), s.Dst(), s.Strides(), s.Dilates(),
+                                                 s.Src(s.Low()), s.WeiAny(), s.Dst(), s.Strides(), s.Dilates(),
                                                  s.PadL(), s.PadR());
   return dnnl::convolution_forward::primitive_desc(d, attr, Engine());
 }
 
-// A user-layout tensor bound to a caller pointer, plus (when oneDNN prefers another layout) a
-// cached buffer in that layout and the reorder between them.
+// A grow-only, 64-byte aligned buffer for the bf16 copy of an activation. Calls are serialised
+// by cache_mutex, so one buffer per operand slot serves every cached primitive: memory stays at
+// the largest layer's size instead of one copy per shape.
+struct Scratch {
+  void* data = nullptr;
+  size_t size = 0;
+  void* Get(size_t bytes) {
+    if (bytes > size) {
+      std::free(data);
+      size = (bytes + 63) / 64 * 64;
+      data = std::aligned_alloc(64, size);
+      if (!data) {
+        size = 0;
+        throw std::bad_alloc();
+      }
+    }
+    return data;
+  }
+  void Release() {
+    std::free(data);
+    data = nullptr;
+    size = 0;
+  }
+};
+// Slot 0: src / diff_dst of a conv, a of a matmul; slot 1: diff_dst of backward-weights, b of a matmul.
+Scratch scratch[2];
+
+// A user-layout tensor bound to a caller pointer, plus (when oneDNN prefers another layout or
+// type) a buffer in that layout and the reorder between them. The buffer is owned and cached
+// (weights), or borrowed from a Scratch slot on each call (bf16 activations).
 struct Reordered {
   memory user;
   memory inner;
   dnnl::reorder to_inner;    // user -> inner
   dnnl::reorder to_user;     // inner -> user
   bool same = true;
+  Scratch* borrowed = nullptr;
 
-  void Init(const memory::desc& user_md, const memory::desc& inner_md, bool toInner, bool toUser) {
+  void Init(const memory::desc& user_md, const memory::desc& inner_md, bool toInner, bool toUser,
+            Scratch* slot = nullptr) {
     user = memory(user_md, Engine(), DNNL_MEMORY_NONE);
     same = user_md == inner_md;
     if (same) return;
-    inner = memory(inner_md, Engine());
+    borrowed = slot;
+    inner = slot ? memory(inner_md, Engine(), DNNL_MEMORY_NONE) : memory(inner_md, Engine());
     if (toInner) to_inner = dnnl::reorder(user, inner);
     if (toUser) to_user = dnnl::reorder(inner, user);
   }
   memory& Inner() { return same ? user : inner; }
+  // Binds the caller's array and converts it into the inner layout when they differ.
+  memory& In(dnnl::stream& strm, float* data) {
+    user.set_data_handle(data);
+    if (same) return user;
+    if (borrowed) inner.set_data_handle(borrowed->Get(inner.get_desc().get_size()));
+    to_inner.execute(strm, user, inner);
+    return inner;
+  }
 };
 
 struct ConvForward {
   dnnl::convolution_forward::primitive_desc pd;
   dnnl::convolution_forward prim;
-  memory src, dst, bias;
-  Reordered wei;
+  memory dst, bias;
+  Reordered src, wei;
 };
 
 struct ConvBackwardData {
   dnnl::convolution_backward_data::primitive_desc pd;
   dnnl::convolution_backward_data prim;
-  memory diff_dst, diff_src;
-  Reordered wei;
+  memory diff_src;
+  Reordered diff_dst, wei;
 };
 
 struct ConvBackwardWeights {
   dnnl::convolution_backward_weights::primitive_desc pd;
   dnnl::convolution_backward_weights prim;
-  memory src, diff_dst;
-  Reordered diff_wei;
+  Reordered src, diff_dst, diff_wei;
 };
 
 struct MatMul {
   dnnl::matmul prim;
-  memory a, b, c, bias;
+  memory c, bias;
+  Reordered a, b;
 };
 
 std::mutex cache_mutex;
@@ -184,7 +232,7 @@ ConvForward& GetForward(const ConvShape& s, float alpha) {
   auto e = std::make_unique<ConvForward>();
   e->pd = ForwardPd(s, alpha);
   e->prim = dnnl::convolution_forward(e->pd);
-  e->src = memory(e->pd.src_desc(), Engine(), DNNL_MEMORY_NONE);
+  e->src.Init(s.Src(), e->pd.src_desc(), true, false, &scratch[0]);
   e->dst = memory(e->pd.dst_desc(), Engine(), DNNL_MEMORY_NONE);
   if (s.has_bias) e->bias = memory(s.Bias(), Engine(), DNNL_MEMORY_NONE);
   e->wei.Init(s.WeiUser(), e->pd.weights_desc(), true, false);
@@ -201,11 +249,11 @@ ConvBackwardData& GetBackwardData(const ConvShape& s) {
   plain.act = 0;
   plain.has_bias = 0;
   auto hint = ForwardPd(plain, 0.f);
-  dnnl::convolution_backward_data::desc d(algorithm::convolution_direct, s.Src(), s.WeiAny(), s.Dst(),
+  dnnl::convolution_backward_data::desc d(algorithm::convolution_direct, s.Src(), s.WeiAny(), s.Dst(s.Low()),
                                           s.Strides(), s.Dilates(), s.PadL(), s.PadR());
   e->pd = dnnl::convolution_backward_data::primitive_desc(d, Engine(), hint);
   e->prim = dnnl::convolution_backward_data(e->pd);
-  e->diff_dst = memory(e->pd.diff_dst_desc(), Engine(), DNNL_MEMORY_NONE);
+  e->diff_dst.Init(s.Dst(), e->pd.diff_dst_desc(), true, false, &scratch[0]);
   e->diff_src = memory(e->pd.diff_src_desc(), Engine(), DNNL_MEMORY_NONE);
   e->wei.Init(s.WeiUser(), e->pd.weights_desc(), true, false);
   impl_names[key] = e->pd.impl_info_str();
@@ -221,21 +269,26 @@ ConvBackwardWeights& GetBackwardWeights(const ConvShape& s) {
   plain.act = 0;
   plain.has_bias = 0;
   auto hint = ForwardPd(plain, 0.f);
-  dnnl::convolution_backward_weights::desc d(algorithm::convolution_direct, s.Src(), s.WeiAny(), s.Dst(),
-                                             s.Strides(), s.Dilates(), s.PadL(), s.PadR());
+  // Gradients are accumulated and written in f32 (diff weights any layout, f32).
+  memory::desc diff_wei({s.o, s.c, s.kh, s.kw}, dt::f32, tag::any);
+  dnnl::convolution_backward_weights::desc d(algorithm::convolution_direct, s.Src(s.Low()), diff_wei,
+                                             s.Dst(s.Low()), s.Strides(), s.Dilates(), s.PadL(), s.PadR());
   e->pd = dnnl::convolution_backward_weights::primitive_desc(d, Engine(), hint);
   e->prim = dnnl::convolution_backward_weights(e->pd);
-  e->src = memory(e->pd.src_desc(), Engine(), DNNL_MEMORY_NONE);
-  e->diff_dst = memory(e->pd.diff_dst_desc(), Engine(), DNNL_MEMORY_NONE);
+  e->src.Init(s.Src(), e->pd.src_desc(), true, false, &scratch[0]);
+  e->diff_dst.Init(s.Dst(), e->pd.diff_dst_desc(), true, false, &scratch[1]);
   e->diff_wei.Init(s.WeiUser(), e->pd.diff_weights_desc(), false, true);
   impl_names[key] = e->pd.impl_info_str();
   return *bwd_wei_cache.emplace(key, std::move(e)).first->second;
 }
 
 // convForward(x, filter, bias | null, out, params: Int32Array(19), alpha): out = act(conv(x) + bias)
+// Bf16 = true: x and filter are rounded to bf16 inside; out is accumulated and written in f32.
+template <bool Bf16>
 Napi::Value ConvForwardJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ConvShape s = ReadShape(info[4]);
+  s.bf16 = Bf16;
   float* x = F32(info[0], s.n * s.h * s.w * s.c, "x");
   float* w = F32(info[1], s.kh * s.kw * s.c * s.o, "filter");
   float* b = s.has_bias ? F32(info[2], s.o, "bias") : nullptr;
@@ -245,12 +298,9 @@ Napi::Value ConvForwardJs(const Napi::CallbackInfo& info) {
     std::lock_guard<std::mutex> lock(cache_mutex);
     ConvForward& e = GetForward(s, alpha);
     auto& strm = Stream();
-    e.wei.user.set_data_handle(w);
-    if (!e.wei.same) e.wei.to_inner.execute(strm, e.wei.user, e.wei.inner);
-    e.src.set_data_handle(x);
     e.dst.set_data_handle(y);
     std::unordered_map<int, memory> args{
-        {DNNL_ARG_SRC, e.src}, {DNNL_ARG_WEIGHTS, e.wei.Inner()}, {DNNL_ARG_DST, e.dst}};
+        {DNNL_ARG_SRC, e.src.In(strm, x)}, {DNNL_ARG_WEIGHTS, e.wei.In(strm, w)}, {DNNL_ARG_DST, e.dst}};
     if (b) {
       e.bias.set_data_handle(b);
       args[DNNL_ARG_BIAS] = e.bias;
@@ -262,9 +312,11 @@ Napi::Value ConvForwardJs(const Napi::CallbackInfo& info) {
 }
 
 // convBackwardData(dy, filter, dx, params): dx = conv2DBackpropInput(dy, filter)
+template <bool Bf16>
 Napi::Value ConvBackwardDataJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ConvShape s = ReadShape(info[3]);
+  s.bf16 = Bf16;
   float* dy = F32(info[0], s.n * s.oh * s.ow * s.o, "dy");
   float* w = F32(info[1], s.kh * s.kw * s.c * s.o, "filter");
   float* dx = F32(info[2], s.n * s.h * s.w * s.c, "dx");
@@ -272,12 +324,9 @@ Napi::Value ConvBackwardDataJs(const Napi::CallbackInfo& info) {
     std::lock_guard<std::mutex> lock(cache_mutex);
     ConvBackwardData& e = GetBackwardData(s);
     auto& strm = Stream();
-    e.wei.user.set_data_handle(w);
-    if (!e.wei.same) e.wei.to_inner.execute(strm, e.wei.user, e.wei.inner);
-    e.diff_dst.set_data_handle(dy);
     e.diff_src.set_data_handle(dx);
-    e.prim.execute(strm, {{DNNL_ARG_DIFF_DST, e.diff_dst},
-                          {DNNL_ARG_WEIGHTS, e.wei.Inner()},
+    e.prim.execute(strm, {{DNNL_ARG_DIFF_DST, e.diff_dst.In(strm, dy)},
+                          {DNNL_ARG_WEIGHTS, e.wei.In(strm, w)},
                           {DNNL_ARG_DIFF_SRC, e.diff_src}});
     strm.wait();
   });
@@ -285,9 +334,11 @@ Napi::Value ConvBackwardDataJs(const Napi::CallbackInfo& info) {
 }
 
 // convBackwardWeights(x, dy, dfilter, params): dfilter = conv2DBackpropFilter(x, dy)
+template <bool Bf16>
 Napi::Value ConvBackwardWeightsJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ConvShape s = ReadShape(info[3]);
+  s.bf16 = Bf16;
   float* x = F32(info[0], s.n * s.h * s.w * s.c, "x");
   float* dy = F32(info[1], s.n * s.oh * s.ow * s.o, "dy");
   float* dw = F32(info[2], s.kh * s.kw * s.c * s.o, "dfilter");
@@ -295,11 +346,9 @@ Napi::Value ConvBackwardWeightsJs(const Napi::CallbackInfo& info) {
     std::lock_guard<std::mutex> lock(cache_mutex);
     ConvBackwardWeights& e = GetBackwardWeights(s);
     auto& strm = Stream();
-    e.src.set_data_handle(x);
-    e.diff_dst.set_data_handle(dy);
     e.diff_wei.user.set_data_handle(dw);
-    e.prim.execute(strm, {{DNNL_ARG_SRC, e.src},
-                          {DNNL_ARG_DIFF_DST, e.diff_dst},
+    e.prim.execute(strm, {{DNNL_ARG_SRC, e.src.In(strm, x)},
+                          {DNNL_ARG_DIFF_DST, e.diff_dst.In(strm, dy)},
                           {DNNL_ARG_DIFF_WEIGHTS, e.diff_wei.Inner()}});
     if (!e.diff_wei.same) e.diff_wei.to_user.execute(strm, e.diff_wei.inner, e.diff_wei.user);
     strm.wait();
@@ -309,7 +358,9 @@ Napi::Value ConvBackwardWeightsJs(const Napi::CallbackInfo& info) {
 
 // matMul(a, b, bias | null, out, params Int32Array [batchA, batchB, M, K, N, transposeA,
 // transposeB, hasBias, act], alpha): out[bt] = act(op(a[bt]) x op(b[bt]) + bias); a batch of 1
-// broadcasts. Transposes are expressed as strides, so no operand is copied.
+// broadcasts. Transposes are expressed as strides, so in f32 no operand is copied; in bf16 each
+// operand is converted with its strides kept (a contiguous pass), bias and out stay f32.
+template <bool Bf16>
 Napi::Value MatMulJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
@@ -328,22 +379,25 @@ Napi::Value MatMulJs(const Napi::CallbackInfo& info) {
   float alpha = info.Length() > 5 && info[5].IsNumber() ? info[5].As<Napi::Number>().FloatValue() : 0.f;
   std::ostringstream key;
   key << ba << ',' << bb << ',' << m << ',' << k << ',' << n << ',' << ta << ',' << tb << ',' << has_bias
-      << ',' << act << ',' << alpha;
+      << ',' << act << ',' << alpha << ',' << Bf16;
   Guard(env, "matmul " + key.str(), [&] {
     std::lock_guard<std::mutex> lock(cache_mutex);
     auto it = matmul_cache.find(key.str());
     MatMul* e;
     if (it == matmul_cache.end()) {
       auto fresh = std::make_unique<MatMul>();
-      memory::desc a_md({ba, m, k}, dt::f32, ta ? memory::dims{m * k, 1, m} : memory::dims{m * k, k, 1});
-      memory::desc b_md({bb, k, n}, dt::f32, tb ? memory::dims{k * n, 1, k} : memory::dims{k * n, n, 1});
+      const memory::dims a_strides = ta ? memory::dims{m * k, 1, m} : memory::dims{m * k, k, 1};
+      const memory::dims b_strides = tb ? memory::dims{k * n, 1, k} : memory::dims{k * n, n, 1};
+      const dt low = Bf16 ? dt::bf16 : dt::f32;
+      memory::desc a_md({ba, m, k}, low, a_strides);
+      memory::desc b_md({bb, k, n}, low, b_strides);
       memory::desc c_md({bo, m, n}, dt::f32, memory::dims{m * n, n, 1});
       memory::desc bias_md({1, 1, n}, dt::f32, memory::dims{n, n, 1});
       auto d = has_bias ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md) : dnnl::matmul::desc(a_md, b_md, c_md);
       dnnl::matmul::primitive_desc pd(d, ActivationAttr(act, alpha), Engine());
       fresh->prim = dnnl::matmul(pd);
-      fresh->a = memory(a_md, Engine(), DNNL_MEMORY_NONE);
-      fresh->b = memory(b_md, Engine(), DNNL_MEMORY_NONE);
+      fresh->a.Init(memory::desc({ba, m, k}, dt::f32, a_strides), a_md, true, false, &scratch[0]);
+      fresh->b.Init(memory::desc({bb, k, n}, dt::f32, b_strides), b_md, true, false, &scratch[1]);
       fresh->c = memory(c_md, Engine(), DNNL_MEMORY_NONE);
       if (has_bias) fresh->bias = memory(bias_md, Engine(), DNNL_MEMORY_NONE);
       impl_names["matmul" + key.str()] = pd.impl_info_str();
@@ -352,10 +406,9 @@ Napi::Value MatMulJs(const Napi::CallbackInfo& info) {
       e = it->second.get();
     }
     auto& strm = Stream();
-    e->a.set_data_handle(a);
-    e->b.set_data_handle(b);
     e->c.set_data_handle(c);
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, e->a}, {DNNL_ARG_WEIGHTS, e->b}, {DNNL_ARG_DST, e->c}};
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, e->a.In(strm, a)}, {DNNL_ARG_WEIGHTS, e->b.In(strm, b)}, {DNNL_ARG_DST, e->c}};
     if (bias) {
       e->bias.set_data_handle(bias);
       args[DNNL_ARG_BIAS] = e->bias;
@@ -548,6 +601,28 @@ Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), omp_get_max_threads());
 }
 
+// The most capable instruction set oneDNN dispatches to here (after DNNL_MAX_CPU_ISA), e.g.
+// "avx512_core_bf16": bf16 dot products run natively on avx512_core_bf16 (vdpbf16ps) and
+// avx512_core_amx (AMX tiles); avx512_core emulates them, and older ISAs lack most bf16 kernels.
+Napi::Value CpuIsa(const Napi::CallbackInfo& info) {
+  const char* name = "unknown";
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::all: name = "all"; break;
+    case dnnl::cpu_isa::sse41: name = "sse41"; break;
+    case dnnl::cpu_isa::avx: name = "avx"; break;
+    case dnnl::cpu_isa::avx2: name = "avx2"; break;
+    case dnnl::cpu_isa::avx2_vnni: name = "avx2_vnni"; break;
+    case dnnl::cpu_isa::avx512_mic: name = "avx512_mic"; break;
+    case dnnl::cpu_isa::avx512_mic_4ops: name = "avx512_mic_4ops"; break;
+    case dnnl::cpu_isa::avx512_core: name = "avx512_core"; break;
+    case dnnl::cpu_isa::avx512_core_vnni: name = "avx512_core_vnni"; break;
+    case dnnl::cpu_isa::avx512_core_bf16: name = "avx512_core_bf16"; break;
+    case dnnl::cpu_isa::avx512_core_amx: name = "avx512_core_amx"; break;
+    default: break;
+  }
+  return Napi::String::New(info.Env(), name);
+}
+
 Napi::Value Version(const Napi::CallbackInfo& info) {
   const dnnl_version_t* v = dnnl_version();
   std::ostringstream s;
@@ -577,17 +652,23 @@ Napi::Value ClearCache(const Napi::CallbackInfo& info) {
   matmul_cache.clear();
   bn_cache.clear();
   impl_names.clear();
+  for (Scratch& slot : scratch) slot.Release();
   return info.Env().Undefined();
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("convForward", Napi::Function::New(env, ConvForwardJs));
+  exports.Set("convForward", Napi::Function::New(env, ConvForwardJs<false>));
+  exports.Set("convForwardBf16", Napi::Function::New(env, ConvForwardJs<true>));
+  exports.Set("convBackwardDataBf16", Napi::Function::New(env, ConvBackwardDataJs<true>));
+  exports.Set("convBackwardWeightsBf16", Napi::Function::New(env, ConvBackwardWeightsJs<true>));
+  exports.Set("matMulBf16", Napi::Function::New(env, MatMulJs<true>));
+  exports.Set("cpuIsa", Napi::Function::New(env, CpuIsa));
   exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdateJs));
   exports.Set("batchNormForward", Napi::Function::New(env, BatchNormForwardJs));
   exports.Set("batchNormBackward", Napi::Function::New(env, BatchNormBackwardJs));
-  exports.Set("convBackwardData", Napi::Function::New(env, ConvBackwardDataJs));
-  exports.Set("convBackwardWeights", Napi::Function::New(env, ConvBackwardWeightsJs));
-  exports.Set("matMul", Napi::Function::New(env, MatMulJs));
+  exports.Set("convBackwardData", Napi::Function::New(env, ConvBackwardDataJs<false>));
+  exports.Set("convBackwardWeights", Napi::Function::New(env, ConvBackwardWeightsJs<false>));
+  exports.Set("matMul", Napi::Function::New(env, MatMulJs<false>));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
   exports.Set("version", Napi::Function::New(env, Version));

@@ -26,6 +26,16 @@ export interface OneDnnAddon {
     params: Int32Array,
     alpha: number,
   ): void;
+  /**
+   * The bfloat16 variants (absent from an addon built before them): same arrays and params, the
+   * multiplied operands (x, filter, dy, a, b) rounded to bf16 inside, accumulation and output f32.
+   */
+  convForwardBf16?: OneDnnAddon['convForward'];
+  convBackwardDataBf16?: OneDnnAddon['convBackwardData'];
+  convBackwardWeightsBf16?: OneDnnAddon['convBackwardWeights'];
+  matMulBf16?: OneDnnAddon['matMul'];
+  /** The instruction set oneDNN dispatches to (after DNNL_MAX_CPU_ISA), e.g. `avx512_core_bf16`. */
+  cpuIsa?(): string;
   /** Fused Adam in place; k = [β1, 1−β1, β2, 1−β2, wd, √(1−β2^t), eps, lr/(1−β1^t)] (see @squid-ad/backend). */
   adamUpdate?(
     param: Float32Array,

@@ -6,6 +6,8 @@ export {
   NATIVE_BACKENDS,
   type NativeBackendName,
   type NativeKernelName,
+  type NativeOps,
+  nativeOps,
 } from './kernels.js';
 export {
   disableNativeKernels,
@@ -19,4 +21,13 @@ export {
   oneDnn,
 } from './native-kernels.js';
 export { activationCode, convParams, planMatMul } from './params.js';
+export {
+  type Bf16Support,
+  bf16Support,
+  PRECISIONS,
+  type Precision,
+  type PrecisionChoice,
+  precisionFromEnv,
+  resolvePrecision,
+} from './precision.js';
 export { defaultThreads, wasmThreadsOf } from './threads.js';

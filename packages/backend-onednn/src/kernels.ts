@@ -1,6 +1,7 @@
 import { storageView, tf } from '@squid-ad/backend';
 import type { OneDnnAddon } from './addon.js';
 import { activationCode, convParams, planMatMul } from './params.js';
+import type { Precision } from './precision.js';
 
 type TensorInfo = tf.TensorInfo;
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
@@ -60,8 +61,31 @@ export type Plan =
   | { outShape: number[]; run(view: (t: TensorInfo) => Float32Array, out: Float32Array): void }
   | string;
 
+/** The addon's conv and matMul entry points at one precision (same arguments either way). */
+export type NativeOps = Pick<
+  OneDnnAddon,
+  'convForward' | 'convBackwardData' | 'convBackwardWeights' | 'matMul'
+>;
+
+/** The ops that compute in `precision`; throws when the addon lacks its bfloat16 variants. */
+export function nativeOps(addon: OneDnnAddon, precision: Precision): NativeOps {
+  if (precision === 'float32') return addon;
+  const { convForwardBf16, convBackwardDataBf16, convBackwardWeightsBf16, matMulBf16 } = addon;
+  if (!convForwardBf16 || !convBackwardDataBf16 || !convBackwardWeightsBf16 || !matMulBf16) {
+    throw new Error(
+      '@squid-ad/backend-onednn: the addon has no bfloat16 kernels; rebuild it (pnpm build:addon)',
+    );
+  }
+  return {
+    convForward: convForwardBf16,
+    convBackwardData: convBackwardDataBf16,
+    convBackwardWeights: convBackwardWeightsBf16,
+    matMul: matMulBf16,
+  };
+}
+
 type KernelArgs = { inputs: Record<string, TensorInfo | undefined>; attrs: Record<string, unknown> };
-export type Planner = (addon: OneDnnAddon, args: KernelArgs) => Plan;
+export type Planner = (ops: NativeOps, args: KernelArgs) => Plan;
 
 function f32(...infos: (TensorInfo | undefined)[]): string | undefined {
   const bad = infos.find((t) => t && t.dtype !== 'float32');
@@ -125,7 +149,7 @@ function conv2dInfo(
   );
 }
 
-function planConvForward(addon: OneDnnAddon, { inputs, attrs }: KernelArgs, fused: boolean): Plan {
+function planConvForward(ops: NativeOps, { inputs, attrs }: KernelArgs, fused: boolean): Plan {
   const { x, filter, bias, preluActivationWeights } = inputs;
   if (!x || !filter) return 'missing input';
   const why = f32(x, filter, bias) ?? channelsLast(attrs.dataFormat);
@@ -139,15 +163,14 @@ function planConvForward(addon: OneDnnAddon, { inputs, attrs }: KernelArgs, fuse
   const alpha = Number(attrs.leakyreluAlpha ?? 0.2);
   return {
     outShape: info.outShape,
-    run: (view, out) =>
-      addon.convForward(view(x), view(filter), bias ? view(bias) : null, out, params, alpha),
+    run: (view, out) => ops.convForward(view(x), view(filter), bias ? view(bias) : null, out, params, alpha),
   };
 }
 
 const planners: Record<NativeKernelName, Planner> = {
-  Conv2D: (addon, args) => planConvForward(addon, args, false),
-  FusedConv2D: (addon, args) => planConvForward(addon, args, true),
-  Conv2DBackpropInput: (addon, { inputs, attrs }) => {
+  Conv2D: (ops, args) => planConvForward(ops, args, false),
+  FusedConv2D: (ops, args) => planConvForward(ops, args, true),
+  Conv2DBackpropInput: (ops, { inputs, attrs }) => {
     const { dy, filter } = inputs;
     if (!dy || !filter) return 'missing input';
     const why = f32(dy, filter) ?? channelsLast(attrs.dataFormat);
@@ -160,10 +183,10 @@ const planners: Record<NativeKernelName, Planner> = {
     const params = convParams(info);
     return {
       outShape: [...inputShape],
-      run: (view, out) => addon.convBackwardData(view(dy), view(filter), out, params),
+      run: (view, out) => ops.convBackwardData(view(dy), view(filter), out, params),
     };
   },
-  Conv2DBackpropFilter: (addon, { inputs, attrs }) => {
+  Conv2DBackpropFilter: (ops, { inputs, attrs }) => {
     const { x, dy } = inputs;
     if (!x || !dy) return 'missing input';
     const why = f32(x, dy) ?? channelsLast(attrs.dataFormat);
@@ -176,10 +199,10 @@ const planners: Record<NativeKernelName, Planner> = {
     const params = convParams(info);
     return {
       outShape: [...filterShape],
-      run: (view, out) => addon.convBackwardWeights(view(x), view(dy), out, params),
+      run: (view, out) => ops.convBackwardWeights(view(x), view(dy), out, params),
     };
   },
-  BatchMatMul: (addon, { inputs, attrs }) => {
+  BatchMatMul: (ops, { inputs, attrs }) => {
     const { a, b } = inputs;
     if (!a || !b) return 'missing input';
     const why = f32(a, b);
@@ -189,10 +212,10 @@ const planners: Record<NativeKernelName, Planner> = {
     if (plan.outShape.some((d) => d === 0) || a.shape.includes(0)) return 'empty tensor';
     return {
       outShape: plan.outShape,
-      run: (view, out) => addon.matMul(view(a), view(b), null, out, plan.params, 0),
+      run: (view, out) => ops.matMul(view(a), view(b), null, out, plan.params, 0),
     };
   },
-  _FusedMatMul: (addon, { inputs, attrs }) => {
+  _FusedMatMul: (ops, { inputs, attrs }) => {
     const { a, b, bias, preluActivationWeights } = inputs;
     if (!a || !b) return 'missing input';
     const why = f32(a, b, bias);
@@ -208,7 +231,7 @@ const planners: Record<NativeKernelName, Planner> = {
     const alpha = Number(attrs.leakyreluAlpha ?? 0.2);
     return {
       outShape: plan.outShape,
-      run: (view, out) => addon.matMul(view(a), view(b), bias ? view(bias) : null, out, plan.params, alpha),
+      run: (view, out) => ops.matMul(view(a), view(b), bias ? view(bias) : null, out, plan.params, alpha),
     };
   },
 };
@@ -223,6 +246,7 @@ export interface KernelStats {
 /**
  * The kernel config that runs `name` through oneDNN on `backendName` and hands every call it
  * cannot serve (dtype, NCHW, prelu, a oneDNN error) to `original`, the kernel it replaces.
+ * `precision` bfloat16 runs oneDNN's bf16 kernels on the same float32 tensors.
  */
 export function nativeKernelConfig(
   addon: OneDnnAddon,
@@ -230,8 +254,10 @@ export function nativeKernelConfig(
   backendName: NativeBackendName,
   original: tf.KernelConfig | undefined,
   stats: KernelStats,
+  precision: Precision = 'float32',
 ): tf.KernelConfig {
   const planner = planners[name];
+  const ops = nativeOps(addon, precision);
   const fallback = (args: Parameters<tf.KernelFunc>[0], reason: string) => {
     stats.fallback++;
     stats.lastFallback = reason;
@@ -243,7 +269,7 @@ export function nativeKernelConfig(
     return original.kernelFunc(args);
   };
   const kernelFunc: tf.KernelFunc = (args) => {
-    const plan = planner(addon, args as unknown as KernelArgs);
+    const plan = planner(ops, args as unknown as KernelArgs);
     if (typeof plan === 'string') return fallback(args, plan);
     const access = dataAccess(backendName, args.backend);
     // Allocate first: a wasm allocation may grow (and replace) the heap that views point into.

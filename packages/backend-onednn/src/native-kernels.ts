@@ -10,6 +10,7 @@ import {
   type NativeKernelName,
   nativeKernelConfig,
 } from './kernels.js';
+import { bf16Support, type Precision, precisionFromEnv, resolvePrecision } from './precision.js';
 import { defaultThreads, wasmThreadsOf } from './threads.js';
 
 /** Options of {@link enableNativeKernels}. */
@@ -20,6 +21,12 @@ export const NativeKernelsConfig = z.object({
   kernels: z.array(z.enum(KERNEL_NAMES)).default([...KERNEL_NAMES]),
   /** OpenMP threads for oneDNN; default {@link defaultThreads}. */
   threads: z.number().int().positive().optional(),
+  /**
+   * What conv and matMul compute in: float32, bfloat16 (bf16 operands, float32 accumulation and
+   * outputs), or auto (bfloat16 where the CPU has native bf16). Default `SQUID_ONEDNN_PRECISION`,
+   * else float32.
+   */
+  precision: z.enum(['float32', 'bfloat16', 'auto']).optional(),
 });
 export type NativeKernelsConfig = z.infer<typeof NativeKernelsConfig>;
 export type NativeKernelsOptions = z.input<typeof NativeKernelsConfig>;
@@ -33,6 +40,10 @@ export interface NativeKernelsStatus {
   threads?: number;
   backends: NativeBackendName[];
   kernels: NativeKernelName[];
+  /** What the conv and matMul kernels compute in (set by the last enable). */
+  precision?: Precision;
+  /** Why the precision is not the one asked for, or that bfloat16 is emulated here. */
+  precisionNote?: string;
 }
 
 const replaced = new Map<string, { original: tf.KernelConfig | undefined }>();
@@ -73,6 +84,9 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
   const threads =
     config.threads ?? defaultThreads(config.backends.includes('wasm') && wasm ? wasmThreadsOf(wasm) : 1);
   addon.setNumThreads(threads);
+  const fromEnv = precisionFromEnv();
+  const resolved = resolvePrecision(config.precision ?? fromEnv.choice, bf16Support(addon));
+  const precisionNote = config.precision ? resolved.note : (fromEnv.note ?? resolved.note);
   for (const backendName of config.backends) {
     for (const name of config.kernels) {
       const k = key(name, backendName);
@@ -81,7 +95,7 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
       const counts = stats.get(k) ?? { native: 0, fallback: 0 };
       stats.set(k, counts);
       if (tf.getKernel(name, backendName)) tf.unregisterKernel(name, backendName);
-      tf.registerKernel(nativeKernelConfig(addon, name, backendName, original, counts));
+      tf.registerKernel(nativeKernelConfig(addon, name, backendName, original, counts, resolved.precision));
       replaced.set(k, { original });
     }
   }
@@ -108,6 +122,8 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
     threads: addon.getNumThreads(),
     backends,
     kernels: [...new Set([...status.kernels, ...config.kernels])],
+    precision: resolved.precision,
+    ...(precisionNote ? { precisionNote } : {}),
   };
   return status;
 }
