@@ -13,7 +13,11 @@ export const reportPathOf = (runDir: string): string => join(runDir, 'eval', 're
 
 /** Reads and validates `RUN_DIR/eval/report.json`; errors name the file and what is wrong. */
 export function readRunReport(runDir: string): EvaluationReport {
-  const path = reportPathOf(runDir);
+  return readReport(reportPathOf(runDir), runDir);
+}
+
+/** Reads and validates a `report.json` written by `squid-eval evaluate`; errors name the file. */
+export function readReport(path: string, runDir = '<run>'): EvaluationReport {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -25,8 +25,10 @@ export interface ScoringRun {
   reconCell?: number;
   /** threshold picked on the validation split during training, if any */
   threshold?: number;
-  /** which checkpoint was loaded (`best`, `last`) */
+  /** which checkpoint was loaded (`best`, `last`, `epoch-N`) */
   checkpoint?: string;
+  /** how far that checkpoint was trained */
+  trainedTo?: { epoch: number; iteration: number };
   /** the backend it computes on (printed and recorded in report.json) */
   backend?: BackendReport;
   /** how that threshold was picked (e.g. `youden`) */
@@ -68,6 +70,8 @@ export type OpenSplit = (args: {
   dataDir?: string;
   split: string;
   size: number;
+  /** Generated splits (DigitAnatomy test): how many normal and abnormal images (default 100 + 100). */
+  generated?: { normal: number; abnormal: number };
 }) => Promise<EvalSplit>;
 
 /** Everything the CLI reaches outside itself. */

@@ -12,6 +12,8 @@ export interface EvaluateCommandOptions {
   run: string;
   data?: string;
   split: string;
+  /** normal and abnormal images of a generated split (DigitAnatomy test) */
+  testSize?: { normal: number; abnormal: number };
   checkpoint?: CheckpointChoice;
   /** TensorFlow.js backend (default: env SQUID_BACKEND, else auto) */
   backend?: string;
@@ -126,6 +128,7 @@ export async function evaluateCommand(
       dataDir: opts.data,
       split: opts.split,
       size,
+      ...(opts.testSize ? { generated: opts.testSize } : {}),
     });
     const { items: kept, images, skipped } = await loadSplit(split, opts.skipBad ?? false);
     for (const s of skipped) deps.stderr(`squid-eval evaluate: skipped ${s.path}: ${s.reason}`);
@@ -162,6 +165,7 @@ export async function evaluateCommand(
       source: {
         run: opts.run,
         checkpoint: run.checkpoint ?? opts.checkpoint ?? 'best',
+        ...(run.trainedTo ?? {}),
         data: opts.data ?? '(run data)',
         split: opts.split,
         ...(reconCell !== undefined ? { reconCell } : {}),

@@ -18,6 +18,13 @@ const integer = (v: string) => {
   if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
   return n;
 };
+/** `200+200`: normal and abnormal counts of a generated test split. */
+const testSize = (v: string) => {
+  const m = /^(\d+)\+(\d+)$/.exec(v.trim());
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1)
+    throw new InvalidArgumentError('must be NORMAL+ABNORMAL, e.g. 200+200');
+  return { normal: Number(m[1]), abnormal: Number(m[2]) };
+};
 const finite = (v: string) => {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('must be a number');
@@ -43,6 +50,11 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
     .requiredOption('--run <dir>', 'run directory (from squid-train)')
     .option('--data <dir>', "data directory (default: the run's own data)")
     .option('--split <name>', 'split to evaluate', 'test')
+    .option(
+      '--test-size <n+m>',
+      'DigitAnatomy: normal+abnormal images of the generated test split (default 100+100; the same seed, so 200+200 is another draw)',
+      testSize,
+    )
     .addOption(checkpointOption())
     .addOption(
       new Option('--backend <name>', 'TensorFlow.js backend (default: env SQUID_BACKEND, else auto)').choices(
@@ -193,6 +205,36 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
       const { resolveQueueUrl } = await import('@squid-ad/queue');
       const { collectCommand } = await import('./queue-score.js');
       exit.code = await collectCommand({ ...o, queue: resolveQueueUrl(o.queue) }, deps);
+    });
+
+  program
+    .command('curve')
+    .description(
+      "evaluate every checkpoint a run kept (squid-train --keep-every) on the test split: curve.json, curve.csv, curve.svg (AUC against iterations) and each checkpoint's report",
+    )
+    .requiredOption('--run <dir>', 'run directory (from squid-train --keep-every N)')
+    .option('--data <dir>', "data directory (default: the run's own data)")
+    .option('--split <name>', 'split to evaluate', 'test')
+    .option(
+      '--test-size <n+m>',
+      'DigitAnatomy: normal+abnormal images of the generated test split (default 100+100)',
+      testSize,
+    )
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend (default: env SQUID_BACKEND, else auto)').choices(
+        BACKENDS,
+      ),
+    )
+    .option(
+      '--out <dir>',
+      'output directory (default RUN_DIR/curve; a report per checkpoint in OUT/<checkpoint>/)',
+    )
+    .option('--batch-size <n>', 'images per model call', positiveInt('--batch-size'), 16)
+    .option('--resamples <n>', 'bootstrap resamples for the 95 % CIs', positiveInt('--resamples'), 1000)
+    .option('--seed <n>', 'bootstrap seed', integer, 0)
+    .action(async (o) => {
+      const { curveCommand } = await import('./curve-command.js');
+      await curveCommand({ ...o, thresholdFrom: 'val', thresholdMethod: 'max-accuracy', gridCount: 4 }, deps);
     });
 
   program

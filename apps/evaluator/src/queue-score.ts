@@ -3,6 +3,8 @@ import { writeFileAtomicSync } from '@squid-ad/backend';
 import {
   chunk,
   chunkId,
+  connectRedis,
+  describeMissingQueue,
   finished,
   formatProgress,
   itemsPerSecond,
@@ -13,6 +15,7 @@ import {
   queueName,
   readMeta,
   redactUrl,
+  redisState,
 } from '@squid-ad/queue';
 import type { CliDeps } from './deps.js';
 import { expandInputs } from './expand-inputs.js';
@@ -21,6 +24,8 @@ import type { ScoreInput, ScoreLine } from './score-files.js';
 
 /** The kind of queue `score --queue` posts and `squid-eval worker` serves. */
 export const SCORE_KIND = 'score';
+/** Every kind of squid queue (`squid-train sweep` posts `train`): a Redis with none holds nothing of ours. */
+const ALL_KINDS = [SCORE_KIND, 'train'];
 
 /** What every chunk of a scoring queue shares (stored once with the queue). */
 export interface ScoreQueueMeta {
@@ -94,7 +99,9 @@ export async function queueScoreCommand(
   const scoreInputs = files.map((f) => ({ path: f, file: resolve(f) }));
   const name = queueName(SCORE_KIND, { ...meta, chunkSize: opts.chunkSize, files: scoreInputs });
   const chunks = chunk(scoreInputs, opts.chunkSize);
-  const board = await JobBoard.open<ScoreQueueMeta, ScoreChunk, ChunkRow[]>(opts.queue, SCORE_KIND, name);
+  const board = await JobBoard.open<ScoreQueueMeta, ScoreChunk, ChunkRow[]>(opts.queue, SCORE_KIND, name, {
+    onLine: (l) => deps.stderr(`squid-eval: ${l}`),
+  });
   try {
     const { existed, retried } = await board.post(
       meta,
@@ -133,9 +140,14 @@ export interface CollectOptions {
 /** `squid-eval collect`: waits for a scoring queue to finish and writes one row per image, in input order. */
 export async function collectCommand(opts: CollectOptions, deps: CliDeps): Promise<number> {
   const name = opts.name ?? (await onlyQueue(opts.queue));
-  const board = await JobBoard.open<ScoreQueueMeta, ScoreChunk, ChunkRow[]>(opts.queue, SCORE_KIND, name);
+  const board = await JobBoard.open<ScoreQueueMeta, ScoreChunk, ChunkRow[]>(opts.queue, SCORE_KIND, name, {
+    onLine: (l) => deps.stderr(`squid-eval: ${l}`),
+  });
   try {
-    if (!(await board.meta())) throw new Error(`no scoring queue ${name} on ${redactUrl(opts.queue)}`);
+    if (!(await board.meta()))
+      throw new Error(
+        `no scoring queue ${name} on ${redactUrl(opts.queue)}: ${describeMissingQueue(await redisState(board.redis, ALL_KINDS))}`,
+      );
     const code = await collectBoard(board, opts, deps);
     if (opts.remove) await board.remove();
     return code;
@@ -146,13 +158,17 @@ export async function collectCommand(opts: CollectOptions, deps: CliDeps): Promi
 
 /** The one scoring queue on `url`, or an error listing them. */
 async function onlyQueue(url: string): Promise<string> {
-  const { connectRedis } = await import('@squid-ad/queue');
   const redis = await connectRedis(url);
   try {
     const names = await listQueues(redis, SCORE_KIND);
     if (names.length === 1) return names[0];
-    if (names.length === 0)
-      throw new Error(`no scoring queue on ${redactUrl(url)} (run squid-eval score --queue first)`);
+    if (names.length === 0) {
+      // Say what is known: a Redis restarted without persistence looks just like one never used.
+      const state = await redisState(redis, ALL_KINDS);
+      throw new Error(
+        `no scoring queue on ${redactUrl(url)}: ${state.ours ? 'run squid-eval score --queue first; ' : ''}${describeMissingQueue(state)}`,
+      );
+    }
     const rows = await Promise.all(
       names.map(async (n) => {
         const m = await readMeta<ScoreQueueMeta>(redis, n);
@@ -174,6 +190,8 @@ async function collectBoard(
   deps: CliDeps,
 ): Promise<number> {
   const every = (opts.progressSeconds ?? 2) * 1000;
+  // Each chunk's images, read now: should Redis lose the queue meanwhile, they can still be named.
+  const posted = await board.jobData();
   let last: { p: QueueProgress; t: number } | undefined;
   let shown = '';
   for (;;) {
@@ -188,13 +206,32 @@ async function collectBoard(
     await new Promise((r) => setTimeout(r, every));
   }
   const stored = await board.meta();
-  const rows = rowsInOrder(await board.outcomes());
+  const outcomes = await board.outcomes();
+  const rows = rowsInOrder(outcomes, posted);
+  const lost = outcomes.filter((o) => o.state === 'missing');
+  const lostImages = new Set(
+    lost.flatMap((o) => (o.data ?? posted.get(o.id))?.inputs.map((i) => i.path) ?? []),
+  );
   let failed = 0;
   for (const r of rows) {
     if (!isFailedRow(r)) continue;
     failed++;
-    deps.stderr(`squid-eval: bad image ${r.path}: ${r.error}`);
+    if (!lostImages.has(r.path)) deps.stderr(`squid-eval: bad image ${r.path}: ${r.error}`);
   }
+  for (const o of lost) {
+    const inputs = posted.get(o.id)?.inputs ?? [];
+    const names =
+      inputs.length === 0
+        ? ''
+        : `: ${inputs[0].path}${inputs.length > 1 ? ` … ${inputs[inputs.length - 1].path}` : ''}`;
+    deps.stderr(`squid-eval: ${o.id} (${o.size} images) lost from Redis${names}`);
+  }
+  if (lost.length > 0)
+    deps.stderr(
+      `squid-eval: ${lost.length} of ${outcomes.length} chunks (${lost.reduce((a, o) => a + o.size, 0)} images) were lost from Redis ` +
+        `(restarted without persistence, or flushed): their images have failed rows; post the same images again ` +
+        `(squid-eval score --queue …) and collect again, and run Redis with --appendonly yes`,
+    );
   const rejected = stored?.meta.rejected ?? [];
   for (const r of rejected) deps.stderr(`squid-eval: ${r.path}: ${r.reason} (not queued)`);
   if (opts.out) {
@@ -210,17 +247,25 @@ async function collectBoard(
   return failed + rejected.length > 0 ? 2 : 0;
 }
 
-/** One row per image in input order: a chunk that failed for good gives each of its images a failed row. */
-export function rowsInOrder(outcomes: readonly JobOutcome<ChunkRow[], ScoreChunk>[]): ChunkRow[] {
+/**
+ * One row per image in input order: a chunk that failed for good, or that Redis lost, gives each
+ * of its images a failed row (`posted`: each chunk's images as read earlier, for a lost chunk).
+ */
+export function rowsInOrder(
+  outcomes: readonly JobOutcome<ChunkRow[], ScoreChunk>[],
+  posted: ReadonlyMap<string, ScoreChunk> = new Map(),
+): ChunkRow[] {
   return outcomes.flatMap((o) =>
     o.state === 'completed' && o.value
       ? o.value
-      : (o.data?.inputs ?? [{ path: `(chunk ${o.id})`, file: '' }]).map((i) => ({
+      : (o.data?.inputs ?? posted.get(o.id)?.inputs ?? [{ path: `(chunk ${o.id})`, file: '' }]).map((i) => ({
           path: i.path,
           error:
             o.state === 'failed'
               ? `its chunk ${o.id} failed: ${o.reason}`
-              : `its chunk ${o.id} was not scored`,
+              : o.state === 'missing'
+                ? `its chunk ${o.id} was lost from Redis (restarted without persistence, or flushed)`
+                : `its chunk ${o.id} was not scored`,
         })),
   );
 }

@@ -11,6 +11,7 @@ export function toScoringRun(r: SquidRun): ScoringRun {
   return {
     config: { imageSize: r.config.model.imageSize },
     checkpoint: r.checkpoint.name,
+    trainedTo: { epoch: r.checkpoint.epoch, iteration: r.checkpoint.iteration },
     ...(r.threshold !== undefined
       ? { threshold: r.threshold, thresholdMethod: r.runConfig.run.threshold }
       : {}),

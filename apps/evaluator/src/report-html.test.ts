@@ -89,7 +89,8 @@ describe('report.html', () => {
       const rocBox = await page.locator('#roc-plot svg').boundingBox();
       expect(rocBox?.width).toBeGreaterThan(300);
       expect(await page.locator('#pr-plot svg polyline.curve').count()).toBe(1);
-      // image grid: the PNG decoded (naturalWidth > 0) and is captioned per row (4 most + 4 least)
+      // image grid: the PNG decoded (naturalWidth > 0) and is captioned per row (4 most + 4 least,
+      // then one of each class: a normal image and one per anomaly type, 2 types here)
       const natural = await page
         .locator('#image-grid img')
         .evaluate((img) => [
@@ -97,7 +98,7 @@ describe('report.html', () => {
           (img as unknown as { complete: boolean }).complete,
         ]);
       expect(natural).toEqual([3 * 32 + 16, true]);
-      expect(await page.locator('#image-grid .cap').count()).toBe(8);
+      expect(await page.locator('#image-grid .cap').count()).toBe(11);
       expect(await page.locator('#metrics tr').count()).toBe(8);
       expect(await page.locator('#per-type tr').count()).toBe(3);
       expect(await page.locator('#scores tr').count()).toBe(61);

@@ -41,9 +41,13 @@ function fromDataset(ds: DatasetLike, what: string): EvalSplit {
  * or any `DIR/SPLIT/<class>/` folder when the run's data set is unknown.
  */
 export function runSplitOpener(loaders: DatasetLoaders): OpenSplit {
-  return async ({ run, dataDir, split, size }) => {
+  return async ({ run, dataDir, split, size, generated }) => {
     const data: RunData | undefined = run.data;
     const what = `${data?.dataset ?? 'data'} ${split} split`;
+    if (generated && (data?.dataset !== 'digitanatomy' || dataDir || split !== 'test'))
+      throw new Error(
+        `--test-size applies to the generated DigitAnatomy test split only (this is the ${what}${dataDir ? ` in ${dataDir}` : ''})`,
+      );
     switch (data?.dataset) {
       case 'digitanatomy': {
         if (dataDir) return openFolderSplit(dataDir, split, size, loaders.loadImage);
@@ -53,7 +57,7 @@ export function runSplitOpener(loaders: DatasetLoaders): OpenSplit {
         const counts =
           split === 'val'
             ? { normal: Number(val.valNormal ?? 100), abnormal: Number(val.valAbnormal ?? 100) }
-            : {};
+            : (generated ?? {});
         if (split !== 'test' && split !== 'val')
           throw new Error(`DigitAnatomy has splits test and val, not '${split}'`);
         return fromDataset(

@@ -13,14 +13,15 @@ export function captured(): { out: string[]; err: string[]; deps: CliDeps } {
 
 /**
  * Trains the test-size model (`tiny`, 48 px DigitAnatomy structure, batch 2) for `iterations`
- * iterations into `runDir`, validating on `val` normal + `val` abnormal generated images.
+ * iterations per epoch (`epochs`, default 1) into `runDir`, validating on `val` normal + `val`
+ * abnormal generated images, keeping every `keepEvery`-th epoch's checkpoint.
  */
 export async function trainTinyRun(
   runDir: string,
-  opts: { iterations: number; normImages: number; val: number },
+  opts: { iterations: number; normImages: number; val: number; epochs?: number; keepEvery?: number },
 ): Promise<void> {
   const squid = getPreset('tiny');
-  squid.train.epochs = 1;
+  squid.train.epochs = opts.epochs ?? 1;
   squid.train.iterationsPerEpoch = opts.iterations;
   squid.train.batchSize = 2;
   const config = parseRunConfig(
@@ -29,6 +30,7 @@ export async function trainTinyRun(
       run: {
         normImages: opts.normImages,
         sampleEvery: 100,
+        keepEvery: opts.keepEvery ?? 0,
         data: { trainLength: 4, valNormal: opts.val, valAbnormal: opts.val },
       },
     },

@@ -84,6 +84,14 @@ export async function writeEvaluation(
       { title: 'Most anomalous', pairs: await load(most), items: most.map((i) => items[i]) },
       { title: 'Least anomalous', pairs: await load(least), items: least.map((i) => items[i]) },
     ];
+    // With anomaly types (DigitAnatomy), also the paper's Figure 6: a normal image and one of each type.
+    const perClass = firstOfEachClass(items);
+    if (perClass.length > 1)
+      sections.push({
+        title: 'One of each class',
+        pairs: await load(perClass),
+        items: perClass.map((i) => items[i]),
+      });
     const g = imageGrid(sections);
     files.grid = join(outDir, 'grid.png');
     writeFileAtomicSync(files.grid, g.png);
@@ -99,4 +107,17 @@ export async function writeEvaluation(
     reportHtml({ report, items, rocSvg: roc, prSvg: pr, histogramSvg: histogram, grid }),
   );
   return { report, files };
+}
+
+/** Index of the first normal item and of the first item of each anomaly type, in that order; none without types. */
+function firstOfEachClass(items: readonly ScoredItem[]): number[] {
+  if (!items.some((it) => it.type !== undefined)) return [];
+  const seen = new Map<string, number>();
+  items.forEach((it, i) => {
+    const key = it.label === 0 ? '' : (it.type ?? 'anomalous');
+    if (!seen.has(key)) seen.set(key, i);
+  });
+  const normal = seen.get('');
+  seen.delete('');
+  return [...(normal !== undefined ? [normal] : []), ...seen.values()];
 }
