@@ -6,9 +6,9 @@
 // (pnpm 10 through npx). Exit code: the install's.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { aptInstall } from './apt-install.mjs';
 
 const say = (line) => console.log(`setup: ${line}`);
-const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit' }).status === 0;
 const hasOneDnn = () =>
   ['/usr/include', '/usr/local/include'].some((d) => existsSync(`${d}/oneapi/dnnl/dnnl.hpp`));
 const SLOWER = 'training runs on plain wasm instead, about 6× slower';
@@ -28,12 +28,13 @@ if (process.platform !== 'linux' || process.arch !== 'x64') {
         'To get the native kernels: install libdnnl-dev (Debian/Ubuntu: sudo apt-get install libdnnl-dev), then run this again',
     );
   } else {
-    say('installing oneDNN for the native kernels: apt-get install -y libdnnl-dev');
-    const apt = (args) => (root ? run('apt-get', args) : run('sudo', ['-n', 'apt-get', ...args]));
-    // A fresh machine has no package lists yet: update once if the first try fails.
-    const ok =
-      apt(['install', '-y', 'libdnnl-dev']) || (apt(['update']) && apt(['install', '-y', 'libdnnl-dev']));
-    say(ok && hasOneDnn() ? 'oneDNN installed' : `could not install libdnnl-dev (see above); ${SLOWER}`);
+    // One line while apt works; its output only if it fails.
+    const ok = aptInstall(['libdnnl-dev'], {
+      label: 'setup: installing oneDNN for the native kernels (apt-get install -y libdnnl-dev)',
+      sudo: !root,
+    });
+    if (!ok) say(`could not install libdnnl-dev (apt-get's output above); ${SLOWER}`);
+    else if (!hasOneDnn()) say(`libdnnl-dev installed, but oneapi/dnnl/dnnl.hpp is not there; ${SLOWER}`);
   }
 }
 
