@@ -31,8 +31,9 @@ if (!existsSync(tsx)) {
 }
 
 const demoConfig = {
-  // The time budget ends the run; the epoch count is only an upper bound (an epoch of 15
-  // iterations takes ~40 s with the oneDNN kernels, so 20 s per epoch is never reached).
+  // The time budget (squid-train --max-minutes) ends the run; the epoch count is only an upper
+  // bound (an epoch of 15 iterations takes ~40 s with the oneDNN kernels, so 20 s per epoch is
+  // never reached). The trainer's ETA counts the budget.
   squid: {
     train: { batchSize: 16, iterationsPerEpoch: 15, epochs: Math.max(1, Math.ceil(budgetMinutes * 3)) },
   },
@@ -56,13 +57,12 @@ process.on('SIGINT', () => {
  * child is too busy computing to acknowledge a relayed Ctrl-C within 30 ms, instead of letting it
  * write its checkpoint.
  */
-function runTs(entry, args, onChild) {
+function runTs(entry, args) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, entry), ...args], {
       cwd: root,
       stdio: ['ignore', 'inherit', 'inherit'],
     });
-    onChild?.(child);
     child.on('exit', (code, signal) => {
       if (signal || code) console.error(`demo: ${entry} exited with ${signal ?? `code ${code}`}`);
       resolve(signal ? 1 : (code ?? 1));
@@ -85,20 +85,19 @@ mkdirSync(join(root, 'runs'), { recursive: true });
 const configFile = join(root, 'runs', 'demo.config.json');
 writeFileSync(configFile, `${JSON.stringify(demoConfig, null, 2)}\n`);
 
-const trainCode = await runTs(
-  'apps/trainer/src/cli.ts',
-  ['--preset', 'digitanatomy', '--config', configFile, '--out', runDir, '--seed', '1'],
-  (child) => {
-    // At the budget, ask for a clean stop (checkpoint + exit) once at least one epoch is validated.
-    const timer = setInterval(() => {
-      if (Date.now() - started > budgetMinutes * 60_000 && metrics().length > 0) {
-        clearInterval(timer);
-        child.kill('SIGINT');
-      }
-    }, 2000);
-    child.on('exit', () => clearInterval(timer));
-  },
-);
+// At the budget the trainer stops cleanly (checkpoint + exit 0) once at least one epoch is validated.
+const trainCode = await runTs('apps/trainer/src/cli.ts', [
+  '--preset',
+  'digitanatomy',
+  '--config',
+  configFile,
+  '--out',
+  runDir,
+  '--seed',
+  '1',
+  '--max-minutes',
+  String(budgetMinutes),
+]);
 if (trainCode !== 0 || userInterrupt) {
   console.error(`demo: training ${userInterrupt ? 'interrupted' : 'failed'}; see ${runDir}/train.log`);
   process.exit(1);

@@ -162,4 +162,29 @@ describe('squid-train', () => {
     expect(await runTrainCli(['--out', out, '--resume', '--epochs', '2', '--backend', 'wasm'], d.io)).toBe(0);
     expect(readMetrics(out).map((m) => m.epoch)).toEqual([1, 2]);
   });
+
+  it('--max-minutes stops at the first iteration past the budget once an epoch is done, as a signal does', async () => {
+    const out = join(root, 'budget');
+    const cfg = join(root, 'budget.json');
+    writeFileSync(
+      cfg,
+      JSON.stringify({ run: { normImages: 2, data: { trainLength: 8, valNormal: 2, valAbnormal: 2 } } }),
+    );
+    // 6 ms: spent long before epoch 1 ends, yet the run goes on to finish that epoch.
+    const a = io();
+    const args = ['--preset', 'tiny', '--out', out, '--backend', 'wasm', '--batch-size', '2'];
+    const budget = ['--steps-per-epoch', '2', '--epochs', '5', '--config', cfg, '--max-minutes', '0.0001'];
+    expect(await runTrainCli([...args, ...budget], a.io)).toBe(0);
+    expect(a.out.join('\n')).toMatch(
+      /epoch 1\/5: [\s\S]*0\.0001 min passed \(--max-minutes\): writing a checkpoint…[\s\S]*continue with: squid-train --out .* --resume/,
+    );
+    expect(readMetrics(out).map((m) => m.epoch)).toEqual([1]);
+    const meta = readCheckpoint<{ epoch: number; stepInEpoch: number }>(
+      runPaths(out).checkpoint('last'),
+    ).meta;
+    expect(meta).toMatchObject({ epoch: 1, stepInEpoch: 0 });
+    const bad = io();
+    expect(await runTrainCli([...args, '--max-minutes', '0'], bad.io)).toBe(1);
+    expect(bad.err.join('\n')).toMatch(/^squid-train: --max-minutes: /m);
+  });
 });

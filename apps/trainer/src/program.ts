@@ -3,6 +3,7 @@ import { RunFolderError, trainSquid } from '@squid-ad/squid';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { barView, jsonView, type ProgressView, plainView } from './progress.js';
 import { resolveTrainConfig, type TrainFlags, trainFlagsSchema } from './resolve-config.js';
+import { timeBudget } from './time-budget.js';
 
 /** What the CLI touches outside itself (replaced in tests). */
 export interface TrainCliIo {
@@ -37,7 +38,8 @@ A run folder (--out) holds:
   train.log                human-readable log
 
 --epochs is the total length: a resumed run continues up to it. Ctrl-C (SIGINT) or SIGTERM
-writes a checkpoint and exits cleanly; --resume continues from it. A NaN/Inf loss stops the run,
+writes a checkpoint and exits cleanly; --resume continues from it. --max-minutes M does the same
+once M minutes have passed and an epoch has finished; the progress ETA counts it. A NaN/Inf loss stops the run,
 keeping the last good checkpoint. Resuming with a different config is refused unless --force.
 
 Examples:
@@ -106,6 +108,11 @@ export function buildProgram(action: (flags: TrainFlags) => Promise<void>): Comm
       int('--keep-every'),
     )
     .option(
+      '--max-minutes <m>',
+      'time budget: after M minutes (and at least one finished epoch) write a checkpoint and stop, as Ctrl-C does (--resume continues); the ETA counts it',
+      float('--max-minutes'),
+    )
+    .option(
       '--json',
       'machine-readable output on stdout: a backend line (backend, threads, native kernels), one JSON line per epoch and a final result line',
       false,
@@ -160,6 +167,8 @@ export async function runTrainCli(argv: string[], io: TrainCliIo): Promise<numbe
 }
 
 async function train(flags: TrainFlags, io: TrainCliIo): Promise<number> {
+  // The budget counts from the command's start, as the user's clock does.
+  const budget = flags.maxMinutes === undefined ? undefined : timeBudget(flags.maxMinutes);
   const { config, out } = resolveTrainConfig(flags);
   const report = await initBackend({ backend: flags.backend as BackendChoice });
   const view: ProgressView = flags.json
@@ -181,9 +190,18 @@ async function train(flags: TrainFlags, io: TrainCliIo): Promise<number> {
       config,
       resume: flags.resume,
       force: flags.force,
-      shouldStop: () => stopRequested !== undefined,
-      onProgress: (p) => view.step(p),
-      onEpoch: (m) => view.epoch(m),
+      shouldStop: () => {
+        if (stopRequested === undefined && budget?.spent()) {
+          stopRequested = `--max-minutes ${budget.minutes}`;
+          view.line(`${budget.minutes} min passed (--max-minutes): writing a checkpoint…`);
+        }
+        return stopRequested !== undefined;
+      },
+      onProgress: (p) => view.step(budget ? budget.progress(p) : p),
+      onEpoch: (m) => {
+        budget?.epochDone();
+        view.epoch(m);
+      },
       log: (l) => view.line(l),
     });
     view.stop();

@@ -20,6 +20,8 @@ export const trainFlagsSchema = z.object({
   validateEvery: z.number().int().positive().optional(),
   sampleEvery: z.number().int().positive().optional(),
   keepEvery: z.number().int().min(0).optional(),
+  /** wall-clock minutes after which the run checkpoints and stops (once an epoch has finished) */
+  maxMinutes: z.number().positive().optional(),
   json: z.boolean().default(false),
 });
 export type TrainFlags = z.output<typeof trainFlagsSchema>;
