@@ -51,7 +51,7 @@ export interface RunData {
 /** Opens a run directory (`@squid-ad/squid` `loadRun`). */
 export type LoadRun = (
   runDir: string,
-  options?: { checkpoint?: CheckpointChoice; backend?: string },
+  options?: { checkpoint?: CheckpointChoice; backend?: string; precision?: string },
 ) => Promise<ScoringRun>;
 
 /** Reads one image file preprocessed like training: `[S, S]` grey in [0, 1] (`@squid-ad/datasets` `loadImage`). */

@@ -17,6 +17,8 @@ export interface EvaluateCommandOptions {
   checkpoint?: CheckpointChoice;
   /** TensorFlow.js backend (default: env SQUID_BACKEND, else auto) */
   backend?: string;
+  /** what the oneDNN kernels compute in: auto, float32, bfloat16 (default: env SQUID_ONEDNN_PRECISION, else float32) */
+  precision?: string;
   thresholdFrom: 'val' | 'oracle';
   thresholdMethod: ThresholdMethod;
   targetSensitivity?: number;
@@ -118,7 +120,11 @@ export async function evaluateCommand(
   opts: EvaluateCommandOptions,
   deps: CliDeps,
 ): Promise<EvaluationFiles & { skipped: SkippedFile[] }> {
-  const run = await deps.loadRun(opts.run, { checkpoint: opts.checkpoint, backend: opts.backend });
+  const run = await deps.loadRun(opts.run, {
+    checkpoint: opts.checkpoint,
+    backend: opts.backend,
+    precision: opts.precision,
+  });
   if (run.backend) deps.stderr(describeBackend(run.backend));
   try {
     const size = run.config.imageSize;

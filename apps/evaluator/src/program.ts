@@ -8,6 +8,13 @@ import { compareRuns, formatComparison } from './compare-runs.js';
 import type { CliDeps } from './deps.js';
 import { checkpointOption } from './run-checkpoint.js';
 
+/** `--precision`: what the oneDNN kernels' convolutions and matMuls compute in. */
+const precisionOption = () =>
+  new Option(
+    '--precision <p>',
+    'bfloat16: conv/matMul operands in bf16, float32 accumulation (oneDNN kernels only; scores differ slightly from float32); auto: bfloat16 where the CPU has native bf16 (default: env SQUID_ONEDNN_PRECISION, else float32)',
+  ).choices(['auto', 'float32', 'bfloat16']);
+
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
@@ -61,6 +68,7 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
         BACKENDS,
       ),
     )
+    .addOption(precisionOption())
     .addOption(
       new Option(
         '--threshold-from <where>',
@@ -113,6 +121,7 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
         BACKENDS,
       ),
     )
+    .addOption(precisionOption())
     .option('--heatmap <dir>', 'also write <name>-recon.png and <name>-diff.png per image here')
     .option('--batch-size <n>', 'images per model call', positiveInt('--batch-size'), 16)
     .option(
@@ -173,6 +182,7 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
         BACKENDS,
       ),
     )
+    .addOption(precisionOption())
     .option(
       '--lock-seconds <s>',
       'a chunk whose worker stopped answering (crashed, killed) for this long goes to another worker',
@@ -225,6 +235,7 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
         BACKENDS,
       ),
     )
+    .addOption(precisionOption())
     .option(
       '--out <dir>',
       'output directory (default RUN_DIR/curve; a report per checkpoint in OUT/<checkpoint>/)',

@@ -1,4 +1,4 @@
-import type { BackendChoice } from '@squid-ad/backend';
+import type { BackendChoice, PrecisionChoice } from '@squid-ad/backend';
 // The signals entry alone: BullMQ stays out of start-up unless a queue command loads it.
 import { onStopSignals } from '@squid-ad/queue/signals';
 import type { SquidRun } from '@squid-ad/squid';
@@ -37,9 +37,12 @@ export function realDeps(overrides: Partial<CliDeps> = {}): CliDeps {
   const loadImage: LoadImage = async (path, options) => (await datasets()).loadImage(path, options);
   const loadRun: LoadRun = async (runDir, options) => {
     const { backendReport, initBackend } = await import('@squid-ad/backend');
-    // An explicit --backend always applies; otherwise keep a backend the caller already chose.
-    if (options?.backend || !backendReport())
-      await initBackend({ backend: options?.backend as BackendChoice });
+    // An explicit --backend or --precision always applies; otherwise keep a backend the caller already chose.
+    if (options?.backend || options?.precision || !backendReport())
+      await initBackend({
+        backend: options?.backend as BackendChoice,
+        precision: options?.precision as PrecisionChoice | undefined,
+      });
     const { loadRun: load } = await import('@squid-ad/squid');
     return {
       ...toScoringRun(await load(runDir, { checkpoint: options?.checkpoint })),

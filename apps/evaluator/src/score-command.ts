@@ -12,6 +12,8 @@ export interface ScoreCommandOptions {
   checkpoint?: CheckpointChoice;
   /** TensorFlow.js backend (default: env SQUID_BACKEND, else auto) */
   backend?: string;
+  /** what the oneDNN kernels compute in: auto, float32, bfloat16 (default: env SQUID_ONEDNN_PRECISION, else float32) */
+  precision?: string;
   /** write `<name>-recon.png` and `<name>-diff.png` per image here */
   heatmap?: string;
   batchSize: number;
@@ -45,7 +47,11 @@ export async function scoreCommand(
     deps.stderr(`squid-eval score: no image files found in ${inputs.join(', ')}`);
     return 1;
   }
-  const run = await deps.loadRun(opts.run, { checkpoint: opts.checkpoint, backend: opts.backend });
+  const run = await deps.loadRun(opts.run, {
+    checkpoint: opts.checkpoint,
+    backend: opts.backend,
+    precision: opts.precision,
+  });
   if (run.backend) deps.stderr(describeBackend(run.backend));
   try {
     const size = run.config.imageSize;

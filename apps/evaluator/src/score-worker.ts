@@ -14,6 +14,8 @@ import { scoreFiles } from './score-files.js';
 export interface ScoreWorkerOptions {
   queue: string;
   backend?: string;
+  /** what the oneDNN kernels compute in: auto, float32, bfloat16 (default: env SQUID_ONEDNN_PRECISION, else float32) */
+  precision?: string;
   lockSeconds: number;
   pollSeconds: number;
   exitWhenIdle?: boolean;
@@ -60,7 +62,11 @@ export async function scoreWorkerCommand(opts: ScoreWorkerOptions, deps: CliDeps
             `queue ${queue}: ${ckpt.path} changed since the images were queued (checksum ${ckpt.sha256.slice(0, 12)}…, ` +
               `queued with ${meta.sha256.slice(0, 12)}…); queue them again with squid-eval score --queue`,
           );
-        const run = await deps.loadRun(meta.run, { checkpoint: meta.checkpoint, backend: opts.backend });
+        const run = await deps.loadRun(meta.run, {
+          checkpoint: meta.checkpoint,
+          backend: opts.backend,
+          precision: opts.precision,
+        });
         if (run.backend && !backendShown) {
           deps.stderr(describeBackend(run.backend));
           if (opts.json) deps.stdout(JSON.stringify({ type: 'backend', ...backendStatus(run.backend) }));

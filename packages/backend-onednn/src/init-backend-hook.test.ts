@@ -1,6 +1,12 @@
 import { initBackend, tf } from '@squid-ad/backend';
 import { afterAll, describe, expect, it } from 'vitest';
-import { disableNativeKernels, nativeAvailable, nativeKernelStats, nativeKernelsStatus } from './index.js';
+import {
+  bf16Support,
+  disableNativeKernels,
+  nativeAvailable,
+  nativeKernelStats,
+  nativeKernelsStatus,
+} from './index.js';
 
 const { available, reason } = nativeAvailable();
 
@@ -21,6 +27,23 @@ describe('initBackend picks up @squid-ad/backend-onednn', () => {
     } else {
       expect(report.nativeKernels).toEqual({ enabled: false, reason });
     }
+  });
+
+  it('passes the precision through and reports it (bfloat16 only with the kernels on a bf16 CPU)', async () => {
+    const f32 = await initBackend({ backend: 'wasm', precision: 'float32' });
+    expect(f32.precision).toBe('float32');
+    const bf16 = bf16Support();
+    const asked = await initBackend({ backend: 'wasm', precision: 'bfloat16' });
+    expect(asked.precision).toBe(available && bf16.runs ? 'bfloat16' : 'float32');
+    if (available) expect(nativeKernelsStatus().precision).toBe(asked.precision);
+    const auto = await initBackend({ backend: 'wasm', precision: 'auto' });
+    expect(auto.precision).toBe(available && bf16.native ? 'bfloat16' : 'float32');
+    const off = await initBackend({ backend: 'wasm', nativeKernels: false, precision: 'bfloat16' });
+    expect(off).toMatchObject({
+      precision: 'float32',
+      precisionNote: 'bfloat16 needs the oneDNN kernels; computing in float32',
+    });
+    await initBackend({ backend: 'wasm', precision: 'float32' });
   });
 
   it('can be switched off per call', async () => {

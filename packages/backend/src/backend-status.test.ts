@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { backendStatus, describeBackend, nativeKernelsHint } from './backend-status.js';
 import type { BackendReport } from './init-backend.js';
 
-const wasm = (nativeKernels: BackendReport['nativeKernels'], threads = 2): BackendReport => ({
+const wasm = (
+  nativeKernels: BackendReport['nativeKernels'],
+  threads = 2,
+  precision: Pick<BackendReport, 'precision' | 'precisionNote'> = { precision: 'float32' },
+): BackendReport => ({
   backend: 'wasm',
   tfBackend: 'wasm',
   skipped: [
@@ -10,6 +14,7 @@ const wasm = (nativeKernels: BackendReport['nativeKernels'], threads = 2): Backe
     { backend: 'tensorflow', reason: 'native binding missing (no /x/tfjs_binding.node: ...)' },
   ],
   nativeKernels,
+  ...precision,
   wasmThreads: { requested: threads, threads },
 });
 
@@ -22,7 +27,21 @@ describe('describeBackend', () => {
       backend: 'wasm',
       threads: 1,
       nativeKernels: { enabled: true },
+      precision: 'float32',
     });
+  });
+
+  it('names bfloat16 when the kernels compute in it, and why not when asked for but off', () => {
+    const bf16 = wasm({ enabled: true }, 1, { precision: 'bfloat16' });
+    expect(describeBackend(bf16)).toMatch(/^backend wasm, 1 thread, oneDNN kernels on, bfloat16 \[skipped/);
+    expect(backendStatus(bf16).precision).toBe('bfloat16');
+    const off = wasm({ enabled: false, reason: 'not installed' }, 1, {
+      precision: 'float32',
+      precisionNote: 'bfloat16 needs the oneDNN kernels; computing in float32',
+    });
+    expect(describeBackend(off)).toContain(
+      'oneDNN kernels off (not installed); for the faster path: npm install @squid-ad/backend-onednn (Linux x64, needs libdnnl-dev) (bfloat16 needs the oneDNN kernels; computing in float32)',
+    );
   });
 
   it('says why the kernels are off and the command that turns them on', () => {
@@ -49,6 +68,7 @@ describe('describeBackend', () => {
       tfBackend: 'tensorflow',
       skipped: [],
       nativeKernels: { enabled: false, reason: 'not used on tensorflow' },
+      precision: 'float32',
     };
     expect(describeBackend(native)).toBe('backend tensorflow');
   });

@@ -6,6 +6,9 @@ export interface BackendStatus {
   /** wasm threads running (1 elsewhere: native backends manage their own). */
   threads: number;
   nativeKernels: BackendReport['nativeKernels'];
+  /** What convolutions and matMuls compute in (bfloat16 only with the oneDNN kernels). */
+  precision: BackendReport['precision'];
+  precisionNote?: string;
   /** When the native kernels are off on wasm/cpu: the command that turns them on. */
   enableNativeKernels?: string;
 }
@@ -31,6 +34,8 @@ export function backendStatus(report: BackendReport): BackendStatus {
     backend: report.backend,
     threads: report.wasmThreads?.threads ?? 1,
     nativeKernels: report.nativeKernels,
+    precision: report.precision,
+    ...(report.precisionNote ? { precisionNote: report.precisionNote } : {}),
   };
   const hint = report.nativeKernels.enabled ? undefined : nativeKernelsHint(report.nativeKernels.reason);
   if (hint) status.enableNativeKernels = hint;
@@ -50,10 +55,11 @@ export function describeBackend(report: BackendReport): string {
   const skipped = report.skipped.map((s) => `${s.backend}: ${s.reason.split(/[(:]/)[0].trim()}`).join('; ');
   const native = report.nativeKernels;
   let kernels = '';
-  if (native.enabled) kernels = ', oneDNN kernels on';
+  if (native.enabled) kernels = `, oneDNN kernels on${report.precision === 'bfloat16' ? ', bfloat16' : ''}`;
   else if (!native.reason?.startsWith('not used on')) {
     kernels = `, oneDNN kernels off (${native.reason ?? 'unknown reason'})`;
     if (status.enableNativeKernels) kernels += `; for the faster path: ${status.enableNativeKernels}`;
   }
-  return `backend ${report.backend}${threads}${kernels}${skipped ? ` [skipped ${skipped}]` : ''}`;
+  const note = report.precisionNote ? ` (${report.precisionNote})` : '';
+  return `backend ${report.backend}${threads}${kernels}${note}${skipped ? ` [skipped ${skipped}]` : ''}`;
 }

@@ -19,6 +19,10 @@ export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] 
 export type BackendChoice = (typeof BACKENDS)[number];
 export type ConcreteBackend = Exclude<BackendChoice, 'auto'>;
 
+/** What convolutions and matMuls compute in; `auto` = bfloat16 where the CPU multiplies bf16 natively. */
+export const PRECISIONS = ['auto', 'float32', 'bfloat16'] as const;
+export type PrecisionChoice = (typeof PRECISIONS)[number];
+
 export interface InitBackendOptions {
   /** Which backend to use; default: env `SQUID_BACKEND`, else `auto`. */
   backend?: BackendChoice;
@@ -26,6 +30,12 @@ export interface InitBackendOptions {
   nativeKernels?: boolean;
   /** wasm threads: a count or `auto` (every logical core); default: env `SQUID_THREADS`, else 1. */
   threads?: ThreadsChoice;
+  /**
+   * Mixed precision of the oneDNN kernels: bfloat16 conv/matMul operands with float32
+   * accumulation, everything else (weights, optimizer state, BatchNorm, losses) float32.
+   * Default: env `SQUID_ONEDNN_PRECISION`, else float32. Without the kernels: float32.
+   */
+  precision?: PrecisionChoice;
 }
 
 /** What {@link initBackend} chose, and why every faster backend was skipped. */
@@ -36,6 +46,9 @@ export interface BackendReport {
   skipped: { backend: ConcreteBackend; reason: string }[];
   /** Whether the optional oneDNN kernels (@squid-ad/backend-onednn) serve this backend, and if not, why. */
   nativeKernels: { enabled: boolean; reason?: string };
+  /** What convolutions and matMuls compute in, and why not what was asked for (or a caveat). */
+  precision: 'float32' | 'bfloat16';
+  precisionNote?: string;
   /** On wasm: threads requested and running, and why fewer if so. */
   wasmThreads?: WasmThreadsReport;
 }
@@ -153,21 +166,36 @@ async function importNativeKernels() {
 }
 
 /** Enables the optional oneDNN kernels for `tfBackend`; never throws (absence is a reason). */
-async function tryNativeKernels(tfBackend: string, wanted: boolean): Promise<BackendReport['nativeKernels']> {
+async function tryNativeKernels(
+  tfBackend: string,
+  wanted: boolean,
+  precision: PrecisionChoice | undefined,
+): Promise<Pick<BackendReport, 'nativeKernels' | 'precision' | 'precisionNote'>> {
+  const off = (reason: string) => ({
+    nativeKernels: { enabled: false, reason },
+    precision: 'float32' as const,
+    ...(precision === 'bfloat16'
+      ? { precisionNote: 'bfloat16 needs the oneDNN kernels; computing in float32' }
+      : {}),
+  });
   if (!wanted) {
     // An earlier initBackend of this process may have enabled them: "off" must mean off.
     nativeModule?.disableNativeKernels();
-    return { enabled: false, reason: 'disabled (nativeKernels: false or SQUID_NATIVE_KERNELS=0)' };
+    return off('disabled (nativeKernels: false or SQUID_NATIVE_KERNELS=0)');
   }
-  if (tfBackend !== 'wasm' && tfBackend !== 'cpu')
-    return { enabled: false, reason: `not used on ${tfBackend}` };
+  if (tfBackend !== 'wasm' && tfBackend !== 'cpu') return off(`not used on ${tfBackend}`);
   try {
     const mod = await importNativeKernels();
     nativeModule = mod;
-    const status = mod.enableNativeKernels({ backends: [tfBackend] });
-    return status.enabled ? { enabled: true } : { enabled: false, reason: status.reason };
+    const status = mod.enableNativeKernels({ backends: [tfBackend], ...(precision ? { precision } : {}) });
+    if (!status.enabled) return off(status.reason);
+    return {
+      nativeKernels: { enabled: true },
+      precision: status.precision ?? 'float32',
+      ...(status.precisionNote ? { precisionNote: status.precisionNote } : {}),
+    };
   } catch (err) {
-    return { enabled: false, reason: describe(err).replace('native binding', '@squid-ad/backend-onednn') };
+    return off(describe(err).replace('native binding', '@squid-ad/backend-onednn'));
   }
 }
 
@@ -192,7 +220,12 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       if (cpu) cpu.firstUse = false;
       const tfBackend = tf.getBackend();
       const wantNative = options.nativeKernels ?? process.env.SQUID_NATIVE_KERNELS !== '0';
-      current = { backend, tfBackend, skipped, nativeKernels: await tryNativeKernels(tfBackend, wantNative) };
+      current = {
+        backend,
+        tfBackend,
+        skipped,
+        ...(await tryNativeKernels(tfBackend, wantNative, options.precision)),
+      };
       if (backend === 'wasm') current.wasmThreads = wasmThreads;
       return current;
     }
