@@ -10,11 +10,21 @@
 //          --schedule reuse|official (one generator forward per iteration, the default, or the
 //          official two)  --json (JSON only on stdout)
 //          --from runs/experiment/results.json[,more.json] (re-print earlier runs' table and checks,
-//          no training; several files are merged by seed, and must share one schedule).
+//          no training; several files are merged by seed, and must share one schedule and precision).
+//          --precision float32|bfloat16|auto (what the oneDNN kernels compute in; default float32;
+//          bfloat16 runs go to <schedule>-bf16-seed<N>/)
+//          --against float32/results.json (compare these runs, seed by seed, with saved runs of
+//          another precision: recon MSE ratio and paired AUC differences, with issue #26's marks).
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { backendReport, describeBackend, initBackend, writeFileAtomicSync } from '@squid-ad/backend';
+import {
+  backendReport,
+  describeBackend,
+  initBackend,
+  type PrecisionChoice,
+  writeFileAtomicSync,
+} from '@squid-ad/backend';
 import { meanStd } from '@squid-ad/metrics';
 import { type EpochMetrics, getPreset, parseRunConfig, trainSquid } from '@squid-ad/squid';
 
@@ -59,6 +69,8 @@ function options() {
         iterations: { type: 'string', default: '100' },
         out: { type: 'string', default: join('runs', 'experiment') },
         schedule: { type: 'string', default: 'reuse' },
+        precision: { type: 'string', default: 'float32' },
+        against: { type: 'string' },
         json: { type: 'boolean', default: false },
         from: { type: 'string' },
       },
@@ -82,17 +94,21 @@ if (values.schedule !== 'reuse' && values.schedule !== 'official') {
   console.error(`experiment: --schedule is reuse or official, got ${values.schedule}`);
   process.exit(1);
 }
+if (!['float32', 'bfloat16', 'auto'].includes(values.precision)) {
+  console.error(`experiment: --precision is float32, bfloat16 or auto, got ${values.precision}`);
+  process.exit(1);
+}
 const say = (line: string) => {
   if (values.json) console.error(line);
   else console.log(line);
 };
 
-if (!values.from) await initBackend();
+if (!values.from) await initBackend({ precision: values.precision as PrecisionChoice });
 const backend = backendReport();
 if (backend)
   say(
     `experiment: ${describeBackend(backend)}; ` +
-      `digitanatomy, ${epochs} × ${iterations} iterations at batch 16, seeds ${seeds.join(', ')}, schedule ${values.schedule}`,
+      `digitanatomy, ${epochs} × ${iterations} iterations at batch 16, seeds ${seeds.join(', ')}, schedule ${values.schedule}, ${backend.precision}`,
   );
 
 interface EpochResult {
@@ -128,29 +144,36 @@ function officialAt(seed: number, iteration: number): Pick<EpochResult, 'officia
 
 const pct = (v: number) => Math.round(v * 1000) / 10;
 const results: Record<number, EpochResult[]> = {};
-/** The schedule of the runs in the table: the one trained now, or the saved runs' own. */
+/** The schedule and precision of the runs in the table: the ones trained now, or the saved runs' own. */
 let schedule = values.schedule;
+let precision: string = backend?.precision ?? values.precision;
+/** A saved results.json; files written before --precision existed computed in float32. */
+interface Saved {
+  schedule: string;
+  precision?: string;
+  results: Record<number, EpochResult[]>;
+}
+const readSaved = (file: string): Saved => JSON.parse(readFileSync(file, 'utf8')) as Saved;
 if (values.from) {
   // Re-print an earlier experiment's table against the current official figures.
   const schedules = new Map<string, string>();
   for (const file of values.from.split(',')) {
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as {
-      schedule: string;
-      results: Record<number, EpochResult[]>;
-    };
-    schedules.set(file, saved.schedule);
+    const saved = readSaved(file);
+    schedules.set(file, `${saved.schedule}, ${saved.precision ?? 'float32'}`);
     for (const seed of seeds) {
       if (!saved.results[seed]) continue;
       results[seed] = saved.results[seed].map((r) => ({ ...r, ...officialAt(seed, r.iteration) }));
     }
   }
-  // One table, one schedule: a paired comparison across schedules would mix two experiments.
+  // One table, one schedule and precision: a paired comparison across them would mix two experiments.
   if (new Set(schedules.values()).size > 1) {
-    const list = [...schedules].map(([file, s]) => `${file}: ${s}`).join(', ');
-    console.error(`experiment: --from mixes schedules (${list}); merge runs of one schedule at a time`);
+    const list = [...schedules].map(([file, s]) => `${file}: ${s}`).join('; ');
+    console.error(
+      `experiment: --from mixes schedules or precisions (${list}); merge runs of one schedule and precision at a time`,
+    );
     process.exit(1);
   }
-  schedule = [...schedules.values()][0];
+  [schedule, precision] = [...schedules.values()][0].split(', ');
   const missing = seeds.filter((seed) => !results[seed]);
   if (missing.length > 0) {
     console.error(`experiment: no results for seed ${missing.join(', ')} in ${values.from}`);
@@ -158,7 +181,7 @@ if (values.from) {
   }
 }
 for (const seed of values.from ? [] : seeds) {
-  const runDir = join(values.out, `${values.schedule}-seed${seed}`);
+  const runDir = join(values.out, `${values.schedule}${precision === 'bfloat16' ? '-bf16' : ''}-seed${seed}`);
   rmSync(runDir, { recursive: true, force: true });
   mkdirSync(runDir, { recursive: true });
   const preset = getPreset('digitanatomy');
@@ -301,17 +324,77 @@ for (const iteration of pointsAt) {
   });
 }
 
+// --against: these runs beside saved runs of another precision (or code path), seed by seed at
+// each iteration. Issue #26's marks for bfloat16 against float32: the mean train recon MSE within
+// 2 %, and each AUC's paired difference no lower than −1 point and not more than 2 SE below zero.
+interface Against {
+  iteration: number;
+  seeds: number[];
+  /** mean recon MSE here / there − 1, in % */
+  reconPct: number;
+  auc: Paired;
+  l1: Paired;
+  pass: boolean;
+}
+const against: Against[] = [];
+let againstLabel = '';
+if (values.against) {
+  const other = readSaved(values.against);
+  againstLabel = `${values.against} (${other.schedule}, ${other.precision ?? 'float32'})`;
+  for (const iteration of pointsAt) {
+    const rows = seeds.flatMap((seed) => {
+      const here = results[seed].find((r) => r.iteration === iteration);
+      const there = other.results[seed]?.find((r) => r.iteration === iteration);
+      return here && there ? [{ seed, here, there }] : [];
+    });
+    if (rows.length < 2) continue;
+    const aucOf = (r: EpochResult, score: string) => r.auc[score]?.overall ?? Number.NaN;
+    const auc = paired(
+      rows.map((x) => aucOf(x.here, 'discriminator')),
+      rows.map((x) => aucOf(x.there, 'discriminator')),
+      1,
+    );
+    const l1 = paired(
+      rows.map((x) => aucOf(x.here, 'recon-l1')),
+      rows.map((x) => aucOf(x.there, 'recon-l1')),
+      1,
+    );
+    const reconPct =
+      Math.round(
+        (mean(rows.map((x) => x.here.loss.recon ?? Number.NaN)) /
+          mean(rows.map((x) => x.there.loss.recon ?? Number.NaN)) -
+          1) *
+          1000,
+      ) / 10;
+    const aucOk = (p: Paired) => p.diff >= -1 && p.diff + 2 * p.se >= 0;
+    against.push({
+      iteration,
+      seeds: rows.map((x) => x.seed),
+      reconPct,
+      auc,
+      l1,
+      pass: Math.abs(reconPct) <= 2 && aucOk(auc) && aucOk(l1),
+    });
+  }
+  if (against.length === 0) {
+    console.error(`experiment: ${values.against} shares no iteration of 2 or more seeds with these runs`);
+    process.exit(1);
+  }
+}
+
 const summary = {
   backend: backend?.backend,
   nativeKernels: backend?.nativeKernels.enabled ?? false,
   preset: 'digitanatomy',
   schedule,
+  precision,
   epochs,
   iterationsPerEpoch: iterations,
   testSet: { seed: TEST_SEED, normal: 200, abnormal: 200 },
   results,
   checks,
   sameTest,
+  ...(values.against ? { against: { file: values.against, rows: against } } : {}),
 };
 if (!values.from) {
   mkdirSync(values.out, { recursive: true });
@@ -354,6 +437,16 @@ if (values.json) {
       `  ${String(t.iteration).padStart(4)} it, seeds ${t.seeds.join(',')}: D AUC ${pm(t.auc, ' %')}; ` +
         `L1 AUC ${pm(t.l1, ' %')}; recon ${pm(t.recon)}`,
     );
+  if (values.against) {
+    console.log(
+      `\nAgainst ${againstLabel}, mean over seeds (paired difference ± standard error; marks: recon within 2 %, AUC difference ≥ −1 and ≥ −2 SE):`,
+    );
+    for (const a of against)
+      console.log(
+        `${a.pass ? 'pass' : 'FAIL'}  ${String(a.iteration).padStart(4)} it, seeds ${a.seeds.join(',')}: recon ${a.reconPct >= 0 ? '+' : ''}${a.reconPct} %; ` +
+          `D AUC ${pm(a.auc, ' %')}; L1 AUC ${pm(a.l1, ' %')}`,
+      );
+  }
   if (!values.from) console.log(`\nexperiment: results in ${join(values.out, 'results.json')}`);
 }
-process.exit(checks.every((c) => c.pass) ? 0 : 1);
+process.exit(checks.every((c) => c.pass) && against.every((a) => a.pass) ? 0 : 1);
