@@ -18,13 +18,17 @@ describe.each(VARIANTS)(
   'official parity on $backend (native kernels: $nativeKernels)',
   ({ backend, nativeKernels }) => {
     let fx: Fixture;
-    let unavailable = false;
+    // Why this variant cannot run here (the oneDNN kernels are optional), or undefined.
+    let unavailable: string | undefined;
     let model: SquidModel;
     let captured: Map<string, tf.Tensor>;
 
     beforeAll(async () => {
       const report = await initBackend({ backend, nativeKernels });
-      unavailable = nativeKernels && !report.nativeKernels.enabled;
+      unavailable =
+        nativeKernels && !report.nativeKernels.enabled
+          ? `no native kernels: ${report.nativeKernels.reason}`
+          : undefined;
       if (unavailable) return;
       fx = loadFixture();
       model = fromOfficialCheckpoint({
@@ -46,7 +50,7 @@ describe.each(VARIANTS)(
     });
 
     it('builds the fixture configuration', (ctx) => {
-      if (unavailable) ctx.skip();
+      if (unavailable) ctx.skip(unavailable);
       // Optional metadata: check what the fixture states, whatever its configuration.
       const d = fx.json.derived_shapes ?? {};
       const input = fx.tensors.get('input');
@@ -58,7 +62,7 @@ describe.each(VARIANTS)(
     });
 
     it('reproduces every generator intermediate and output', (ctx) => {
-      if (unavailable) ctx.skip();
+      if (unavailable) ctx.skip(unavailable);
       const names = [...fx.tensors.keys()].filter((n) => n.startsWith('gen.') || n.startsWith('out.'));
       expect(names.length).toBeGreaterThan(10);
       const failures: string[] = [];
@@ -82,7 +86,7 @@ describe.each(VARIANTS)(
     });
 
     it('reproduces the discriminator logits with running and per-image statistics', (ctx) => {
-      if (unavailable) ctx.skip();
+      if (unavailable) ctx.skip(unavailable);
       const failures: string[] = [];
       for (const which of ['recon', 'input']) {
         const source = which === 'recon' ? 'out.recon' : 'input';
@@ -115,7 +119,7 @@ describe.each(VARIANTS)(
     });
 
     it('reconstruct() (no teacher) gives the official recon', (ctx) => {
-      if (unavailable) ctx.skip();
+      if (unavailable) ctx.skip(unavailable);
       const n = tf.memory().numTensors;
       const recon = tf.tidy(() =>
         tf.transpose(model.generator.reconstruct(nchwToNhwc(fixtureTensor(fx, 'input'))), [0, 3, 1, 2]),
@@ -127,7 +131,7 @@ describe.each(VARIANTS)(
     });
 
     it('eval forward leaks no tensors and changes no state', (ctx) => {
-      if (unavailable) ctx.skip();
+      if (unavailable) ctx.skip(unavailable);
       const stateBefore = model.generator.state().map((e) => e.variable.dataSync().slice());
       const n = tf.memory().numTensors;
       const out = tf.tidy(() =>

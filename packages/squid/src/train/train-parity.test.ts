@@ -198,11 +198,15 @@ describe.each(VARIANTS)(
     let train: Fixture;
     let meta: Meta;
     let rec: Recorded;
-    let unavailable = false;
+    // Why this variant cannot run here (the oneDNN kernels are optional), or undefined.
+    let unavailable: string | undefined;
 
     beforeAll(async () => {
       const report = await initBackend({ backend, nativeKernels });
-      unavailable = nativeKernels && !report.nativeKernels.enabled;
+      unavailable =
+        nativeKernels && !report.nativeKernels.enabled
+          ? `no native kernels: ${report.nativeKernels.reason}`
+          : undefined;
       if (unavailable) return;
       train = loadFixture(trainStepFixtureDir());
       meta = train.json.tensors;
@@ -255,7 +259,7 @@ describe.each(VARIANTS)(
     const relative = (name: string) => 0.02 * (meta[name]?.max_abs ?? 0);
 
     it('losses of the three iterations', (ctx) => {
-      if (unavailable) ctx.skip();
+      if (unavailable) ctx.skip(unavailable);
       const names: [keyof StepLosses, string][] = [
         ['d', 'd'],
         ['recon', 'recon'],
@@ -275,7 +279,7 @@ describe.each(VARIANTS)(
     });
 
     it('iteration 1: reconstructions, logits and every gradient of G (from L_G) and D (from L_D)', (ctx) => {
-      if (unavailable) ctx.skip();
+      if (unavailable) ctx.skip(unavailable);
       const gradNames = [...train.tensors.keys()].filter((n) => n.startsWith('iter1.grad.'));
       const missing = gradNames.filter((n) => !rec.grads.has(n.slice('iter1.grad.'.length)));
       expect(missing).toEqual([]);
@@ -293,7 +297,7 @@ describe.each(VARIANTS)(
     });
 
     it('state after each iteration: weights, BatchNorm statistics and counters, queues and pointers', (ctx) => {
-      if (unavailable) ctx.skip();
+      if (unavailable) ctx.skip(unavailable);
       const failures: string[] = [];
       rec.states.forEach((state, i) => {
         const k = i + 1;
