@@ -192,9 +192,12 @@ async function collectBoard(
   const every = (opts.progressSeconds ?? 2) * 1000;
   // Each chunk's images, read now: should Redis lose the queue meanwhile, they can still be named.
   const posted = await board.jobData();
+  // Results as they come: kept here, they outlive a Redis that loses the queue later.
+  const kept = new Map<string, ChunkRow[]>();
   let last: { p: QueueProgress; t: number } | undefined;
   let shown = '';
   for (;;) {
+    for (const [id, rows] of await board.newResults(kept)) kept.set(id, rows);
     const p = await board.progress();
     const t = performance.now();
     const rate = last ? itemsPerSecond(last.p, p, (t - last.t) / 1000) : 0;
@@ -206,7 +209,11 @@ async function collectBoard(
     await new Promise((r) => setTimeout(r, every));
   }
   const stored = await board.meta();
-  const outcomes = await board.outcomes();
+  const outcomes = (await board.outcomes()).map((o) =>
+    o.state === 'missing' && kept.has(o.id)
+      ? { ...o, state: 'completed' as const, value: kept.get(o.id) }
+      : o,
+  );
   const rows = rowsInOrder(outcomes, posted);
   const lost = outcomes.filter((o) => o.state === 'missing');
   const lostImages = new Set(

@@ -6,6 +6,15 @@ export class QueueConnectionError extends Error {
   override name = 'QueueConnectionError';
 }
 
+/** Whether `err` is a lost connection (said once by {@link connectRedis}'s `onLine`, not per command). */
+export function isConnectionError(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code) ||
+    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|Stream isn't writeable/.test(err.message)
+  );
+}
+
 /** How to get a Redis at `url` going, for error messages. */
 export function startRedisHint(url: string): string {
   const { host, port } = parseQueueUrl(url);
@@ -49,14 +58,19 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
   });
   redis.on('error', (err: Error) => {
     lastError = err;
-    if (established && !down) {
-      down = true;
-      options.onLine?.(`lost Redis at ${shown} (${err.message}); reconnecting…`);
-    }
+  });
+  // Once per outage, however many retries it takes; a Redis back at once (restarted in a blink)
+  // gives no error at all, only this event.
+  redis.on('reconnecting', () => {
+    if (!established || down) return;
+    down = true;
+    const why = lastError ? ` (${lastError.message})` : '';
+    options.onLine?.(`lost Redis at ${shown}${why}; reconnecting…`);
   });
   redis.on('ready', () => {
     if (down) options.onLine?.(`Redis at ${shown} is back`);
     down = false;
+    lastError = undefined;
   });
   try {
     await redis.connect();

@@ -4,7 +4,13 @@
 // A processor throws this for a job that retrying cannot fix (it fails at once, no more attempts).
 export { UnrecoverableError } from 'bullmq';
 export { chunk, chunkId } from './chunks.js';
-export { type ConnectOptions, connectRedis, QueueConnectionError, startRedisHint } from './connect.js';
+export {
+  type ConnectOptions,
+  connectRedis,
+  isConnectionError,
+  QueueConnectionError,
+  startRedisHint,
+} from './connect.js';
 export {
   type BoardJob,
   JobBoard,
@@ -35,4 +41,5 @@ export {
   type WorkJob,
   workerOptionsSchema,
 } from './queue-worker.js';
+export { describeMissingQueue, type RedisState, redisState } from './redis-state.js';
 export { onStopSignals } from './signals.js';

@@ -1,6 +1,6 @@
 import { type Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type ConnectOptions, connectRedis } from './connect.js';
+import { type ConnectOptions, connectRedis, isConnectionError } from './connect.js';
 import { metaKey, PREFIX, registryKey, summaryKey } from './keys.js';
 import type { QueueProgress } from './progress.js';
 
@@ -26,7 +26,8 @@ export interface JobOutcome<R, D = unknown> {
   /** the job's data as posted (undefined when the job is missing) */
   data?: D;
   size: number;
-  state: 'completed' | 'failed' | 'pending';
+  /** `missing`: the job is no longer in Redis (lost with a restart without persistence): it will never run */
+  state: 'completed' | 'failed' | 'pending' | 'missing';
   /** the processor's return value (completed) */
   value?: R;
   /** why it failed, after its last attempt (failed) */
@@ -63,6 +64,9 @@ export async function readMeta<M>(redis: Redis, queue: string): Promise<StoredMe
  * progress, and reads results back in job order. Close it with {@link JobBoard.close}.
  */
 export class JobBoard<M = unknown, D = unknown, R = unknown> {
+  /** The queue's meta as last read (or posted): its job list outlives a Redis that lost it. */
+  private known?: StoredMeta<M>;
+
   private constructor(
     readonly name: string,
     readonly kind: string,
@@ -79,6 +83,10 @@ export class JobBoard<M = unknown, D = unknown, R = unknown> {
   ): Promise<JobBoard<M, D, R>> {
     const redis = await connectRedis(url, options);
     const queue = new Queue(name, { connection: redis, prefix: PREFIX });
+    // Without a listener BullMQ prints the error object; a lost connection is said once by onLine.
+    queue.on('error', (err) => {
+      if (!isConnectionError(err)) options.onLine?.(`${name}: ${err.message}`);
+    });
     return new JobBoard<M, D, R>(name, kind, redis, queue);
   }
 
@@ -99,6 +107,7 @@ export class JobBoard<M = unknown, D = unknown, R = unknown> {
       createdAt: new Date().toISOString(),
     };
     const created = await this.redis.set(metaKey(this.name), JSON.stringify(stored), 'NX');
+    this.known = created === null ? ((await this.meta()) ?? stored) : stored;
     // Registered last: a worker that sees the queue finds its meta.
     const attempts = options.attempts ?? 3;
     for (let i = 0; i < jobs.length; i += 500) {
@@ -129,14 +138,43 @@ export class JobBoard<M = unknown, D = unknown, R = unknown> {
     return { existed: created === null, retried };
   }
 
-  /** The queue's stored meta, or undefined if it was never posted. */
+  /** The queue's stored meta, or undefined if it was never posted (or Redis lost it). */
   meta(): Promise<StoredMeta<M> | undefined> {
     return readMeta<M>(this.redis, this.name);
   }
 
-  /** Items and jobs done, failed and remaining. */
+  /**
+   * The queue's meta from Redis, or as this board last saw it when Redis has lost it (a restart
+   * without persistence): what was posted is still known, so what was lost can be named.
+   */
+  private async jobList(): Promise<StoredMeta<M> | undefined> {
+    this.known = (await this.meta()) ?? this.known;
+    return this.known;
+  }
+
+  /**
+   * Ids of posted jobs that are in Redis in no state at all: lost (a Redis restarted without
+   * persistence, or flushed). Checked only when the state counts fall short of the job list, and
+   * not while a post is still adding jobs (its meta is there but the queue not yet registered).
+   */
+  private async missingJobs(jobs: ReadonlyArray<{ id: string }>, counted: number): Promise<Set<string>> {
+    const missing = new Set<string>();
+    if (counted >= jobs.length) return missing;
+    const metaThere = (await this.redis.exists(metaKey(this.name))) === 1;
+    if (metaThere && !(await this.redis.sismember(registryKey(this.kind), this.name))) return missing;
+    for (let i = 0; i < jobs.length; i += 500) {
+      const page = jobs.slice(i, i + 500);
+      const there = await Promise.all(page.map((j) => this.redis.exists(`${PREFIX}:${this.name}:${j.id}`)));
+      page.forEach((j, k) => {
+        if (there[k] === 0) missing.add(j.id);
+      });
+    }
+    return missing;
+  }
+
+  /** Items and jobs done, failed, lost and remaining. */
   async progress(): Promise<QueueProgress> {
-    const stored = await this.meta();
+    const stored = await this.jobList();
     const jobs = stored?.jobs ?? [];
     const sizes = new Map(jobs.map((j) => [j.id, j.size]));
     const items = jobs.reduce((a, j) => a + j.size, 0);
@@ -147,12 +185,16 @@ export class JobBoard<M = unknown, D = unknown, R = unknown> {
       'wait',
       'delayed',
       'prioritized',
+      'waiting-children',
     );
+    const counted = Object.values(counts).reduce((a, n) => a + (n ?? 0), 0);
+    const missing = await this.missingJobs(jobs, counted);
     const summaries = await this.redis.hgetall(summaryKey(this.name));
     let done = 0;
     let failed = 0;
     for (const [id, text] of Object.entries(summaries)) {
-      if (!sizes.has(id)) continue;
+      // A worker that finished a lost job may have written its summary to the emptied Redis.
+      if (!sizes.has(id) || missing.has(id)) continue;
       const s = JSON.parse(text) as JobSummary;
       done += s.done;
       failed += s.failed;
@@ -162,24 +204,63 @@ export class JobBoard<M = unknown, D = unknown, R = unknown> {
         if (job?.id && !(job.id in summaries)) failed += sizes.get(job.id) ?? 0;
       }
     }
+    let lost = 0;
+    for (const id of missing) lost += sizes.get(id) ?? 0;
     return {
       items,
       done,
       failed,
-      remaining: Math.max(0, items - done - failed),
+      lost,
+      remaining: Math.max(0, items - done - failed - lost),
       jobs: {
         total: jobs.length,
         completed: counts.completed ?? 0,
         failed: counts.failed ?? 0,
         active: counts.active ?? 0,
-        waiting: (counts.wait ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0),
+        waiting:
+          (counts.wait ?? 0) +
+          (counts.delayed ?? 0) +
+          (counts.prioritized ?? 0) +
+          (counts['waiting-children'] ?? 0),
+        missing: missing.size,
       },
     };
   }
 
-  /** Every job's outcome, in the order they were posted. */
+  /** Each job's data as posted, by id (read once, so that a job Redis loses later can still be named). */
+  async jobData(): Promise<Map<string, D>> {
+    const out = new Map<string, D>();
+    const jobs = (await this.jobList())?.jobs ?? [];
+    for (let i = 0; i < jobs.length; i += 500) {
+      const page = jobs.slice(i, i + 500);
+      const texts = await Promise.all(
+        page.map((j) => this.redis.hget(`${PREFIX}:${this.name}:${j.id}`, 'data')),
+      );
+      page.forEach((j, k) => {
+        const text = texts[k];
+        if (text) out.set(j.id, JSON.parse(text) as D);
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Results of the jobs completed since the last call (those in `have` are skipped): a collector
+   * that keeps them keeps them should Redis lose the queue later.
+   */
+  async newResults(have: ReadonlyMap<string, R>): Promise<Map<string, R>> {
+    const out = new Map<string, R>();
+    const ids = (await this.queue.getRanges(['completed'], 0, -1, true)).filter((id) => !have.has(id));
+    for (let i = 0; i < ids.length; i += 200) {
+      const jobs = await Promise.all(ids.slice(i, i + 200).map((id) => this.queue.getJob(id)));
+      for (const job of jobs) if (job?.id && job.finishedOn) out.set(job.id, job.returnvalue as R);
+    }
+    return out;
+  }
+
+  /** Every job's outcome, in the order they were posted (a job Redis lost is `missing`). */
   async outcomes(): Promise<JobOutcome<R, D>[]> {
-    const stored = await this.meta();
+    const stored = await this.jobList();
     if (!stored) throw new Error(`queue ${this.name} does not exist on this Redis`);
     const out: JobOutcome<R, D>[] = [];
     // A page at a time: ioredis pipelines the concurrent reads.
@@ -213,7 +294,7 @@ function outcomeOf<R, D>(
   job: Job | undefined,
   state: string | undefined,
 ): JobOutcome<R, D> {
-  if (!job) return { id, size, state: 'pending', attempts: 0, reason: 'job missing from the queue' };
+  if (!job) return { id, size, state: 'missing', attempts: 0, reason: 'lost from Redis' };
   const base = { id, size, data: job.data as D, attempts: job.attemptsMade ?? 0 };
   if (state === 'failed') return { ...base, state: 'failed', reason: job.failedReason };
   if (state === 'completed') return { ...base, state: 'completed', value: job.returnvalue as R };

@@ -1,7 +1,7 @@
 import { type Job, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { connectRedis } from './connect.js';
+import { connectRedis, isConnectionError } from './connect.js';
 import { type JobSummary, listQueues, readMeta } from './job-board.js';
 import { PREFIX, summaryKey } from './keys.js';
 import { redactUrl } from './queue-url.js';
@@ -177,7 +177,10 @@ export class QueueWorker {
       const id = job.id ?? '?';
       this.handlers.onEvent?.({ queue, id, attempt: job.attemptsMade, state: 'failed', error: err.message });
     });
-    worker.on('error', (err) => this.line(`${queue}: ${err.message}`));
+    // A lost connection is said once, by the connection (lost…, back); not once per command.
+    worker.on('error', (err) => {
+      if (!isConnectionError(err) && this.redis.status === 'ready') this.line(`${queue}: ${err.message}`);
+    });
     this.current = worker;
     const running = worker.run();
     try {
@@ -213,7 +216,9 @@ export class QueueWorker {
       throw new WaitingError();
     }
     const summary = this.handlers.summarize?.(result);
-    if (summary) await this.redis.hset(summaryKey(queue), id, JSON.stringify(summary));
+    // Not for a job Redis lost meanwhile (restarted empty): no stray key in an emptied Redis.
+    if (summary && (await this.redis.exists(`${PREFIX}:${queue}:${id}`)))
+      await this.redis.hset(summaryKey(queue), id, JSON.stringify(summary));
     this.returned = { queue, id, attempt, t0, summary };
     return result;
   }
