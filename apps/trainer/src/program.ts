@@ -91,6 +91,10 @@ export function buildProgram(action: (flags: TrainFlags) => Promise<void>): Comm
     .option('--resume', 'continue the run in --out from checkpoints/last', false)
     .option('--force', 'resume even if the config differs from the run folder', false)
     .option(
+      '--break-lock <host>',
+      "take over --out's train.lock held by a trainer on HOST, once you have checked that HOST is gone (the machine down, that trainer killed): its pid cannot be checked from here",
+    )
+    .option(
       '--contamination <f>',
       'fraction of abnormal training images (chest data sets)',
       float('--contamination'),
@@ -190,6 +194,7 @@ async function train(flags: TrainFlags, io: TrainCliIo): Promise<number> {
       config,
       resume: flags.resume,
       force: flags.force,
+      breakLock: flags.breakLock,
       shouldStop: () => {
         if (stopRequested === undefined && budget?.spent()) {
           stopRequested = `--max-minutes ${budget.minutes}`;
@@ -340,6 +345,10 @@ function addQueueCommands(program: Command, io: TrainCliIo, setCode: (code: numb
     )
     .option('--poll-seconds <s>', 'how often an idle worker looks for new sweeps', float('--poll-seconds'), 2)
     .option('--exit-when-idle', 'exit once no sweep has work left, instead of waiting for more', false)
+    .option(
+      '--break-lock <host>',
+      "take over a run's train.lock held by a trainer on HOST, once you have checked that HOST is gone (then post the sweep again to retry the runs it failed)",
+    )
     .option(
       '--json',
       'one JSON line on stdout per event: backend, each run (state started / done / failed / released; a done run with its result), stopped',

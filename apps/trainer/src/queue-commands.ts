@@ -31,7 +31,9 @@ export async function sweepCommand(flags: SweepFlags & { queue: string }, io: Tr
   const jobs = sweepJobs(flags);
   const meta: SweepMeta = { outRoot: resolve(flags.outRoot), runs: jobs.map((j) => j.name) };
   const name = queueName(TRAIN_KIND, { jobs });
-  const board = await JobBoard.open<SweepMeta, TrainJob, TrainJobResult>(flags.queue, TRAIN_KIND, name);
+  const board = await JobBoard.open<SweepMeta, TrainJob, TrainJobResult>(flags.queue, TRAIN_KIND, name, {
+    onLine: (l) => io.stderr(`squid-train sweep: ${l}`),
+  });
   try {
     const { existed, retried } = await board.post(
       meta,
@@ -65,6 +67,15 @@ export async function sweepCommand(flags: SweepFlags & { queue: string }, io: Tr
             ? JSON.stringify({ type: 'run', name: o.id, ...r, attempts: o.attempts })
             : `${o.id}: ${r.status} at epoch ${r.epoch} (best validation AUC ${r.bestAuc?.toFixed(4) ?? '–'}) in ${r.runDir}`,
         );
+      } else if (o.state === 'missing') {
+        // Redis lost the job (restarted without persistence, or flushed): it will never run.
+        failed++;
+        const reason = 'lost from Redis (restarted without persistence, or flushed)';
+        io.stdout(
+          flags.json
+            ? JSON.stringify({ type: 'run', name: o.id, status: 'lost', reason })
+            : `${o.id}: ${reason}; post the sweep again (its run folder resumes from its last checkpoint)`,
+        );
       } else {
         failed++;
         io.stdout(
@@ -92,6 +103,8 @@ export interface TrainWorkerOptions {
   lockSeconds: number;
   pollSeconds: number;
   exitWhenIdle: boolean;
+  /** a host the user checked is gone: a run's train.lock held from there is taken over */
+  breakLock?: string;
   /** one JSON line on stdout per event: the backend, each run started / done / failed / released, the stop */
   json?: boolean;
 }
@@ -130,6 +143,7 @@ export async function trainWorkerCommand(opts: TrainWorkerOptions, io: TrainCliI
             runDir: out,
             config,
             resume,
+            breakLock: opts.breakLock,
             shouldStop: job.stopRequested,
             log: (l) => log(`${job.id}: ${l}`),
           });

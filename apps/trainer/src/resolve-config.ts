@@ -15,6 +15,8 @@ export const trainFlagsSchema = z.object({
   config: z.string().optional(),
   resume: z.boolean().default(false),
   force: z.boolean().default(false),
+  /** a host the user checked is gone: its trainer's train.lock in --out is taken over */
+  breakLock: z.string().min(1).optional(),
   contamination: z.number().min(0).max(0.95).optional(),
   skipBad: z.boolean().default(false),
   validateEvery: z.number().int().positive().optional(),

@@ -32,7 +32,15 @@ export function parseNumberList(flag: string, text: string): number[] {
 
 /** The options of `squid-train sweep`, validated. */
 export const sweepFlagsSchema = trainFlagsSchema
-  .omit({ out: true, resume: true, force: true, seed: true, contamination: true, backend: true })
+  .omit({
+    out: true,
+    resume: true,
+    force: true,
+    breakLock: true,
+    seed: true,
+    contamination: true,
+    backend: true,
+  })
   .extend({
     queue: z.string().optional(),
     seeds: z.string().default('0'),

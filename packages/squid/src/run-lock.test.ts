@@ -45,6 +45,28 @@ describe('RunLock', () => {
     const dir = join(root, 'c');
     RunLock.acquire(dir).release();
     writeFileSync(lockPathOf(dir), JSON.stringify({ pid: 1, host: 'other-node', startedAt: 'then' }));
-    expect(() => RunLock.acquire(dir)).toThrow(/pid 1 on other-node since then .*delete the lock file/);
+    const refused = /pid 1 on other-node since then .*if other-node is gone .* with --break-lock other-node/;
+    expect(() => RunLock.acquire(dir)).toThrow(refused);
+    // Naming another host breaks nothing.
+    expect(() => RunLock.acquire(dir, { breakLock: 'node-9' })).toThrow(refused);
+    expect(JSON.parse(readFileSync(lockPathOf(dir), 'utf8')).host).toBe('other-node');
+    // Naming its host takes it over, and says whose lock it was.
+    const lock = RunLock.acquire(dir, { breakLock: 'other-node' });
+    expect(lock.tookOver).toEqual({ pid: 1, host: 'other-node', startedAt: 'then' });
+    expect(JSON.parse(readFileSync(lockPathOf(dir), 'utf8'))).toMatchObject({
+      pid: process.pid,
+      host: hostname(),
+    });
+    // It is ours now: exclusive as any other.
+    expect(() => RunLock.acquire(dir, { breakLock: 'other-node' })).toThrow(RunLockedError);
+    lock.release();
+  });
+
+  it("--break-lock never takes a live trainer's lock on this host", () => {
+    const dir = join(root, 'd');
+    const held = RunLock.acquire(dir);
+    expect(() => RunLock.acquire(dir, { breakLock: hostname() })).toThrow(/one trainer per run folder/);
+    expect(held.tookOver).toBeUndefined();
+    held.release();
   });
 });

@@ -36,22 +36,38 @@ function readOwner(path: string): LockOwner | undefined {
   }
 }
 
+/** Options of {@link RunLock.acquire}. */
+export interface AcquireOptions {
+  /**
+   * A host the user has checked is gone (the machine is down, its trainer killed): a lock held
+   * from that host is taken over (`squid-train --break-lock HOST`). Naming the host, not a bare
+   * yes, so that a lock from another, live host is still refused.
+   */
+  breakLock?: string;
+}
+
 /**
  * The run folder's writer lock (`train.lock`: pid, host, start time), created exclusively so two
  * trainers cannot both write one run. A lock left by a crashed trainer on this host (its pid is
- * gone) or a cut lock file is stale and taken over; a live one, or one from another host, is
- * refused. Readers (evaluate, score) need no lock.
+ * gone) or a cut lock file is stale and taken over; a live one is refused, and so is one from
+ * another host (its pid cannot be checked from here) unless the user names that host with
+ * `breakLock`. Readers (evaluate, score) need no lock.
  */
 export class RunLock {
   private released = false;
 
-  private constructor(readonly path: string) {}
+  /** `tookOver`: the owner of another host's lock broken by `breakLock`, for the run's log. */
+  private constructor(
+    readonly path: string,
+    readonly tookOver?: LockOwner,
+  ) {}
 
   /** Takes the lock of `runDir` (creating the folder), or throws {@link RunLockedError}. */
-  static acquire(runDir: string): RunLock {
+  static acquire(runDir: string, options: AcquireOptions = {}): RunLock {
     mkdirSync(runDir, { recursive: true });
     const path = lockPathOf(runDir);
     const me: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+    let broken: LockOwner | undefined;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(path, 'wx');
@@ -60,22 +76,25 @@ export class RunLock {
         } finally {
           closeSync(fd);
         }
-        return new RunLock(path);
+        return new RunLock(path, broken);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
       const owner = readOwner(path);
-      if (owner && owner.host !== me.host)
+      if (owner && owner.host !== me.host && owner.host !== options.breakLock)
         throw new RunLockedError(
           `${runDir} is being trained by pid ${owner.pid} on ${owner.host} since ${owner.startedAt} (${path}); ` +
-            'wait for it, or delete the lock file if that trainer is gone',
+            `wait for it, or if ${owner.host} is gone (the machine down, that trainer killed) take the run over ` +
+            `with --break-lock ${owner.host} (squid-train, squid-train worker)`,
         );
-      if (owner && alive(owner.pid))
+      if (owner && owner.host !== me.host) broken = owner;
+      else if (owner && alive(owner.pid))
         throw new RunLockedError(
           `${runDir} is being trained by pid ${owner.pid} since ${owner.startedAt} (${path}); ` +
             'one trainer per run folder: wait for it to finish or stop it, or use another --out',
         );
-      // Stale: its trainer died (or the file was cut while being written). Take it over.
+      // Stale: its trainer died (or the file was cut while being written), or the user said its
+      // host is gone. Take it over.
       rmSync(path, { force: true });
     }
     throw new RunLockedError(`${runDir}: could not take the lock ${path} (another trainer raced for it)`);

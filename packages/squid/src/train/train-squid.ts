@@ -107,6 +107,8 @@ export interface TrainOptions {
   resume?: boolean;
   /** Resume even when the config differs from the run's `config.json`. */
   force?: boolean;
+  /** A host the user has checked is gone: its trainer's `train.lock` is taken over (`--break-lock HOST`). */
+  breakLock?: string;
   /** Injected data (tests); default: built from the config. */
   data?: TrainingData;
   /** Polled between iterations: when true, checkpoint and return `interrupted`. */
@@ -154,10 +156,15 @@ export async function trainSquid(options: TrainOptions): Promise<TrainResult> {
   // One writer per run folder: a second trainer on the same folder is refused before it writes.
   let lock: RunLock;
   try {
-    lock = RunLock.acquire(options.runDir);
+    lock = RunLock.acquire(options.runDir, { breakLock: options.breakLock });
   } catch (err) {
     if (err instanceof RunLockedError) throw new RunFolderError(err.message);
     throw err;
+  }
+  const was = lock.tookOver;
+  if (was) {
+    const from = `pid ${was.pid} on ${was.host} (since ${was.startedAt})`;
+    runLog(options.runDir, options.log)(`took over ${lock.path} from ${from}: --break-lock ${was.host}`);
   }
   try {
     // Again under the lock: another trainer may have finished a run here since the first check.
