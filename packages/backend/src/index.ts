@@ -38,4 +38,18 @@ export {
   type ThreadsChoice,
   type WasmThreadsReport,
 } from './wasm-threads.js';
-export { type WriteAtomicOptions, writeFileAtomic, writeFileAtomicSync } from './write-atomic.js';
+export {
+  appendFileWholeSync,
+  type WriteAtomicOptions,
+  type WriteData,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from './write-atomic.js';
+export {
+  checkFreeSpace,
+  type FreeSpace,
+  formatBytes,
+  freeSpace,
+  WriteError,
+  writeError,
+} from './write-error.js';
