@@ -14,6 +14,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  */
 export const slowFiles: Record<string, number> = {
   'scripts/test/npm-packages.test.ts': 125,
+  'apps/trainer/src/disk-faults.test.ts': 60,
   'apps/trainer/src/fault-injection.test.ts': 55,
   'apps/trainer/src/queue-sweep.test.ts': 33,
   'packages/squid/src/train/train-squid.test.ts': 31,

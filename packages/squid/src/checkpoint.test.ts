@@ -1,11 +1,13 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, type StateEntry, tf } from '@squid-ad/backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  copyCheckpoint,
   PARTIAL_SUFFIX,
   readCheckpoint,
+  readCheckpointMeta,
   removePartials,
   restoreState,
   saveCheckpoint,
@@ -107,6 +109,23 @@ describe('checkpoints', () => {
     );
     expect(readCheckpoint<{ epoch: number }>(path).meta.epoch).toBe(3);
     for (const v of [w, nan]) v.dispose();
+  });
+
+  it('puts a checkpoint at a second name as a hard link, and reads metadata from the header alone', () => {
+    const a = tf.variable(tf.tensor1d([1, 2, 3]));
+    const from = join(dir, 'from.safetensors');
+    const to = join(dir, 'to.safetensors');
+    saveCheckpoint(from, [entry('w', a)], { epoch: 7, threshold: Number.POSITIVE_INFINITY });
+    writeFileSync(to, 'an older checkpoint');
+    copyCheckpoint(from, to);
+    expect(statSync(to).ino).toBe(statSync(from).ino);
+    expect(readCheckpoint(to).meta).toEqual({ epoch: 7, threshold: Number.POSITIVE_INFINITY });
+    expect(readCheckpointMeta(to)).toEqual({ epoch: 7, threshold: Number.POSITIVE_INFINITY });
+    // Replacing `from` later leaves `to` alone.
+    saveCheckpoint(from, [entry('w', a)], { epoch: 8 });
+    expect(readCheckpointMeta(to)).toEqual({ epoch: 7, threshold: Number.POSITIVE_INFINITY });
+    expect(readdirSync(dir).filter((f) => f.endsWith(PARTIAL_SUFFIX))).toEqual([]);
+    a.dispose();
   });
 
   it('removes leftovers of interrupted writes', () => {

@@ -1,16 +1,18 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
-  fsyncSync,
+  copyFileSync,
+  linkSync,
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
   renameSync,
   rmSync,
-  writeSync,
+  statSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { type StateEntry, tf } from '@squid-ad/backend';
+import { join } from 'node:path';
+import { checkFreeSpace, type StateEntry, tf, writeError, writeFileAtomicSync } from '@squid-ad/backend';
 
 /** A tensor as stored in a checkpoint file (our layout, not the official one). */
 export interface StoredTensor {
@@ -52,7 +54,8 @@ export interface CheckpointEntry {
 /**
  * Writes named state and metadata as one safetensors file, atomically: the bytes go to a
  * `.partial` file that is fsynced and then renamed over `path`, so a reader (or a crash) sees
- * either the previous checkpoint or the new one, never a mix.
+ * either the previous checkpoint or the new one, never a mix. A failure (no space: checked before
+ * writing) is a `WriteError` and leaves no `.partial` behind.
  */
 export function saveCheckpoint(path: string, entries: readonly CheckpointEntry[], meta: unknown): void {
   const header: Record<string, unknown> = {
@@ -89,30 +92,52 @@ export function saveCheckpoint(path: string, entries: readonly CheckpointEntry[]
   if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(json.length));
-  const tmp = `${path}.${process.pid}.${Date.now()}${PARTIAL_SUFFIX}`;
-  const fd = openSync(tmp, 'w');
+  // One writer for every file of a run: free space checked first, a failure in one line (file,
+  // error, free space, what to do), the partial file removed.
+  writeFileAtomicSync(path, [len, json, ...chunks], { durable: true, tempSuffix: PARTIAL_SUFFIX });
+}
+
+/**
+ * Puts the checkpoint `from` at `to` as well, atomically. A hard link costs no time or space
+ * (`from` is later replaced by a rename, which leaves the linked data alone); where links are
+ * refused, a copy (free space checked first). Either goes to a `.partial` sibling renamed over
+ * `to`, so `to` is never half written; a failure is a `WriteError` and leaves no `.partial`.
+ */
+export function copyCheckpoint(from: string, to: string): void {
+  const tmp = `${to}.${process.pid}.${randomBytes(4).toString('hex')}${PARTIAL_SUFFIX}`;
+  let bytes: number | undefined;
   try {
-    writeSync(fd, len);
-    writeSync(fd, json);
-    for (const c of chunks) writeSync(fd, c);
-    fsyncSync(fd);
+    try {
+      linkSync(from, tmp);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw err;
+      bytes = statSync(from).size;
+      checkFreeSpace(to, bytes);
+      copyFileSync(from, tmp);
+    }
+    renameSync(tmp, to);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw writeError(to, err, bytes);
+  }
+}
+
+/** The metadata of a checkpoint, from its header alone (no tensor data read, no checksum). */
+export function readCheckpointMeta<M>(path: string): M {
+  const fd = openSync(path, 'r');
+  try {
+    const len = Buffer.alloc(8);
+    readSync(fd, len, 0, 8, 0);
+    const n = Number(len.readBigUInt64LE(0));
+    if (!(n > 0 && n < 1e8)) throw new Error(`checkpoint ${path}: header length ${n} is not plausible`);
+    const header = Buffer.alloc(n);
+    if (readSync(fd, header, 0, n, 8) !== n) throw new Error(`checkpoint ${path}: truncated header`);
+    const text = JSON.parse(header.toString('utf8')).__metadata__?.[META_KEY];
+    if (!text) throw new Error(`checkpoint ${path}: not a squid checkpoint (no "${META_KEY}" metadata)`);
+    return JSON.parse(text, decodeNonFinite) as M;
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, path);
-  syncDir(dirname(path));
-}
-
-/** Makes a rename durable (best effort: not every platform can fsync a directory). */
-function syncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {}
 }
 
 /** Removes `.partial` files a crash left in `dir`. */

@@ -14,8 +14,10 @@ export {
 } from './bundle/export-bundle.js';
 export {
   type CheckpointFile,
+  copyCheckpoint,
   PARTIAL_SUFFIX,
   readCheckpoint,
+  readCheckpointMeta,
   removePartials,
   restoreState,
   type StoredTensor,
@@ -41,6 +43,7 @@ export {
   readMetrics,
   readRunConfig,
   runPaths,
+  trimMetrics,
 } from './run-folder.js';
 export { type LockOwner, lockPathOf, RunLock, RunLockedError } from './run-lock.js';
 export { initLikePyTorch } from './torch-init.js';

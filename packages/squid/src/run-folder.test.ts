@@ -1,8 +1,16 @@
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { appendMetrics, readMetrics, runPaths } from './run-folder.js';
+import { appendMetrics, readMetrics, runPaths, trimMetrics } from './run-folder.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'squid-run-folder-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,5 +33,29 @@ describe('metrics.jsonl', () => {
     writeFileSync(paths.metrics, '');
     appendMetrics(paths, { epoch: 1 });
     expect(readFileSync(paths.metrics, 'utf8')).toBe('{"epoch":1}\n');
+  });
+
+  it('is cut back to a checkpoint: rows past its epoch, repeated rows and cut lines go; the rest is kept as it was', () => {
+    const other = join(dir, 'trim');
+    const paths = runPaths(other);
+    mkdirSync(other);
+    const row = (epoch: number, d: number) => `${JSON.stringify({ epoch, loss: { d } })}\n`;
+    // Epoch 3's first row was recorded before a crash lost its checkpoint; 2 was recorded twice
+    // by an older version; a kill cut a line.
+    writeFileSync(
+      paths.metrics,
+      `${row(1, 0.5)}${row(2, 0.4)}${row(2, 0.41)}{"epoch": 3, "lo\n${row(3, 0.3)}`,
+    );
+    expect(trimMetrics(paths, 2)).toEqual([]);
+    expect(readFileSync(paths.metrics, 'utf8')).toBe(`${row(1, 0.5)}${row(2, 0.4)}`);
+    // Nothing to change: the file is not rewritten.
+    const inode = statSync(paths.metrics).ino;
+    expect(trimMetrics(paths, 2)).toEqual([]);
+    expect(statSync(paths.metrics).ino).toBe(inode);
+    // A checkpoint past the rows: the epochs without one are reported.
+    expect(trimMetrics(paths, 4)).toEqual([3, 4]);
+    // A new run (no checkpoint): no rows.
+    expect(trimMetrics(paths, 0)).toEqual([]);
+    expect(readFileSync(paths.metrics, 'utf8')).toBe('');
   });
 });

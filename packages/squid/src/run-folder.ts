@@ -1,5 +1,4 @@
 import {
-  appendFileSync,
   closeSync,
   existsSync,
   fstatSync,
@@ -10,6 +9,7 @@ import {
   readSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { appendFileWholeSync, writeFileAtomicSync } from '@squid-ad/backend';
 import { parseRunConfig, type RunConfig } from './train/run-config.js';
 
 /** Which checkpoint of a run: the latest, the best validated, or one kept after epoch N (`run.keepEvery`). */
@@ -86,11 +86,38 @@ export function readRunConfig(dir: string): RunConfig {
   return parseRunConfig(json, path, { strict: false });
 }
 
-/** Appends one JSON line to `metrics.jsonl`. */
+/** Appends one JSON line to `metrics.jsonl`, whole or not at all (a failure is a `WriteError`). */
 export function appendMetrics(paths: RunPaths, record: object): void {
   // A kill during an earlier append can leave a cut last line: start on a fresh line, or this
   // record would merge with it and be skipped by readMetrics.
-  appendFileSync(paths.metrics, `${endsMidLine(paths.metrics) ? '\n' : ''}${JSON.stringify(record)}\n`);
+  appendFileWholeSync(paths.metrics, `${endsMidLine(paths.metrics) ? '\n' : ''}${JSON.stringify(record)}\n`);
+}
+
+/**
+ * Makes `metrics.jsonl` agree with a checkpoint after `epochs` finished epochs: keeps the first
+ * row of each epoch 1..`epochs` and drops rows past it (an epoch whose checkpoint was never
+ * written is trained again and recorded again) and cut lines. Rewrites the file (atomically) only
+ * when that changes it. Returns the epochs up to `epochs` that have no row.
+ */
+export function trimMetrics(paths: RunPaths, epochs: number): number[] {
+  if (!existsSync(paths.metrics)) return Array.from({ length: epochs }, (_, i) => i + 1);
+  const text = readFileSync(paths.metrics, 'utf8');
+  const kept: string[] = [];
+  const seen = new Set<number>();
+  for (const line of text.split('\n')) {
+    let epoch: unknown;
+    try {
+      epoch = (JSON.parse(line) as { epoch?: unknown }).epoch;
+    } catch {
+      continue;
+    }
+    if (typeof epoch !== 'number' || epoch > epochs || seen.has(epoch)) continue;
+    seen.add(epoch);
+    kept.push(`${line}\n`);
+  }
+  const trimmed = kept.join('');
+  if (trimmed !== text) writeFileAtomicSync(paths.metrics, trimmed);
+  return Array.from({ length: epochs }, (_, i) => i + 1).filter((e) => !seen.has(e));
 }
 
 /** Whether the file exists, is not empty and does not end with a newline. */

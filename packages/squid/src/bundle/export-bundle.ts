@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng, writeFileAtomicSync } from '@squid-ad/backend';
+import { checkFreeSpace, Rng, writeFileAtomicSync } from '@squid-ad/backend';
 import type { SquidConfig } from '../config.js';
 import { readScoringCheckpoint } from '../load-run.js';
 import { createSquidModel } from '../model.js';
@@ -130,13 +130,17 @@ export function createBundle(o: {
 
 /**
  * Writes a bundle into `dir` atomically: the weights first, then `bundle.json` (renamed into
- * place), then weights files of an earlier export are removed. Returns the two paths.
+ * place), then weights files of an earlier export are removed. Returns the two paths. Without
+ * room for both (checked first) or on a failed write: a `WriteError` naming the file.
  */
 export function writeBundle(dir: string, bundle: Bundle): { manifest: string; weights: string } {
   const weightsPath = join(dir, bundle.manifest.weights.file);
+  const manifest = stringifyBundleManifest(bundle.manifest);
+  // Room for both files before either is written (each write checks again for itself).
+  checkFreeSpace(weightsPath, bundle.weights.byteLength + Buffer.byteLength(manifest));
   writeFileAtomicSync(weightsPath, bundle.weights, { durable: true });
   const manifestPath = join(dir, BUNDLE_MANIFEST);
-  writeFileAtomicSync(manifestPath, stringifyBundleManifest(bundle.manifest), { durable: true });
+  writeFileAtomicSync(manifestPath, manifest, { durable: true });
   for (const f of readdirSync(dir)) {
     if (/^weights-[0-9a-f]{12}\.safetensors$/.test(f) && f !== bundle.manifest.weights.file)
       rmSync(join(dir, f), { force: true });

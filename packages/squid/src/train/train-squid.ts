@@ -1,14 +1,23 @@
-import { appendFileSync, copyFileSync, existsSync, linkSync, renameSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import {
+  appendFileWholeSync,
   backendReport,
   prefixState,
   Rng,
   type RngState,
   type StateEntry,
+  WriteError,
   writeFileAtomicSync,
 } from '@squid-ad/backend';
 import { BadImageError, type Position } from '@squid-ad/datasets';
-import { readCheckpoint, removePartials, restoreState, saveCheckpoint } from '../checkpoint.js';
+import {
+  copyCheckpoint,
+  readCheckpoint,
+  readCheckpointMeta,
+  removePartials,
+  restoreState,
+  saveCheckpoint,
+} from '../checkpoint.js';
 import { createSquidModel, type SquidModel } from '../model.js';
 import {
   appendMetrics,
@@ -18,6 +27,7 @@ import {
   type RunPaths,
   readRunConfig,
   runPaths,
+  trimMetrics,
 } from '../run-folder.js';
 import { RunLock, RunLockedError } from '../run-lock.js';
 import type { NormStats } from '../score.js';
@@ -30,6 +40,7 @@ import {
   type StepLosses,
   type StepTimings,
 } from './squid-trainer.js';
+import { testStopPoint } from './test-stop-point.js';
 import { type TrainingData, trainingData } from './training-data.js';
 import { type ImageSet, labelledImageSet, normImageSet, type Validation, validate } from './validate.js';
 
@@ -171,20 +182,48 @@ export async function trainSquid(options: TrainOptions): Promise<TrainResult> {
     checkRunFolder(options);
     return await trainUnlocked({ ...options, data });
   } catch (err) {
-    if (!(err instanceof RunFolderError)) {
-      // Whatever stops the run is in train.log too, not only on the terminal.
-      const last = runPaths(options.runDir).checkpoint('last');
-      const skip =
-        err instanceof BadImageError
-          ? ' (run.data.skipBad, squid-train --skip-bad, skips unreadable files)'
-          : '';
+    if (err instanceof RunFolderError) throw err;
+    const last = lastGoodCheckpoint(options.runDir);
+    // A file of the run that could not be written: the line names it, the free space, and how
+    // to go on from the last checkpoint (the stop leaves checkpoint and metrics.jsonl agreeing).
+    const stopped =
+      err instanceof WriteError
+        ? err.withRemedy(
+            `${err.isSpaceProblem ? `free some space${err.space ? ` on ${err.space.mount}` : ''}` : err.remedy}, then ${
+              last
+                ? `continue with: squid-train --out ${options.runDir} --resume (last good checkpoint: ${last})`
+                : 'start the run again (no checkpoint was written yet)'
+            }`,
+          )
+        : err;
+    const skip =
+      err instanceof BadImageError
+        ? ' (run.data.skipBad, squid-train --skip-bad, skips unreadable files)'
+        : '';
+    // Whatever stops the run is in train.log too, not only on the terminal; when train.log is
+    // what cannot be written, the error (which names the last good checkpoint) says it alone.
+    try {
       runLog(options.runDir)(
-        `stopped: ${(err as Error).message}${skip}; last good checkpoint: ${existsSync(last) ? last : 'none yet'}`,
+        stopped instanceof WriteError
+          ? `stopped: ${stopped.message}`
+          : `stopped: ${(err as Error).message}${skip}; last good checkpoint: ${last ?? 'none yet'}`,
       );
-    }
-    throw err;
+    } catch {}
+    throw stopped;
   } finally {
     lock.release();
+  }
+}
+
+/** `…/last.safetensors, epoch 3` (`…, epoch 3 + 5 iterations` mid-epoch), or null without one. */
+function lastGoodCheckpoint(runDir: string): string | null {
+  const last = runPaths(runDir).checkpoint('last');
+  if (!existsSync(last)) return null;
+  try {
+    const m = readCheckpointMeta<CheckpointMeta>(last);
+    return `${last}, epoch ${m.epoch}${m.stepInEpoch > 0 ? ` + ${m.stepInEpoch} iterations` : ''}`;
+  } catch {
+    return last;
   }
 }
 
@@ -192,7 +231,7 @@ export async function trainSquid(options: TrainOptions): Promise<TrainResult> {
 function runLog(runDir: string, log?: (line: string) => void): (line: string) => void {
   const path = runPaths(runDir).log;
   return (line) => {
-    appendFileSync(path, `${new Date().toISOString()} ${line}\n`);
+    appendFileWholeSync(path, `${new Date().toISOString()} ${line}\n`);
     log?.(line);
   };
 }
@@ -267,6 +306,26 @@ async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Pr
     } else {
       logLine(`new run ${runDir}: preset ${squid.preset}, seed ${seed}, backend ${backend}`);
     }
+    // `last` is the commit point of an epoch: everything else of epoch N (its sample grid, its
+    // metrics.jsonl row, `best`) is written before it, what is kept of it after. So after any
+    // crash or failed write, metrics.jsonl is cut back to the checkpoint's epoch (a row past it
+    // belongs to an epoch that is trained again now) and a kept copy that did not get written is
+    // made now; a new run starts with no rows.
+    const missing = trimMetrics(paths, epoch);
+    if (missing.length > 0)
+      logLine(
+        `note: metrics.jsonl has no row for epoch ${missing.join(', ')} (written by an earlier version)`,
+      );
+    const keptPath = paths.checkpoint(epochCheckpointName(epoch));
+    if (
+      options.resume &&
+      config.run.keepEvery > 0 &&
+      epoch > 0 &&
+      epoch % config.run.keepEvery === 0 &&
+      stepInEpoch === 0 &&
+      !existsSync(keptPath)
+    )
+      copyCheckpoint(lastPath, keptPath);
     const { batchSize, epochs, nCritic } = squid.train;
     const steps = squid.train.iterationsPerEpoch ?? data.train.stepsPerEpoch(batchSize, true);
     logLine(
@@ -397,6 +456,7 @@ async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Pr
             (done % config.run.sampleEvery === 0 || done === epochs) &&
             validation.examples.inputs.length > 0
           ) {
+            testStopPoint('sample', done);
             const file = `${paths.samples}/epoch-${String(done).padStart(4, '0')}.png`;
             await writeSampleGrid(
               file,
@@ -440,14 +500,29 @@ async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Pr
         };
         const improved = validation?.auc != null && (bestAuc === null || validation.auc > bestAuc);
         if (improved) bestAuc = validation!.auc;
-        epoch = done;
-        save('last', validation?.auc ?? null);
-        if (improved) save('best', validation!.auc);
-        if (config.run.keepEvery > 0 && done % config.run.keepEvery === 0)
-          keepCheckpoint(lastPath, paths.checkpoint(epochCheckpointName(done)));
-        epoch = done - 1;
+        // The order that keeps metrics.jsonl and the checkpoints agreeing whatever stops the run
+        // between two writes: the row and `best` first, `last` (the commit point) after them,
+        // then the kept copy; resume cuts metrics.jsonl back to `last` (see above).
+        testStopPoint('metrics', done);
         appendMetrics(paths, metrics);
+        epoch = done;
+        if (improved) {
+          testStopPoint('best', done);
+          save('best', validation!.auc);
+          // `last` is the same checkpoint: a hard link where the file system allows it.
+          testStopPoint('last', done);
+          copyCheckpoint(paths.checkpoint('best'), lastPath);
+        } else {
+          testStopPoint('last', done);
+          save('last', validation?.auc ?? null);
+        }
+        if (config.run.keepEvery > 0 && done % config.run.keepEvery === 0) {
+          testStopPoint('keep', done);
+          copyCheckpoint(lastPath, paths.checkpoint(epochCheckpointName(done)));
+        }
+        epoch = done - 1;
         options.onEpoch?.(metrics);
+        testStopPoint('log', done);
         logLine(describeEpoch(metrics, epochs, improved));
       }
       return result('completed');
@@ -465,22 +540,6 @@ async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Pr
   } finally {
     trainer.dispose();
     model.dispose();
-  }
-}
-
-/**
- * Keeps a copy of the checkpoint just written at `to`. A hard link costs no time or space (`from`
- * is later replaced by a rename, which leaves the linked data alone); where links are refused,
- * a copy, renamed into place so that `to` is never half written.
- */
-function keepCheckpoint(from: string, to: string): void {
-  rmSync(to, { force: true });
-  try {
-    linkSync(from, to);
-  } catch {
-    const partial = `${to}.${process.pid}.partial`;
-    copyFileSync(from, partial);
-    renameSync(partial, to);
   }
 }
 
