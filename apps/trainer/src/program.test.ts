@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCheckpoint, readMetrics, runPaths } from '@squid-ad/squid';
@@ -158,9 +158,24 @@ describe('squid-train', () => {
     ).toBe(1);
     expect(c.err.join('\n')).toMatch(/config differs[\s\S]*squid\.train\.seed: 0 → 5/);
     // … the same recipe continues to the new total.
+    // (in bfloat16 where the oneDNN kernels run it: the status line and train.log say so)
     const d = io();
-    expect(await runTrainCli(['--out', out, '--resume', '--epochs', '2', '--backend', 'wasm'], d.io)).toBe(0);
+    expect(
+      await runTrainCli(
+        ['--out', out, '--resume', '--epochs', '2', '--backend', 'wasm', '--precision', 'bfloat16', '--json'],
+        d.io,
+      ),
+    ).toBe(0);
     expect(readMetrics(out).map((m) => m.epoch)).toEqual([1, 2]);
+    const backend = JSON.parse(d.out[0]);
+    const log = readFileSync(runPaths(out).log, 'utf8');
+    if (backend.precision === 'bfloat16') {
+      expect(d.err[0]).toMatch(/^backend wasm, 1 thread, oneDNN kernels on, bfloat16/);
+      expect(log).toContain('note: checkpoint written on backend wasm, resuming on wasm (bfloat16)');
+    } else {
+      expect(backend).toMatchObject({ precision: 'float32', precisionNote: expect.any(String) });
+      expect(log).not.toContain('resuming on wasm (bfloat16)');
+    }
   });
 
   it('--max-minutes stops at the first iteration past the budget once an epoch is done, as a signal does', async () => {

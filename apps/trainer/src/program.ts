@@ -26,6 +26,14 @@ const float = (name: string) => (v: string) => {
   return n;
 };
 
+/** `--precision`: what the oneDNN kernels' convolutions and matMuls compute in. */
+export function precisionOption(): Option {
+  return new Option(
+    '--precision <p>',
+    'bfloat16: conv/matMul operands in bf16 with float32 accumulation (oneDNN kernels only; weights, optimizer, BatchNorm and losses stay float32, checkpoints float32); auto: bfloat16 where the CPU has native bf16 (default: env SQUID_ONEDNN_PRECISION, else float32)',
+  ).choices(['auto', 'float32', 'bfloat16']);
+}
+
 const HELP_AFTER = `
 A run folder (--out) holds:
   config.json              the fully resolved config (preset + --config + flags)
@@ -82,6 +90,7 @@ export function buildProgram(action: (flags: TrainFlags) => Promise<void>): Comm
         .choices(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])
         .default('auto'),
     )
+    .addOption(precisionOption())
     .option(
       '--seed <n>',
       "seed of data order, augmentation and masks; the initial weights are the official code's for torch.manual_seed(n)",
@@ -174,7 +183,7 @@ async function train(flags: TrainFlags, io: TrainCliIo): Promise<number> {
   // The budget counts from the command's start, as the user's clock does.
   const budget = flags.maxMinutes === undefined ? undefined : timeBudget(flags.maxMinutes);
   const { config, out } = resolveTrainConfig(flags);
-  const report = await initBackend({ backend: flags.backend as BackendChoice });
+  const report = await initBackend({ backend: flags.backend as BackendChoice, precision: flags.precision });
   const view: ProgressView = flags.json
     ? jsonView(io.stdout, io.stderr)
     : io.tty
@@ -337,6 +346,7 @@ function addQueueCommands(program: Command, io: TrainCliIo, setCode: (code: numb
         .choices(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])
         .default('auto'),
     )
+    .addOption(precisionOption())
     .option(
       '--lock-seconds <s>',
       'a run whose worker stopped answering (crashed, killed, or one training step blocking it) for this long goes to another worker; keep it above the longest training step',

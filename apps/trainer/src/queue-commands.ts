@@ -1,6 +1,12 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type BackendChoice, backendStatus, describeBackend, initBackend } from '@squid-ad/backend';
+import {
+  type BackendChoice,
+  backendStatus,
+  describeBackend,
+  initBackend,
+  type PrecisionChoice,
+} from '@squid-ad/backend';
 import {
   connectRedis,
   finished,
@@ -100,6 +106,8 @@ export async function sweepCommand(flags: SweepFlags & { queue: string }, io: Tr
 export interface TrainWorkerOptions {
   queue: string;
   backend: string;
+  /** what the oneDNN kernels compute in (default: env SQUID_ONEDNN_PRECISION, else float32) */
+  precision?: PrecisionChoice;
   lockSeconds: number;
   pollSeconds: number;
   exitWhenIdle: boolean;
@@ -119,7 +127,7 @@ export interface TrainWorkerOptions {
 export async function trainWorkerCommand(opts: TrainWorkerOptions, io: TrainCliIo): Promise<number> {
   // Redis first: an unreachable queue is one line, before TensorFlow.js starts.
   (await connectRedis(opts.queue)).disconnect();
-  const report = await initBackend({ backend: opts.backend as BackendChoice });
+  const report = await initBackend({ backend: opts.backend as BackendChoice, precision: opts.precision });
   io.stderr(describeBackend(report));
   if (opts.json) io.stdout(JSON.stringify({ type: 'backend', ...backendStatus(report) }));
   const log = (line: string) => io.stderr(`squid-train worker: ${line}`);

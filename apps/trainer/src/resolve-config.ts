@@ -11,6 +11,7 @@ export const trainFlagsSchema = z.object({
   batchSize: z.number().int().positive().optional(),
   stepsPerEpoch: z.number().int().positive().optional(),
   backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  precision: z.enum(['auto', 'float32', 'bfloat16']).optional(),
   seed: z.number().int().optional(),
   config: z.string().optional(),
   resume: z.boolean().default(false),

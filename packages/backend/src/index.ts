@@ -11,6 +11,8 @@ export {
   type ConcreteBackend,
   type InitBackendOptions,
   initBackend,
+  PRECISIONS,
+  type PrecisionChoice,
 } from './init-backend.js';
 export { type KernelTime, kernelProfile } from './kernel-profile.js';
 export { measurePeakMemory, type PeakMemory } from './peak-memory.js';

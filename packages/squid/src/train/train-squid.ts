@@ -292,7 +292,11 @@ async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Pr
     trainRng = Rng.fromState(m.rng);
   }
   const trainer = new SquidTrainer(model, squid, trainRng, config.run.reuseGeneratorForward);
-  const backend = backendReport()?.backend ?? 'unknown';
+  // bfloat16 kernels compute other numbers: a resume across precisions is named like one across backends.
+  const report = backendReport();
+  const backend = report
+    ? `${report.backend}${report.precision === 'bfloat16' ? ' (bfloat16)' : ''}`
+    : 'unknown';
   try {
     if (resumeTensors) {
       restoreState(lastPath, resumeTensors.tensors, checkpointEntries(model, trainer));
