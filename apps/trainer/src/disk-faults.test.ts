@@ -306,9 +306,10 @@ describe('kill -9 between the writes of an epoch', () => {
       ...(e % 2 === 0 ? ['keep'] : []),
       'log',
     ];
-    for (let e = 1; e < EPOCHS; e++) {
+    // A seeded point in each of epochs 1-3, then the gap between epoch 4's row and its `last`.
+    for (let e = 1; e <= EPOCHS; e++) {
       const at = points(e);
-      const point = `${at[Math.floor(rng.uniform(0, at.length))]}@${e}`;
+      const point = e < EPOCHS ? `${at[Math.floor(rng.uniform(0, at.length))]}@${e}` : `last@${e}`;
       const r = await trainStoppedAt(trainArgs(out, existsSync(last)), point, (child) =>
         child.kill('SIGKILL'),
       );
