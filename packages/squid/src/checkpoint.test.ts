@@ -121,6 +121,10 @@ describe('checkpoints', () => {
     expect(statSync(to).ino).toBe(statSync(from).ino);
     expect(readCheckpoint(to).meta).toEqual({ epoch: 7, threshold: Number.POSITIVE_INFINITY });
     expect(readCheckpointMeta(to)).toEqual({ epoch: 7, threshold: Number.POSITIVE_INFINITY });
+    // Again onto the same file: nothing changes, no link is left over.
+    copyCheckpoint(from, to);
+    expect(statSync(to).ino).toBe(statSync(from).ino);
+    expect(readdirSync(dir).filter((f) => f.endsWith(PARTIAL_SUFFIX))).toEqual([]);
     // Replacing `from` later leaves `to` alone.
     saveCheckpoint(from, [entry('w', a)], { epoch: 8 });
     expect(readCheckpointMeta(to)).toEqual({ epoch: 7, threshold: Number.POSITIVE_INFINITY });

@@ -116,6 +116,8 @@ export function copyCheckpoint(from: string, to: string): void {
       copyFileSync(from, tmp);
     }
     renameSync(tmp, to);
+    // rename() does nothing when both names are already links to one file: the link stays.
+    rmSync(tmp, { force: true });
   } catch (err) {
     rmSync(tmp, { force: true });
     throw writeError(to, err, bytes);
