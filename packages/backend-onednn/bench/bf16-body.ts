@@ -24,12 +24,17 @@ const median = (v: number[]) => {
 };
 
 // The shapes of issue 26: digitanatomy's encoder levels (9 patches x batch 16 = 144 at 32, 16, 8 px)
-// and zhanglab's first level (batch 16 at 96 px), 3x3 convs keeping the channel count.
-const SHAPES: { name: string; x: [number, number, number, number]; o: number }[] = [
-  { name: '144x32x32x32 -> 32', x: [144, 32, 32, 32], o: 32 },
-  { name: '144x64x16x16 -> 64', x: [144, 16, 16, 64], o: 64 },
-  { name: '144x128x8x8 -> 128', x: [144, 8, 8, 128], o: 128 },
-  { name: '16x64x96x96 -> 64', x: [16, 96, 96, 64], o: 64 },
+// and zhanglab's first level (batch 16 at 96 px), 3x3 convs keeping the channel count (N x C x H x W
+// -> O, stored NHWC). Then two more of digitanatomy's convs, a stride-2 down conv and a decoder
+// conv on concatenated skip features, where oneDNN 2.6's bf16 weight gradient is far slower than
+// float32 (why Conv2DBackpropFilter stays float32 by default, see BF16_KERNELS).
+const SHAPES: { name: string; x: [number, number, number, number]; o: number; stride: number }[] = [
+  { name: '144x32x32x32 -> 32', x: [144, 32, 32, 32], o: 32, stride: 1 },
+  { name: '144x64x16x16 -> 64', x: [144, 16, 16, 64], o: 64, stride: 1 },
+  { name: '144x128x8x8 -> 128', x: [144, 8, 8, 128], o: 128, stride: 1 },
+  { name: '16x64x96x96 -> 64', x: [16, 96, 96, 64], o: 64, stride: 1 },
+  { name: '144x32x32x32 -> 64 stride 2', x: [144, 32, 32, 32], o: 64, stride: 2 },
+  { name: '144x384x8x8 -> 128', x: [144, 8, 8, 384], o: 128, stride: 1 },
 ];
 const OPS = ['forward', 'backward-data', 'backward-weights'] as const;
 const PRECISIONS = ['float32', 'bfloat16'] as const;
@@ -67,7 +72,7 @@ function main(): void {
   const cell = (shape: string, op: string, precision: string) => `${shape}|${op}|${precision}`;
   for (const s of SHAPES) {
     const [n, h, w, c] = s.x;
-    const info = tf.backend_util.computeConv2DInfo(s.x, [3, 3, c, s.o], 1, 1, 'same');
+    const info = tf.backend_util.computeConv2DInfo(s.x, [3, 3, c, s.o], s.stride, 1, 'same');
     const params = convParams(info);
     const x = fill(n * h * w * c);
     const f = fill(9 * c * s.o);

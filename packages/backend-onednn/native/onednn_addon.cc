@@ -13,6 +13,7 @@
 #include <array>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -125,6 +126,20 @@ struct Scratch {
 // Slot 0: src / diff_dst of a conv, a of a matmul; slot 1: diff_dst of backward-weights, b of a matmul.
 Scratch scratch[2];
 
+// float32 -> bf16, round to nearest even (NaN stays a quiet NaN): the rounding of oneDNN's
+// reorder (vcvtneps2bf16), done inline for arrays too small to be worth an OpenMP region.
+void ToBf16Serial(const float* src, uint16_t* dst, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    uint32_t u;
+    std::memcpy(&u, &src[i], sizeof u);
+    dst[i] = (u & 0x7fffffffu) > 0x7f800000u ? static_cast<uint16_t>((u >> 16) | 0x40u)
+                                             : static_cast<uint16_t>((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+  }
+}
+// Below this many elements a conversion runs on the calling thread: waking the OpenMP team for
+// a reorder cost ~2 ms per call on a loaded 2-core machine (1x16x200 operands of the memory read).
+constexpr int64_t kSerialConvertElements = 1 << 16;
+
 // A user-layout tensor bound to a caller pointer, plus (when oneDNN prefers another layout or
 // type) a buffer in that layout and the reorder between them. The buffer is owned and cached
 // (weights), or borrowed from a Scratch slot on each call (bf16 activations).
@@ -135,6 +150,7 @@ struct Reordered {
   dnnl::reorder to_user;     // inner -> user
   bool same = true;
   Scratch* borrowed = nullptr;
+  int64_t plain_bf16 = 0;    // > 0: inner is user's layout in bf16, this many elements
 
   void Init(const memory::desc& user_md, const memory::desc& inner_md, bool toInner, bool toUser,
             Scratch* slot = nullptr) {
@@ -145,6 +161,12 @@ struct Reordered {
     inner = slot ? memory(inner_md, Engine(), DNNL_MEMORY_NONE) : memory(inner_md, Engine());
     if (toInner) to_inner = dnnl::reorder(user, inner);
     if (toUser) to_user = dnnl::reorder(inner, user);
+    dnnl_memory_desc_t twin = inner_md.data;
+    twin.data_type = dnnl_f32;
+    if (inner_md.data_type() == dt::bf16 && memory::desc(twin) == user_md &&
+        inner_md.get_size() * 2 == user_md.get_size()) {
+      plain_bf16 = static_cast<int64_t>(user_md.get_size() / sizeof(float));
+    }
   }
   memory& Inner() { return same ? user : inner; }
   // Binds the caller's array and converts it into the inner layout when they differ.
@@ -152,7 +174,11 @@ struct Reordered {
     user.set_data_handle(data);
     if (same) return user;
     if (borrowed) inner.set_data_handle(borrowed->Get(inner.get_desc().get_size()));
-    to_inner.execute(strm, user, inner);
+    if (plain_bf16 > 0 && plain_bf16 < kSerialConvertElements) {
+      ToBf16Serial(data, static_cast<uint16_t*>(inner.get_data_handle()), plain_bf16);
+    } else {
+      to_inner.execute(strm, user, inner);
+    }
     return inner;
   }
 };

@@ -19,10 +19,13 @@ import { readFileSync } from 'node:fs';
 import { initBackend, Rng, tf } from '@squid-ad/backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  bf16Pays,
   bf16Support,
+  bf16WeightGradientPays,
   convParams,
   disableNativeKernels,
   enableNativeKernels,
+  KERNEL_NAMES,
   nativeAvailable,
   nativeKernelStats,
   type OneDnnAddon,
@@ -240,8 +243,18 @@ describe('precision through enableNativeKernels', () => {
         Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () => rng.uniform(-1, 1)),
         shape,
       );
+    const maxRel = (got: Float32Array, want: Float32Array) => {
+      let diff = 0;
+      let scale = 0;
+      for (let j = 0; j < want.length; j++) {
+        diff = Math.max(diff, Math.abs(got[j] - want[j]));
+        scale = Math.max(scale, Math.abs(want[j]));
+      }
+      return diff / scale;
+    };
     for (const backend of ['cpu', 'wasm'] as const) {
       await tf.setBackend(backend);
+      // 5.3 MFLOP per conv at 230 flops per converted element: bf16 pays (bf16Pays).
       const x = fill([9, 8, 8, 32]) as tf.Tensor4D;
       const w = fill([3, 3, 32, 16]) as tf.Tensor4D;
       const step = () =>
@@ -274,22 +287,74 @@ describe('precision through enableNativeKernels', () => {
         0,
       );
       expect(Array.from(bf16[0])).toEqual(Array.from(direct));
-      for (let i = 0; i < 3; i++) {
-        expect(Array.from(bf16[i]), `${backend} output ${i} differs from float32`).not.toEqual(
-          Array.from(f32[i]),
-        );
-        // Each within a few bf16 ulps of the float32 result at its own scale (bounded per element above).
-        let diff = 0;
-        let scale = 0;
-        for (let j = 0; j < f32[i].length; j++) {
-          diff = Math.max(diff, Math.abs(bf16[i][j] - f32[i][j]));
-          scale = Math.max(scale, Math.abs(f32[i][j]));
-        }
-        expect(diff / scale, `${backend} output ${i}`).toBeLessThan(2 ** -5);
+      // y and dx ran in bf16: not float32's bits, within a few bf16 ulps at their scale (the per
+      // element bounds are checked above).
+      for (const i of [0, 1]) {
+        expect(Array.from(bf16[i]), `${backend} output ${i}`).not.toEqual(Array.from(f32[i]));
+        expect(maxRel(bf16[i], f32[i]), `${backend} output ${i}`).toBeLessThan(2 ** -5);
       }
+      // dw ran in bf16 too (3x3 stride 1, 8x8 output: bf16WeightGradientPays): the addon's bf16
+      // weight gradient of x and this forward's dy = 2y, bit for bit.
+      const weightGrad = (bf: boolean, y: Float32Array) => {
+        const out = new Float32Array(w.size);
+        const fn = bf ? oneDnn().convBackwardWeightsBf16 : oneDnn().convBackwardWeights;
+        fn?.(
+          x.dataSync() as Float32Array,
+          y.map((v) => 2 * v),
+          out,
+          params,
+        );
+        return Array.from(out);
+      };
+      expect(Array.from(bf16[2]), `${backend} dw`).toEqual(weightGrad(true, bf16[0]));
+      expect(Array.from(bf16[2]), `${backend} dw`).not.toEqual(weightGrad(false, bf16[0]));
+      expect(maxRel(bf16[2], f32[2]), `${backend} dw`).toBeLessThan(2 ** -5);
+      // Left out of bf16Kernels, the weight gradient stays float32.
+      const others = KERNEL_NAMES.filter((k) => k !== 'Conv2DBackpropFilter');
+      enableNativeKernels({ backends: [backend], precision: 'bfloat16', bf16Kernels: others });
+      const all = step();
+      expect(Array.from(all[2]), `${backend} dw in float32`).toEqual(weightGrad(false, all[0]));
       tf.dispose([x, w]);
       disableNativeKernels();
     }
+    await tf.setBackend('cpu');
+  });
+
+  it.skipIf(!runs)(`calls where bf16 does not pay stay float32, bit for bit${skip}`, async () => {
+    await tf.setBackend('wasm');
+    const rng = Rng.fromSeed(22);
+    const fill = (shape: number[]) =>
+      tf.tensor(
+        Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () => rng.uniform(-1, 1)),
+        shape,
+      );
+    // A 3x3 conv of 0.6 MFLOP (< BF16_MIN_FLOPS) and the memory read's shape, 16x4096 . 200x4096^T:
+    // 26 MFLOP but ~30 flops per converted element (< BF16_MIN_INTENSITY).
+    const x = fill([2, 8, 8, 8]) as tf.Tensor4D;
+    const w = fill([3, 3, 8, 16]) as tf.Tensor4D;
+    const q = fill([16, 4096]);
+    const mem = fill([200, 4096]);
+    const big = fill([144, 1024]);
+    const wl = fill([1024, 256]);
+    expect(bf16Pays(2 * 2 * 64 * 9 * 8 * 16, x.size + w.size)).toBe(false);
+    expect(bf16Pays(2 * 16 * 200 * 4096, q.size + mem.size)).toBe(false);
+    // A linear layer 144x1024 . 1024x256: 75 MFLOP, ~190 flops per element, does pay.
+    expect(bf16Pays(2 * 144 * 256 * 1024, big.size + wl.size)).toBe(true);
+    const run = () =>
+      tf.tidy(() =>
+        [tf.conv2d(x, w, 1, 'same'), tf.matMul(q, mem, false, true), tf.matMul(big, wl)].map(
+          (t) => t.dataSync() as Float32Array,
+        ),
+      );
+    enableNativeKernels({ backends: ['wasm'], precision: 'float32' });
+    const f32 = run();
+    enableNativeKernels({ backends: ['wasm'], precision: 'bfloat16' });
+    const bf16 = run();
+    expect(Array.from(bf16[0])).toEqual(Array.from(f32[0]));
+    expect(Array.from(bf16[1])).toEqual(Array.from(f32[1]));
+    expect(Array.from(bf16[2])).not.toEqual(Array.from(f32[2]));
+    tf.dispose([x, w, q, mem, big, wl]);
+    disableNativeKernels();
     await tf.setBackend('cpu');
   });
 
@@ -364,6 +429,21 @@ describe('bf16Support and resolvePrecision', () => {
       note: 'bfloat16 unavailable (oneDNN has no bfloat16 kernels for avx2); using float32',
     });
     expect(resolvePrecision('float32', native)).toEqual({ precision: 'float32' });
+  });
+
+  it('bf16 weight gradients only at the geometries where oneDNN 2.6 runs them faster', () => {
+    const pays = (x: [number, number, number, number], o: number, k: number, stride: number) =>
+      bf16WeightGradientPays(tf.backend_util.computeConv2DInfo(x, [k, k, x[3], o], stride, 1, 'same'));
+    // Measured faster in bf16 (ms float32 -> bf16 on the 2-core Zen 4).
+    expect(pays([144, 32, 32, 32], 32, 3, 1)).toBe(true); // 37 -> 23
+    expect(pays([144, 16, 16, 128], 64, 3, 1)).toBe(true); // 29 -> 18
+    expect(pays([16, 96, 96, 64], 32, 3, 1)).toBe(true); // 88 -> 47
+    // Measured 4-50x slower in bf16.
+    expect(pays([144, 32, 32, 32], 64, 3, 2)).toBe(false); // 14 -> 745
+    expect(pays([144, 16, 16, 192], 64, 3, 1)).toBe(false); // 112 -> 1495
+    expect(pays([144, 16, 16, 96], 32, 3, 1)).toBe(false); // 14 -> 413
+    expect(pays([144, 8, 8, 384], 128, 3, 1)).toBe(false); // 105 -> 1661
+    expect(pays([144, 4, 4, 64], 64, 3, 1)).toBe(false); // 0.8 -> 3.8
   });
 
   it('precisionFromEnv reads SQUID_ONEDNN_PRECISION, float32 when unset', () => {

@@ -1,5 +1,9 @@
 export { type AddonLoad, loadAddon, type OneDnnAddon } from './addon.js';
 export {
+  BF16_MIN_FLOPS,
+  BF16_MIN_INTENSITY,
+  bf16Pays,
+  bf16WeightGradientPays,
   dataAccess,
   KERNEL_NAMES,
   type KernelStats,

@@ -84,8 +84,59 @@ export function nativeOps(addon: OneDnnAddon, precision: Precision): NativeOps {
   };
 }
 
+/** bf16 pays only above this many flops: below, call overheads outweigh the faster dot products. */
+export const BF16_MIN_FLOPS = 2 ** 22;
+/**
+ * ...and only with at least this many flops per element converted to bf16. Measured on the
+ * 2-core Zen 4: converting costs ~0.2 ns per element, bf16 saves ~0.005 ns per flop (90 -> 160
+ * GFLOP/s), so the break-even is ~40; a conversion's OpenMP wake-up on a loaded machine moves it
+ * up. 3x3 convs have 2·9·O flops per input element and pass; the memory read (16x16384 ·
+ * 16384x200, ~30) does not.
+ */
+export const BF16_MIN_INTENSITY = 64;
+
+/** Whether running an op of `flops` in bf16, converting `converted` input elements, pays. */
+export function bf16Pays(flops: number, converted: number): boolean {
+  return flops >= BF16_MIN_FLOPS && flops >= BF16_MIN_INTENSITY * converted;
+}
+
+/**
+ * Whether oneDNN 2.6's bf16 weight gradient (jit_bf16, NHWC) beats its float32 one at this
+ * geometry. It does (1.2-2x) for 3x3 stride-1 convs with an output of at least 8x8 and at most
+ * twice as many input as output channels, and is 10-50x slower elsewhere in SQUID: strided convs
+ * (144x32x32x32 -> 64 stride 2: 745 ms vs 14 ms) and wide decoder inputs (144x16x16x192 -> 64:
+ * 1495 ms vs 112 ms), and slower at 4x4 outputs. Measured on a Zen 4 with AVX512-BF16 at
+ * 25 SQUID-like geometries; the rule picks bf16 at none of the slow ones.
+ */
+export function bf16WeightGradientPays(info: Conv2DInfo): boolean {
+  return (
+    info.filterHeight === 3 &&
+    info.filterWidth === 3 &&
+    info.strideHeight === 1 &&
+    info.strideWidth === 1 &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1 &&
+    info.outHeight * info.outWidth >= 64 &&
+    info.inChannels <= 2 * info.outChannels
+  );
+}
+
+/** The ops for one call of `flops` that converts `converted` elements to bf16 when it runs in bf16. */
+export type OpsFor = (flops: number, converted: number) => NativeOps;
+
 type KernelArgs = { inputs: Record<string, TensorInfo | undefined>; attrs: Record<string, unknown> };
-export type Planner = (ops: NativeOps, args: KernelArgs) => Plan;
+export type Planner = (ops: OpsFor, args: KernelArgs) => Plan;
+
+const size = (t: TensorInfo) => tf.util.sizeFromShape(t.shape);
+const convFlops = (info: Conv2DInfo) =>
+  2 *
+  info.batchSize *
+  info.outHeight *
+  info.outWidth *
+  info.filterHeight *
+  info.filterWidth *
+  info.inChannels *
+  info.outChannels;
 
 function f32(...infos: (TensorInfo | undefined)[]): string | undefined {
   const bad = infos.find((t) => t && t.dtype !== 'float32');
@@ -149,7 +200,7 @@ function conv2dInfo(
   );
 }
 
-function planConvForward(ops: NativeOps, { inputs, attrs }: KernelArgs, fused: boolean): Plan {
+function planConvForward(opsFor: OpsFor, { inputs, attrs }: KernelArgs, fused: boolean): Plan {
   const { x, filter, bias, preluActivationWeights } = inputs;
   if (!x || !filter) return 'missing input';
   const why = f32(x, filter, bias) ?? channelsLast(attrs.dataFormat);
@@ -161,6 +212,7 @@ function planConvForward(ops: NativeOps, { inputs, attrs }: KernelArgs, fused: b
   if (bad) return bad;
   const params = convParams(info, act, !!bias);
   const alpha = Number(attrs.leakyreluAlpha ?? 0.2);
+  const ops = opsFor(convFlops(info), size(x) + size(filter));
   return {
     outShape: info.outShape,
     run: (view, out) => ops.convForward(view(x), view(filter), bias ? view(bias) : null, out, params, alpha),
@@ -168,9 +220,9 @@ function planConvForward(ops: NativeOps, { inputs, attrs }: KernelArgs, fused: b
 }
 
 const planners: Record<NativeKernelName, Planner> = {
-  Conv2D: (ops, args) => planConvForward(ops, args, false),
-  FusedConv2D: (ops, args) => planConvForward(ops, args, true),
-  Conv2DBackpropInput: (ops, { inputs, attrs }) => {
+  Conv2D: (opsFor, args) => planConvForward(opsFor, args, false),
+  FusedConv2D: (opsFor, args) => planConvForward(opsFor, args, true),
+  Conv2DBackpropInput: (opsFor, { inputs, attrs }) => {
     const { dy, filter } = inputs;
     if (!dy || !filter) return 'missing input';
     const why = f32(dy, filter) ?? channelsLast(attrs.dataFormat);
@@ -181,12 +233,13 @@ const planners: Record<NativeKernelName, Planner> = {
     const bad = emptyConv(info);
     if (bad) return bad;
     const params = convParams(info);
+    const ops = opsFor(convFlops(info), size(dy) + size(filter));
     return {
       outShape: [...inputShape],
       run: (view, out) => ops.convBackwardData(view(dy), view(filter), out, params),
     };
   },
-  Conv2DBackpropFilter: (ops, { inputs, attrs }) => {
+  Conv2DBackpropFilter: (opsFor, { inputs, attrs }) => {
     const { x, dy } = inputs;
     if (!x || !dy) return 'missing input';
     const why = f32(x, dy) ?? channelsLast(attrs.dataFormat);
@@ -197,12 +250,13 @@ const planners: Record<NativeKernelName, Planner> = {
     const bad = emptyConv(info) ?? strided1x1FewChannels(info);
     if (bad) return bad;
     const params = convParams(info);
+    const ops = opsFor(bf16WeightGradientPays(info) ? convFlops(info) : 0, size(x) + size(dy));
     return {
       outShape: [...filterShape],
       run: (view, out) => ops.convBackwardWeights(view(x), view(dy), out, params),
     };
   },
-  BatchMatMul: (ops, { inputs, attrs }) => {
+  BatchMatMul: (opsFor, { inputs, attrs }) => {
     const { a, b } = inputs;
     if (!a || !b) return 'missing input';
     const why = f32(a, b);
@@ -210,12 +264,13 @@ const planners: Record<NativeKernelName, Planner> = {
     const plan = planMatMul(a.shape, b.shape, !!attrs.transposeA, !!attrs.transposeB);
     if (typeof plan === 'string') return plan;
     if (plan.outShape.some((d) => d === 0) || a.shape.includes(0)) return 'empty tensor';
+    const ops = opsFor(2 * tf.util.sizeFromShape(plan.outShape) * plan.params[3], size(a) + size(b));
     return {
       outShape: plan.outShape,
       run: (view, out) => ops.matMul(view(a), view(b), null, out, plan.params, 0),
     };
   },
-  _FusedMatMul: (ops, { inputs, attrs }) => {
+  _FusedMatMul: (opsFor, { inputs, attrs }) => {
     const { a, b, bias, preluActivationWeights } = inputs;
     if (!a || !b) return 'missing input';
     const why = f32(a, b, bias);
@@ -229,6 +284,7 @@ const planners: Record<NativeKernelName, Planner> = {
     if (bad) return bad;
     if (plan.outShape.some((d) => d === 0) || a.shape.includes(0)) return 'empty tensor';
     const alpha = Number(attrs.leakyreluAlpha ?? 0.2);
+    const ops = opsFor(2 * tf.util.sizeFromShape(plan.outShape) * plan.params[3], size(a) + size(b));
     return {
       outShape: plan.outShape,
       run: (view, out) => ops.matMul(view(a), view(b), bias ? view(bias) : null, out, plan.params, alpha),
@@ -246,7 +302,8 @@ export interface KernelStats {
 /**
  * The kernel config that runs `name` through oneDNN on `backendName` and hands every call it
  * cannot serve (dtype, NCHW, prelu, a oneDNN error) to `original`, the kernel it replaces.
- * `precision` bfloat16 runs oneDNN's bf16 kernels on the same float32 tensors.
+ * `precision` bfloat16 runs oneDNN's bf16 kernels on the same float32 tensors, for the calls
+ * where {@link bf16Pays}.
  */
 export function nativeKernelConfig(
   addon: OneDnnAddon,
@@ -257,7 +314,10 @@ export function nativeKernelConfig(
   precision: Precision = 'float32',
 ): tf.KernelConfig {
   const planner = planners[name];
-  const ops = nativeOps(addon, precision);
+  const low = nativeOps(addon, precision);
+  // float32 calls, and in bfloat16 the ones where converting would cost more than it saves.
+  const opsFor: OpsFor =
+    precision === 'float32' ? () => addon : (flops, n) => (bf16Pays(flops, n) ? low : addon);
   const fallback = (args: Parameters<tf.KernelFunc>[0], reason: string) => {
     stats.fallback++;
     stats.lastFallback = reason;
@@ -269,7 +329,7 @@ export function nativeKernelConfig(
     return original.kernelFunc(args);
   };
   const kernelFunc: tf.KernelFunc = (args) => {
-    const plan = planner(ops, args as unknown as KernelArgs);
+    const plan = planner(opsFor, args as unknown as KernelArgs);
     if (typeof plan === 'string') return fallback(args, plan);
     const access = dataAccess(backendName, args.backend);
     // Allocate first: a wasm allocation may grow (and replace) the heap that views point into.

@@ -27,6 +27,12 @@ export const NativeKernelsConfig = z.object({
    * else float32.
    */
   precision: z.enum(['float32', 'bfloat16', 'auto']).optional(),
+  /**
+   * The kernels that may run in bfloat16 when the precision is bfloat16 (each call still only
+   * where it pays: bf16Pays, and for Conv2DBackpropFilter bf16WeightGradientPays); the others
+   * stay float32.
+   */
+  bf16Kernels: z.array(z.enum(KERNEL_NAMES)).default([...KERNEL_NAMES]),
 });
 export type NativeKernelsConfig = z.infer<typeof NativeKernelsConfig>;
 export type NativeKernelsOptions = z.input<typeof NativeKernelsConfig>;
@@ -95,7 +101,8 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
       const counts = stats.get(k) ?? { native: 0, fallback: 0 };
       stats.set(k, counts);
       if (tf.getKernel(name, backendName)) tf.unregisterKernel(name, backendName);
-      tf.registerKernel(nativeKernelConfig(addon, name, backendName, original, counts, resolved.precision));
+      const precision = config.bf16Kernels.includes(name) ? resolved.precision : 'float32';
+      tf.registerKernel(nativeKernelConfig(addon, name, backendName, original, counts, precision));
       replaced.set(k, { original });
     }
   }
