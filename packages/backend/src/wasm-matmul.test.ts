@@ -144,6 +144,31 @@ describe('wasm BatchMatMul without the slow path', () => {
     }
   });
 
+  it('gives a row the same bits whatever the rows sharing its product (batched scoring)', async () => {
+    // A memory read as the in-painting block does it, [positions, images, slots]·[positions,
+    // slots, dim]: one image per call must equal its row of the batch's call. The stock loop
+    // (which took up to 4 rows) and XNNPACK sum in different orders.
+    const a = values([9, 6, 200]);
+    const inputs: [Float32Array, number[]][] = [
+      [a, [9, 6, 200]],
+      [values([9, 200, 256]), [9, 200, 256]],
+    ];
+    const [all] = await on('wasm', inputs, (x, m) => [tf.matMul(x, m)]);
+    const rows = new Uint32Array(all.buffer);
+    for (let r = 0; r < 6; r++) {
+      const row = Float32Array.from(
+        { length: 9 * 200 },
+        (_, i) => a[(Math.floor(i / 200) * 6 + r) * 200 + (i % 200)],
+      );
+      const [one] = await on('wasm', [[row, [9, 1, 200]], inputs[1]], (x, m) => [tf.matMul(x, m)]);
+      const bits = new Uint32Array(one.buffer);
+      let differ = 0;
+      for (let p = 0; p < 9; p++)
+        for (let j = 0; j < 256; j++) if (bits[p * 256 + j] !== rows[(p * 6 + r) * 256 + j]) differ++;
+      expect(differ, `row ${r}`).toBe(0);
+    }
+  });
+
   it('keeps the stock error for non-float32 operands', async () => {
     await tf.setBackend('wasm');
     const a = tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32');

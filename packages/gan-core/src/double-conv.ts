@@ -98,16 +98,18 @@ function addRelu(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
 }
 
 /**
- * `BN(conv(x))` with running statistics, optionally ReLU'd. Where the activation is larger than
- * the filter, as one fused convolution: the BN is an affine map per output channel, folded into
- * the filter and bias (`s = γ/√(var + eps)`, `W' = W·s`, `b' = (b − mean)·s + β`), which saves
- * ~4 elementwise passes over the activation for one over the filter. Equal to the unfolded
- * layers up to float rounding (~1e-7 relative per layer). Folding is redone per call because
+ * `BN(conv(x))` with running statistics, optionally ReLU'd. Where one sample's activation is
+ * larger than the filter, as one fused convolution: the BN is an affine map per output channel,
+ * folded into the filter and bias (`s = γ/√(var + eps)`, `W' = W·s`, `b' = (b − mean)·s + β`),
+ * which saves ~4 elementwise passes over the activation for one over the filter. Equal to the
+ * unfolded layers up to float rounding (~1e-7 relative per layer), so the choice looks at one
+ * sample, never the batch size: a sample's output must not depend on how many share the batch
+ * (batched scoring equals per-image scoring bit for bit). Folding is redone per call because
  * the optimizer may update weights in place.
  */
 function convBatchNormEval(x: tf.Tensor4D, conv: Conv2d, bn: BatchNorm2d, relu: boolean): tf.Tensor4D {
   const [kh, kw, cin] = conv.weight.shape;
-  const outPixels = (x.shape[0] * x.shape[1] * x.shape[2]) / (conv.stride * conv.stride);
+  const outPixels = (x.shape[1] * x.shape[2]) / (conv.stride * conv.stride);
   if (kh * kw * cin > 4 * outPixels) return bn.apply(conv.apply(x), { stats: 'running', relu });
   return tf.tidy(() => {
     const scale = tf.mul(tf.rsqrt(tf.add(bn.runningVar, bn.eps)), bn.weight);
