@@ -15,12 +15,16 @@
 //                plus the peak of tensor memory (MB);
 //   op 'infer'   scoring as squid-eval does (discriminate: eval reconstruction, per-image
 //                discriminator, reconstruction errors), 1 and 16 images per call, ms per image;
+//                `mode` 'batched' (the batch in one forward, what squid runs) and 'per-image'
+//                (one forward per image, the former path; same numbers bit for bit), timed
+//                alternately in the same process, and their ratio (`op: 'batched-speedup'`);
 //   op 'profile-train' / 'profile-infer' (with `--profile`) time per kernel, top 15.
 // One JSON line each: { bench: 'squid-model', config, backend, nativeKernels, threads, preset,
 // op, batch, ms, imagesPerSec, officialElsewhere, peakMB, ... }, then per preset, op and batch
 // { op: 'speedup', baseline, config, speedup } (> 1 = faster than the baseline, same run).
 // Flags: --quick (1 timed run), --configs a,b (subset; the first is the baseline), --presets a,b,
-// --profile. Inference: the median (and minimum) of 9 calls at batch 1, 3 at batch 16.
+// --ops train,infer (subset), --profile. Inference: the median (and minimum) of 9 calls at
+// batch 1, 3 at batch 16.
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -55,19 +59,32 @@ const CONFIGS: Record<string, Record<string, string>> = {
 type Op = 'train' | 'infer' | 'profile-train' | 'profile-infer';
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
 
-/** Median and fastest of `n` timed calls after one warm-up call. */
-function timed(fn: () => void, n: number): { ms: number; minMs: number; firstMs: number } {
-  let t = performance.now();
-  fn();
-  const firstMs = performance.now() - t;
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    t = performance.now();
-    fn();
-    times.push(performance.now() - t);
+/**
+ * Median and fastest of `n` timed calls of each function after one warm-up call each, the
+ * functions taking turns so that a change in machine load hits them alike.
+ */
+function timedAlternately(
+  fns: Record<string, () => void>,
+  n: number,
+): Record<string, { ms: number; minMs: number; firstMs: number }> {
+  const names = Object.keys(fns);
+  const times: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
+  const first: Record<string, number> = {};
+  for (let r = 0; r <= n; r++) {
+    for (const k of names) {
+      const t = performance.now();
+      fns[k]();
+      const ms = performance.now() - t;
+      if (r === 0) first[k] = ms;
+      else times[k].push(ms);
+    }
   }
-  times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)], minMs: times[0], firstMs };
+  return Object.fromEntries(
+    names.map((k) => {
+      const v = times[k].sort((a, b) => a - b);
+      return [k, { ms: v[Math.floor(v.length / 2)], minMs: v[0], firstMs: first[k] }];
+    }),
+  );
 }
 
 async function measure(config: string, preset: PresetName, op: Op): Promise<void> {
@@ -102,17 +119,30 @@ async function measure(config: string, preset: PresetName, op: Op): Promise<void
         for (const line of await kernelProfile(score)) emit({ batch, ...line });
       } else {
         // Batch 1 varies run to run (thread wake-ups between small kernels): median of 9.
-        const t = timed(score, quick ? 1 : batch === 1 ? 9 : 3);
-        const msPerImage = t.ms / batch;
-        emit({
-          batch,
-          ms: round(t.ms),
-          minMs: round(t.minMs),
-          msPerImage: round(msPerImage),
-          firstMs: Math.round(t.firstMs),
-          imagesPerSec: round(1000 / msPerImage, 2),
-          officialElsewhere: { msPerImage: ref.inferMsPerImage, note: ELSEWHERE_NOTE },
-        });
+        const modes = {
+          batched: score,
+          'per-image': () => {
+            discriminate(model, x, 'per-image', { perImage: true });
+          },
+        };
+        const times = timedAlternately(modes, quick ? 1 : batch === 1 ? 9 : 3);
+        for (const [mode, t] of Object.entries(times)) {
+          const msPerImage = t.ms / batch;
+          emit({
+            batch,
+            mode,
+            ms: round(t.ms),
+            minMs: round(t.minMs),
+            msPerImage: round(msPerImage),
+            firstMs: Math.round(t.firstMs),
+            imagesPerSec: round(1000 / msPerImage, 2),
+            officialElsewhere: { msPerImage: ref.inferMsPerImage, note: ELSEWHERE_NOTE },
+          });
+        }
+        const speedup = round(times['per-image'].ms / times.batched.ms, 2);
+        process.stdout.write(
+          `${JSON.stringify({ bench: 'squid-model', op: 'batched-speedup', config, preset, batch, baseline: 'per-image', speedup })}\n`,
+        );
       }
       x.dispose();
     }
@@ -178,12 +208,19 @@ if (child) {
   const pick = (name: string, all: string[]) => flag(name)?.split(',') ?? all;
   const presetNames = pick('--presets', ['digitanatomy', 'zhanglab']) as PresetName[];
   const configs = pick('--configs', Object.keys(CONFIGS));
-  const measured: Array<{ config: string; preset: string; op: string; batch: number; ms?: number }> = [];
+  const measured: Array<{
+    config: string;
+    preset: string;
+    op: string;
+    batch: number;
+    mode?: string;
+    ms?: number;
+  }> = [];
   for (const config of configs) {
     const env = CONFIGS[config];
     if (!env) throw new Error(`unknown config ${config}; known: ${Object.keys(CONFIGS).join(', ')}`);
     for (const preset of presetNames) {
-      const ops: Op[] = ['train', 'infer'];
+      const ops = pick('--ops', ['train', 'infer']) as Op[];
       if (argv.includes('--profile')) ops.push('profile-train', 'profile-infer');
       for (const op of ops) {
         const r = spawnSync(
@@ -213,10 +250,22 @@ if (child) {
   for (const m of measured) {
     if (m.config === configs[0] || m.ms === undefined || m.op.startsWith('profile')) continue;
     const base = measured.find(
-      (b) => b.config === configs[0] && b.preset === m.preset && b.op === m.op && b.batch === m.batch,
+      (b) =>
+        b.config === configs[0] &&
+        b.preset === m.preset &&
+        b.op === m.op &&
+        b.batch === m.batch &&
+        b.mode === m.mode,
     );
     if (base?.ms === undefined) continue;
-    const line = { bench: 'squid-model', op: 'speedup', of: m.op, preset: m.preset, batch: m.batch };
+    const line = {
+      bench: 'squid-model',
+      op: 'speedup',
+      of: m.op,
+      preset: m.preset,
+      batch: m.batch,
+      mode: m.mode,
+    };
     process.stdout.write(
       `${JSON.stringify({ ...line, baseline: configs[0], config: m.config, speedup: round(base.ms / m.ms, 2) })}\n`,
     );

@@ -1,6 +1,9 @@
-import { initBackend, tf } from '@squid-ad/backend';
+import { initBackend, Rng, tf } from '@squid-ad/backend';
+import { digitAnatomyTestSet } from '@squid-ad/datasets';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { clippingModel } from './clipping-model.fixture.js';
+import { createSquidModel } from './model.js';
+import { presets } from './presets.js';
 import { anomalyScores, discriminate, normStats } from './score.js';
 
 beforeAll(async () => {
@@ -51,3 +54,65 @@ describe('discriminate', () => {
     images.dispose();
   });
 });
+
+/** Positions where two float32 arrays differ in their bits (NaN payloads and −0 included). */
+function bitDifferences(a: Float32Array, b: Float32Array): number[] {
+  expect(a.length).toBe(b.length);
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  const at: number[] = [];
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) at.push(i);
+  return at;
+}
+
+const VARIANTS = (['cpu', 'wasm'] as const).flatMap((backend) => [
+  { backend, nativeKernels: false },
+  { backend, nativeKernels: true },
+]);
+
+// The batch in one forward must give each image the numbers of its own forward, bit for bit, on
+// every backend the CLIs use. What broke it before: the eval BatchNorm folding chosen by batch
+// size, and wasm matMuls routed by row count (the stock loop and XNNPACK round differently).
+// Six different images: more rows than the old few-rows route took.
+describe.each(VARIANTS)(
+  'batched discriminate on $backend (native kernels: $nativeKernels)',
+  ({ backend, nativeKernels }) => {
+    // Why this variant cannot run here (the oneDNN kernels are optional), or undefined.
+    let unavailable: string | undefined;
+
+    beforeAll(async () => {
+      const report = await initBackend({ backend, nativeKernels });
+      unavailable =
+        nativeKernels && !report.nativeKernels.enabled
+          ? `no native kernels: ${report.nativeKernels.reason}`
+          : undefined;
+    });
+
+    it('equals one image per forward bit for bit', (ctx) => {
+      if (unavailable) ctx.skip(unavailable);
+      const model = createSquidModel(structuredClone(presets.tiny), Rng.fromSeed(3));
+      const set = digitAnatomyTestSet({ seed: 11, normal: 3, abnormal: 3, cell: 16 });
+      const S = presets.tiny.model.imageSize;
+      const images = tf.tensor4d(Float32Array.from(set.flatMap((s) => Array.from(s.image))), [6, S, S, 1]);
+      const before = tf.memory().numTensors;
+      const batched = discriminate(model, images, 'per-image');
+      const alone = discriminate(model, images, 'per-image', { perImage: true });
+      expect(tf.memory().numTensors).toBe(before);
+      const problems: string[] = [];
+      const check = (name: string, a: Float32Array, b: Float32Array) => {
+        const at = bitDifferences(a, b);
+        if (at.length > 0) problems.push(`${name}: ${at.length}/${a.length} differ, first at ${at[0]}`);
+      };
+      for (const key of ['logits', 'reconL1', 'reconL1WorstCell'] as const)
+        check(key, batched[key], alone[key]);
+      for (const [i, r] of batched.recon.entries()) check(`recon[${i}]`, r, alone.recon[i]);
+      expect(problems).toEqual([]);
+      // Different images, different numbers: the comparison is not between constants.
+      expect(new Set(batched.logits).size).toBe(6);
+      expect(batched.recon.length).toBe(6);
+      expect(batched.logits.every(Number.isFinite)).toBe(true);
+      images.dispose();
+      model.dispose();
+    });
+  },
+);

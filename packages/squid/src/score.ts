@@ -45,12 +45,20 @@ export interface Discrimination {
 export interface DiscriminateOptions {
   /** cell side of `recon-l1-worst-cell` in pixels (default 32) */
   reconCell?: number;
+  /**
+   * One image per forward instead of the whole batch in one: the same numbers bit for bit
+   * (tested), slower. For benchmarks and that test.
+   */
+  perImage?: boolean;
 }
 
 /**
- * `d = D(G_s(x))` with both networks in eval mode, one image at a time so that an image's score
- * never depends on the other images of the batch (bit for bit), whatever the backend's batching;
- * the reconstruction errors come from the same forward. `images`: `[B, S, S, 1]` in [0, 1].
+ * `d = D(G_s(x))` with both networks in eval mode, the reconstruction errors from the same
+ * forward. `images`: `[B, S, S, 1]` in [0, 1]. The batch runs as one forward, yet an image's
+ * numbers never depend on the other images, bit for bit: with `per-image` normalisation each
+ * image gets its own BatchNorm statistics (reduced over its H, W only), and the kernels compute
+ * every image (and every row of a product) alike whatever the batch size — checked on cpu and
+ * wasm, with and without the oneDNN kernels, by score.test.ts.
  */
 export function discriminate(
   model: ScoringModel,
@@ -67,17 +75,27 @@ export function discriminate(
   const reconL1WorstCell = new Float32Array(b);
   // [B·S·S]: the inputs the errors compare against
   const input = images.dataSync() as Float32Array;
-  for (let i = 0; i < b; i++) {
+  const n = S * S;
+  const forward = (x: tf.Tensor4D, at: number) => {
     const [d, r] = tf.tidy(() => {
-      const x = tf.slice(images, [i, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
-      const recon = model.generator.reconstruct(x);
-      const logit = model.discriminator.forward(recon, { training: false, norm });
-      return [logit.dataSync()[0], recon.dataSync() as Float32Array];
+      const rec = model.generator.reconstruct(x);
+      const logit = model.discriminator.forward(rec, { training: false, norm });
+      return [logit.dataSync() as Float32Array, rec.dataSync() as Float32Array];
     });
-    logits[i] = d;
-    const ri = Float32Array.from(r);
-    recon.push(ri);
-    const e = reconError(input.subarray(i * S * S, (i + 1) * S * S), ri, S, cell);
+    logits.set(d, at);
+    for (let i = 0; i < d.length; i++) recon.push(r.slice(i * n, (i + 1) * n));
+  };
+  if (options.perImage) {
+    for (let i = 0; i < b; i++) {
+      const x = tf.slice(images, [i, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
+      forward(x, i);
+      x.dispose();
+    }
+  } else if (b > 0) {
+    forward(images, 0);
+  }
+  for (let i = 0; i < b; i++) {
+    const e = reconError(input.subarray(i * n, (i + 1) * n), recon[i], S, cell);
     reconL1[i] = e.l1;
     reconL1WorstCell[i] = e.worstCell;
   }
