@@ -102,10 +102,11 @@ export function bf16Pays(flops: number, converted: number): boolean {
 
 /**
  * Whether oneDNN 2.6's bf16 weight gradient (jit_bf16, NHWC) beats its float32 one at this
- * geometry. It does (1.2-2x) for 3x3 stride-1 convs with an output of at least 8x8 and at most
- * twice as many input as output channels, and is 10-50x slower elsewhere in SQUID: strided convs
- * (144x32x32x32 -> 64 stride 2: 745 ms vs 14 ms) and wide decoder inputs (144x16x16x192 -> 64:
- * 1495 ms vs 112 ms), and slower at 4x4 outputs. Measured on a Zen 4 with AVX512-BF16 at
+ * geometry. It does (1.2-2.3x) for 3x3 stride-1 convs with an output of at least 8x8 and at most
+ * twice as many input as output channels. Elsewhere in SQUID it is slower: strided convs and wide
+ * decoder inputs ~2x in isolation (bench/bf16.bench.ts) and 10-50x inside a training step on a
+ * loaded machine (144x32x32x32 -> 64 stride 2: 745 ms vs 14 ms; 144x16x16x192 -> 64: 1495 ms vs
+ * 112 ms), and 4x4 outputs too. Measured on a Zen 4 with AVX512-BF16 at
  * 25 SQUID-like geometries; the rule picks bf16 at none of the slow ones.
  */
 export function bf16WeightGradientPays(info: Conv2DInfo): boolean {
