@@ -1,8 +1,7 @@
 // A real redis-server killed -9 and started again (same port, same folder) in the middle of a
 // 500-image scoring with 2 workers (the built CLI in their own processes): with AOF every image is
 // scored exactly once; without persistence `collect` names what was lost and exits 2.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,18 +10,18 @@ import { type RedisServer, redisUnavailable, startRedisServer } from '@squid-ad/
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './program.js';
 import { realDeps } from './real-deps.js';
-import { writeGreyPng } from './testing/fakes.js';
+import { trainTinyRunWithCli, writeDistinctImages } from './test-run.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const evalCli = builtCli('evaluator');
-const trainCli = builtCli('trainer');
 const env = { ...process.env, SQUID_BACKEND: 'wasm', SQUID_THREADS: '1' };
 const skip = redisUnavailable();
 const root = mkdtempSync(join(tmpdir(), 'squid-redis-restart-'));
 const run = join(root, 'run');
 const images = join(root, 'images');
 const N = 500;
-const names = Array.from({ length: N }, (_, i) => join(images, `${String(i).padStart(3, '0')}.png`));
+/** the images, in input order */
+let names: string[] = [];
 let redis: RedisServer | undefined;
 
 /** The CLI in-process (producer, collector): exit code and output lines. */
@@ -86,26 +85,8 @@ function expectSaidOnce(w: StartedCli) {
 
 beforeAll(async () => {
   if (skip) return;
-  const config = join(root, 'small.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      run: { normImages: 2, sampleEvery: 1000, data: { trainLength: 8, valNormal: 2, valAbnormal: 2 } },
-    }),
-  );
-  const trained = spawnSync(
-    process.execPath,
-    [
-      ...[trainCli, '--preset', 'tiny', '--epochs', '1', '--steps-per-epoch', '2'],
-      ...['--batch-size', '2', '--config', config, '--out', run, '--backend', 'wasm'],
-    ],
-    { cwd: repo, env, encoding: 'utf8' },
-  );
-  expect(trained.status, trained.stderr).toBe(0);
-  // 500 distinct 48 px images (the tiny preset's size).
-  names.forEach((path, i) => {
-    writeGreyPng(path, 48, (x, y) => ((x * (i % 17) + y * (i % 11) + i) % 64) / 64);
-  });
+  trainTinyRunWithCli(root, run, env, repo);
+  names = writeDistinctImages(images, N);
 }, 300_000);
 
 afterEach(async () => {

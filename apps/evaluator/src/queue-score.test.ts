@@ -10,11 +10,11 @@ import { type RedisServer, redisUnavailable, startRedisServer } from '@squid-ad/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './program.js';
 import { realDeps } from './real-deps.js';
+import { trainTinyRunWithCli, writeDistinctImages } from './test-run.js';
 import { writeGreyPng } from './testing/fakes.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const evalCli = builtCli('evaluator');
-const trainCli = builtCli('trainer');
 const env = { ...process.env, SQUID_BACKEND: 'wasm', SQUID_THREADS: '1' };
 const skip = redisUnavailable();
 const root = mkdtempSync(join(tmpdir(), 'squid-queue-score-'));
@@ -40,29 +40,8 @@ const workerArgs = (extra: string[] = []) => [
 beforeAll(async () => {
   if (skip) return;
   redis = await startRedisServer();
-  const config = join(root, 'small.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      run: { normImages: 2, sampleEvery: 1000, data: { trainLength: 8, valNormal: 2, valAbnormal: 2 } },
-    }),
-  );
-  const trained = spawnSync(
-    process.execPath,
-    [
-      ...[trainCli, '--preset', 'tiny', '--epochs', '1', '--steps-per-epoch', '2'],
-      ...['--batch-size', '2', '--config', config, '--out', run, '--backend', 'wasm'],
-    ],
-    { cwd: repo, env, encoding: 'utf8' },
-  );
-  expect(trained.status, trained.stderr).toBe(0);
-  // 500 distinct 48 px images (the tiny preset's size).
-  for (let i = 0; i < N; i++)
-    writeGreyPng(
-      join(images, `${String(i).padStart(3, '0')}.png`),
-      48,
-      (x, y) => ((x * (i % 17) + y * (i % 11) + i) % 64) / 64,
-    );
+  trainTinyRunWithCli(root, run, env, repo);
+  writeDistinctImages(images, N);
   const scored = spawnSync(process.execPath, [evalCli, 'score', '--run', run, images], {
     cwd: repo,
     env,
