@@ -85,6 +85,8 @@ describe('squid-eval curve', () => {
     const again = captured();
     expect(await runCli(args, again.deps)).toBe(0);
     expect(again.out.filter((l) => l.endsWith('(already evaluated)'))).toHaveLength(3);
+    expect(c.err.filter((l) => l.startsWith('backend '))).toHaveLength(1);
+    expect(again.err.filter((l) => l.startsWith('backend '))).toHaveLength(0);
     const curve2 = JSON.parse(readFileSync(join(runDir, 'curve', 'curve.json'), 'utf8')) as Curve;
     expect(curve2).toEqual(curve);
   }, 300_000);

@@ -69,6 +69,7 @@ export async function curveCommand(
     readMetrics(opts.run).map((m) => [m.epoch as number, m.loss as Record<string, number | null>]),
   );
   const points: CurvePoint[] = [];
+  let evaluated = 0;
   for (const name of names) {
     const { sha256 } = runCheckpoint(opts.run, name as CheckpointChoice);
     const reportPath = join(out, name, 'report.json');
@@ -77,10 +78,11 @@ export async function curveCommand(
     if (reuse?.sha256 === sha256 && existsSync(reportPath)) {
       report = readReport(reportPath, opts.run);
     } else {
-      // evaluate's own lines (backend, AUC, report path) would repeat per checkpoint: one line each instead
+      // evaluate's own lines (backend, AUC, report path) would repeat per checkpoint: its backend
+      // line once, then one line per checkpoint
       await evaluateCommand(
         { ...opts, checkpoint: name as CheckpointChoice, out: join(out, name) },
-        { ...deps, stdout: () => {}, stderr: points.length === 0 ? deps.stderr : () => {} },
+        { ...deps, stdout: () => {}, stderr: evaluated++ === 0 ? deps.stderr : () => {} },
       );
       report = readReport(reportPath, opts.run);
     }
