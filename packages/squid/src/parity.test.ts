@@ -1,5 +1,13 @@
-import { initBackend, tf } from '@squid-ad/backend';
-import { compare, type Fixture, fixtureTensor, loadFixture, nchwToNhwc } from '@squid-ad/test-utils';
+import { tf } from '@squid-ad/backend';
+import {
+  BACKEND_VARIANTS,
+  compare,
+  type Fixture,
+  fixtureTensor,
+  loadFixture,
+  nchwToNhwc,
+  startVariant,
+} from '@squid-ad/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SquidModel } from './model.js';
 import { fromOfficialCheckpoint } from './official.js';
@@ -8,13 +16,7 @@ import { fromOfficialCheckpoint } from './official.js';
 // (default: the repository's fixtures/squid-parity/visible). Everything comes from fixture.json, nothing is hard-coded.
 const OUTPUTS_2E6 = ['out.recon', 'out.teacher_recon', 'out.patch'];
 
-// Stock TensorFlow.js kernels always; the optional oneDNN kernels too when they are installed.
-const VARIANTS = (['cpu', 'wasm'] as const).flatMap((backend) => [
-  { backend, nativeKernels: false },
-  { backend, nativeKernels: true },
-]);
-
-describe.each(VARIANTS)(
+describe.each(BACKEND_VARIANTS)(
   'official parity on $backend (native kernels: $nativeKernels)',
   ({ backend, nativeKernels }) => {
     let fx: Fixture;
@@ -24,11 +26,7 @@ describe.each(VARIANTS)(
     let captured: Map<string, tf.Tensor>;
 
     beforeAll(async () => {
-      const report = await initBackend({ backend, nativeKernels });
-      unavailable =
-        nativeKernels && !report.nativeKernels.enabled
-          ? `no native kernels: ${report.nativeKernels.reason}`
-          : undefined;
+      unavailable = await startVariant({ backend, nativeKernels });
       if (unavailable) return;
       fx = loadFixture();
       model = fromOfficialCheckpoint({

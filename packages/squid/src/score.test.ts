@@ -1,5 +1,6 @@
 import { initBackend, Rng, tf } from '@squid-ad/backend';
 import { digitAnatomyTestSet } from '@squid-ad/datasets';
+import { BACKEND_VARIANTS, startVariant } from '@squid-ad/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { clippingModel } from './clipping-model.fixture.js';
 import { createSquidModel } from './model.js';
@@ -65,27 +66,18 @@ function bitDifferences(a: Float32Array, b: Float32Array): number[] {
   return at;
 }
 
-const VARIANTS = (['cpu', 'wasm'] as const).flatMap((backend) => [
-  { backend, nativeKernels: false },
-  { backend, nativeKernels: true },
-]);
-
 // The batch in one forward must give each image the numbers of its own forward, bit for bit, on
 // every backend the CLIs use. What broke it before: the eval BatchNorm folding chosen by batch
 // size, and wasm matMuls routed by row count (the stock loop and XNNPACK round differently).
 // Six different images: more rows than the old few-rows route took.
-describe.each(VARIANTS)(
+describe.each(BACKEND_VARIANTS)(
   'batched discriminate on $backend (native kernels: $nativeKernels)',
   ({ backend, nativeKernels }) => {
     // Why this variant cannot run here (the oneDNN kernels are optional), or undefined.
     let unavailable: string | undefined;
 
     beforeAll(async () => {
-      const report = await initBackend({ backend, nativeKernels });
-      unavailable =
-        nativeKernels && !report.nativeKernels.enabled
-          ? `no native kernels: ${report.nativeKernels.reason}`
-          : undefined;
+      unavailable = await startVariant({ backend, nativeKernels });
     });
 
     it('equals one image per forward bit for bit', (ctx) => {

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   fromOfficialLayout,
+  initBackend,
   readSafetensors,
   type SafetensorsEntry,
   type StateEntry,
@@ -140,4 +141,27 @@ export function expectClose(
     `${name}: worst at flat index ${r.at}: ours ${r.ours} vs official ${r.official}`,
   ).toBeLessThanOrEqual(0);
   return r.maxAbs;
+}
+
+/** A backend the CLIs compute on: cpu or wasm, with or without the optional oneDNN kernels. */
+export interface BackendVariant {
+  backend: 'cpu' | 'wasm';
+  nativeKernels: boolean;
+}
+
+/** cpu and wasm, each with stock TensorFlow.js kernels and with the oneDNN kernels (for `describe.each`). */
+export const BACKEND_VARIANTS: readonly BackendVariant[] = (['cpu', 'wasm'] as const).flatMap((backend) => [
+  { backend, nativeKernels: false },
+  { backend, nativeKernels: true },
+]);
+
+/**
+ * Starts a variant's backend; returns why it cannot run here (the oneDNN kernels are optional:
+ * `no native kernels: <reason>`, for `ctx.skip`), or undefined.
+ */
+export async function startVariant({ backend, nativeKernels }: BackendVariant): Promise<string | undefined> {
+  const report = await initBackend({ backend, nativeKernels });
+  return nativeKernels && !report.nativeKernels.enabled
+    ? `no native kernels: ${report.nativeKernels.reason}`
+    : undefined;
 }

@@ -1,9 +1,11 @@
-import { initBackend, Rng, tf, toOfficialLayout } from '@squid-ad/backend';
+import { Rng, tf, toOfficialLayout } from '@squid-ad/backend';
 import {
+  BACKEND_VARIANTS,
   type Fixture,
   fixtureTensor,
   loadFixture,
   nchwToNhwc,
+  startVariant,
   toTensor,
   trainStepFixtureDir,
 } from '@squid-ad/test-utils';
@@ -15,11 +17,6 @@ import { SquidTrainer, type StepLosses } from './squid-trainer.js';
 // schedule) recorded in fixtures/squid-train-step/visible (or SQUID_TRAIN_FIXTURE_DIR) from the
 // parity fixture's model, with every Bernoulli mask recorded and replayed here. See that
 // fixture's README.
-
-const VARIANTS = (['cpu', 'wasm'] as const).flatMap((backend) => [
-  { backend, nativeKernels: false },
-  { backend, nativeKernels: true },
-]);
 
 /** What one training run on the fixture records, all in the official layout and names. */
 interface Recorded {
@@ -192,7 +189,7 @@ function deviation(name: string, ours: tf.Tensor, official: tf.Tensor, meta: Met
   };
 }
 
-describe.each(VARIANTS)(
+describe.each(BACKEND_VARIANTS)(
   'training parity on $backend (native kernels: $nativeKernels)',
   ({ backend, nativeKernels }) => {
     let train: Fixture;
@@ -202,11 +199,7 @@ describe.each(VARIANTS)(
     let unavailable: string | undefined;
 
     beforeAll(async () => {
-      const report = await initBackend({ backend, nativeKernels });
-      unavailable =
-        nativeKernels && !report.nativeKernels.enabled
-          ? `no native kernels: ${report.nativeKernels.reason}`
-          : undefined;
+      unavailable = await startVariant({ backend, nativeKernels });
       if (unavailable) return;
       train = loadFixture(trainStepFixtureDir());
       meta = train.json.tensors;
