@@ -15,6 +15,8 @@ export default defineConfig({
       '@squid-ad/inpainting': pkg('inpainting'),
       '@squid-ad/gan-core': pkg('gan-core'),
       '@squid-ad/metrics': pkg('metrics'),
+      '@squid-ad/model-api': pkg('model-api'),
+      '@squid-ad/baselines': pkg('baselines'),
       // Before the package itself: an alias matches its subpaths too.
       '@squid-ad/queue/signals': fileURLToPath(new URL('./packages/queue/src/signals.ts', import.meta.url)),
       '@squid-ad/queue': pkg('queue'),

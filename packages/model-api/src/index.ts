@@ -1,0 +1,19 @@
+// Public API of @squid-ad/model-api: the interface every squid anomaly detector implements
+// (SQUID and the baselines), the config pieces they share, and a conformance check.
+export { type ConformanceReport, checkImages, checkModelPlugin } from './conformance.js';
+export {
+  type BaseModelConfig,
+  checkFinite,
+  type Inference,
+  type ModelInstance,
+  type ModelPlugin,
+  type ModelTrainer,
+  NonFiniteLossError,
+  PRESET_IMAGE_SIZE,
+  PRESET_NAMES,
+  type PresetName,
+  type RawStats,
+  type StepPosition,
+  type TrainSchedule,
+  trainScheduleSchema,
+} from './model-plugin.js';
