@@ -28,6 +28,7 @@ function scale(
     title: 'scale',
     scoreName: 'l1',
     configSchema: schema as z.ZodType<BaseModelConfig>,
+    recipe: recipeOf,
     presetConfig: (preset) => schema.parse({ preset, imageSize: PRESET_IMAGE_SIZE[preset], train: {} }),
     create(_config, seed) {
       const init = flaws.unseeded ? Math.random() : Rng.fromSeed(seed).next();

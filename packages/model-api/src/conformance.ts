@@ -1,5 +1,5 @@
 import { Rng, tf } from '@squid-ad/backend';
-import type { BaseModelConfig, ModelPlugin } from './model-plugin.js';
+import type { ModelPlugin } from './model-plugin.js';
 
 /** What {@link checkModelPlugin} found wrong; empty when the plug-in keeps the contract. */
 export interface ConformanceReport {
@@ -22,14 +22,10 @@ export function checkImages(batch: number, size: number, seed = 1): tf.Tensor4D 
  * independent of the rest of the batch (to 1e-5), `steps` training steps with finite losses that
  * change the weights, and no tensor left behind by infer or step.
  */
-export function checkModelPlugin<C extends BaseModelConfig>(
-  plugin: ModelPlugin<C>,
-  config: C,
-  steps = 2,
-): ConformanceReport {
+export function checkModelPlugin<C>(plugin: ModelPlugin<C>, config: C, steps = 2): ConformanceReport {
   const problems: string[] = [];
-  const S = config.imageSize;
-  const B = Math.min(config.train.batchSize, 4);
+  const { imageSize: S, train } = plugin.recipe(config);
+  const B = Math.min(train.batchSize, 4);
   const a = plugin.create(config, 3);
   const b = plugin.create(config, 3);
   const names = a.state().map((e) => e.name);

@@ -13,6 +13,8 @@ export {
   PRESET_NAMES,
   type PresetName,
   type RawStats,
+  type RunRecipe,
+  recipeOf,
   type StepPosition,
   type TrainSchedule,
   trainScheduleSchema,

@@ -28,12 +28,23 @@ export const trainScheduleSchema = z.object({
 });
 export type TrainSchedule = z.output<typeof trainScheduleSchema>;
 
-/** What every model config has, whatever else it holds: its data recipe and its schedule. */
-export interface BaseModelConfig {
-  preset: PresetName;
+/** What the run loop reads of a model's config: which data, at what size, how long. */
+export interface RunRecipe {
+  /** The preset whose data the model trains on (a SQUID config may say `custom`). */
+  preset: string;
   /** Side of the square single-channel images the model takes, `[B, S, S, 1]` in [0, 1]. */
   imageSize: number;
   train: TrainSchedule;
+}
+
+/** The usual shape of a model config: the recipe's fields at the top, the model's own keys beside. */
+export interface BaseModelConfig extends RunRecipe {
+  preset: PresetName;
+}
+
+/** {@link ModelPlugin.recipe} of a config shaped like {@link BaseModelConfig}. */
+export function recipeOf(config: BaseModelConfig): RunRecipe {
+  return { preset: config.preset, imageSize: config.imageSize, train: config.train };
 }
 
 /** The eval-mode outputs of a batch `[B, S, S, 1]`. */
@@ -101,7 +112,7 @@ export interface RawStats {
  * An anomaly detector squid can train, score, export and study. Adding a model means writing
  * one of these; the trainer and evaluator know models only through it.
  */
-export interface ModelPlugin<C extends BaseModelConfig = BaseModelConfig> {
+export interface ModelPlugin<C = BaseModelConfig> {
   /** `squid-train --model NAME`; also the key of the model's config in a run's config.json */
   readonly name: string;
   /** Human name with its source, e.g. `GANomaly (Akçay et al., ACCV 2018)` */
@@ -112,6 +123,8 @@ export interface ModelPlugin<C extends BaseModelConfig = BaseModelConfig> {
   readonly configSchema: z.ZodType<C>;
   /** The model's recipe for a preset's data (image size; the paper's or the authors' schedule). */
   presetConfig(preset: PresetName): C;
+  /** Preset, image size and schedule of a config (`recipeOf` for a {@link BaseModelConfig}). */
+  recipe(config: C): RunRecipe;
   /**
    * A freshly initialised model. `seed` gives the initial weights. `options.scoreNorm` is
    * SQUID's discriminator normalisation at scoring time; other models ignore it.
