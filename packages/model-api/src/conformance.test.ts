@@ -6,6 +6,7 @@ import {
   type BaseModelConfig,
   type ModelPlugin,
   PRESET_IMAGE_SIZE,
+  recipeOf,
   trainScheduleSchema,
 } from './model-plugin.js';
 
