@@ -1,7 +1,7 @@
 export { Adam, type AdamOptions, type AdamParam } from './adam.js';
 export { BatchNorm2d, type BatchNormApplyOptions, type NormStats } from './batch-norm.js';
-export { Conv2d, type Conv2dOptions } from './conv2d.js';
 export { ConvTranspose2d, type ConvTranspose2dOptions } from './conv-transpose2d.js';
+export { Conv2d, type Conv2dOptions } from './conv2d.js';
 export { cosineLr } from './cosine-schedule.js';
 export { Decoder, type DecoderApplyOptions, type DecoderOptions, type DecoderOutput } from './decoder.js';
 export { Discriminator, type DiscriminatorOptions, discriminatorSize } from './discriminator.js';
@@ -11,4 +11,5 @@ export { pytorchUniform } from './init.js';
 export { LayerNorm } from './layer-norm.js';
 export { Linear } from './linear.js';
 export { bceWithLogits, distillationLoss, mse } from './losses.js';
+export { RMSprop, type RMSpropOptions, type RMSpropParam } from './rmsprop.js';
 export { type SkipOp, UpBlock, type UpBlockOptions, upsampleBilinear } from './up-block.js';
