@@ -53,7 +53,7 @@ describe('RMSprop (TF 1.x semantics)', () => {
       for (const g of grads) tf.tidy(() => opt.update({ [w.name]: tf.tensor1d(g) }));
       const expected = referenceRMSprop(p0, grads, o);
       const got = w.dataSync();
-      expected.forEach((e, i) => expect(got[i]).toBeCloseTo(e, 6));
+      for (const [i, e] of expected.entries()) expect(got[i]).toBeCloseTo(e, 6);
       // The reference really moved the weights (the comparison is not between constants).
       expect(Math.abs(expected[3] - p0[3])).toBeGreaterThan(0.05);
       opt.dispose();
