@@ -62,13 +62,15 @@ export function resumeCheck<C>(
 
 /**
  * Analytic against central-difference gradients of `loss` for the `count` entries of `variable`
- * with the largest analytic gradient: `[analytic, numeric]` pairs.
+ * with the largest analytic gradient: `[analytic, numeric]` pairs. `value` evaluates the loss for
+ * the differences (default: `loss` itself), e.g. summed in float64 to keep float32 noise out.
  */
 export function finiteDifferences(
   loss: () => tf.Scalar,
   variable: tf.Variable,
   count: number,
   eps: number,
+  value: () => number = () => tf.tidy(() => loss().dataSync()[0]),
 ): [number, number][] {
   const { grads } = tf.variableGrads(loss, [variable]);
   const g = grads[variable.name].dataSync().slice();
@@ -79,7 +81,7 @@ export function finiteDifferences(
     const w = original.slice();
     w[i] += delta;
     tf.tidy(() => variable.assign(tf.tensor(w, variable.shape)));
-    return tf.tidy(() => loss().dataSync()[0]);
+    return value();
   };
   const pairs = order
     .slice(0, count)
