@@ -26,7 +26,7 @@ import {
   writeFileAtomicSync,
 } from '@squid-ad/backend';
 import { meanStd } from '@squid-ad/metrics';
-import { type EpochMetrics, getPreset, parseRunConfig, trainSquid } from '@squid-ad/squid';
+import { type EpochMetrics, getPreset, parseRunConfig, trainRun } from '@squid-ad/squid';
 
 /**
  * The official code (tiangexiang/SQUID, `configs/digit_best.py`), run on the same 2-core machine
@@ -205,7 +205,7 @@ for (const seed of values.from ? [] : seeds) {
   );
   const started = performance.now();
   results[seed] = [];
-  const result = await trainSquid({
+  const result = await trainRun({
     runDir,
     config,
     onProgress: (p) => {

@@ -15,7 +15,7 @@ import {
   loadRun,
   parseRunConfig,
   readBundleDir,
-  trainSquid,
+  trainRun,
   writeBundle,
 } from '@squid-ad/squid';
 import { build } from 'esbuild';
@@ -84,7 +84,7 @@ describe('browser entries', () => {
       },
       'test config',
     );
-    await trainSquid({ runDir, config });
+    await trainRun({ runDir, config });
     writeBundle(join(tmp, 'bundle'), exportBundle(runDir));
     const files = readBundleDir(join(tmp, 'bundle'));
     const images = digitAnatomyTestSet({ seed: 2, normal: 2, abnormal: 2, cell: 16 }).map((s) => s.image);
@@ -108,7 +108,7 @@ describe('browser entries', () => {
         const out = await bundle.score(x);
         x.dispose();
         bundle.dispose();
-        return { backend: tf.getBackend(), scores: Array.from(out.scores), logits: Array.from(out.logits) };
+        return { backend: tf.getBackend(), scores: Array.from(out.scores), raw: Array.from(out.raw) };
       }
     `);
     // A fresh global object: no process, require, Buffer or module; what a page has that tfjs and
@@ -132,11 +132,11 @@ describe('browser entries', () => {
       score(
         files: unknown,
         images: Float32Array[],
-      ): Promise<{ backend: string; scores: number[]; logits: number[] }>;
+      ): Promise<{ backend: string; scores: number[]; raw: number[] }>;
     };
     const got = await entry.score(files, images);
     expect(got.backend).toBe('cpu');
-    expect(got.logits).toEqual(Array.from(expected.logits));
+    expect(got.raw).toEqual(Array.from(expected.raw));
     expect(got.scores).toEqual(Array.from(expected.scores));
   }, 300_000);
 });

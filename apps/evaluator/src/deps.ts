@@ -2,13 +2,15 @@ import type { BackendReport, tf } from '@squid-ad/backend';
 import type { CheckpointChoice } from './run-checkpoint.js';
 
 /**
- * A trained SQUID run as `@squid-ad/squid`'s `loadRun` returns it. The evaluator needs only
+ * A trained run (SQUID or a baseline) as `@squid-ad/squid`'s `loadRun` returns it. The evaluator needs only
  * this much, so the CLI can be tested with a fake scorer.
  */
 export interface ScoringRun {
   config: { imageSize: number };
+  /** the run's model: `squid` (the default) or a baseline, and the name of its own score */
+  model?: { name: string; title: string; scoreName: string };
   /**
-   * For images `[B, S, S, 1]` in [0, 1]: the discriminator anomaly scores (1 = anomalous), the
+   * For images `[B, S, S, 1]` in [0, 1]: the model's anomaly scores (SQUID: the discriminator's, 1 = anomalous), the
    * reconstructions `[S·S]` and their errors (`recon-l1`, `recon-l1-worst-cell` over cells of
    * `reconCell` px, default the run's), all from one forward.
    */

@@ -3,22 +3,24 @@ import type { BackendChoice, PrecisionChoice } from '@squid-ad/backend';
 import { onStopSignals } from '@squid-ad/queue/signals';
 import type { SquidRun } from '@squid-ad/squid';
 import type { CliDeps, LoadImage, LoadRun, ScoringRun } from './deps.js';
+import { MODELS } from './models.js';
 import { runSplitOpener } from './run-split.js';
 
 /** Adapts a loaded `@squid-ad/squid` run to what the evaluator needs. */
 export function toScoringRun(r: SquidRun): ScoringRun {
   const runData = r.runConfig.run.data;
   return {
-    config: { imageSize: r.config.model.imageSize },
+    config: { imageSize: r.imageSize },
+    model: r.model,
     checkpoint: r.checkpoint.name,
     trainedTo: { epoch: r.checkpoint.epoch, iteration: r.checkpoint.iteration },
     ...(r.threshold !== undefined
       ? { threshold: r.threshold, thresholdMethod: r.runConfig.run.threshold }
       : {}),
     data: {
-      dataset: r.config.data.dataset,
+      dataset: r.data.dataset,
       dir: runData.dir,
-      seed: r.config.train.seed,
+      seed: r.data.seed,
       val: { ...runData },
     },
     reconCell: r.reconCell,
@@ -45,7 +47,7 @@ export function realDeps(overrides: Partial<CliDeps> = {}): CliDeps {
       });
     const { loadRun: load } = await import('@squid-ad/squid');
     return {
-      ...toScoringRun(await load(runDir, { checkpoint: options?.checkpoint })),
+      ...toScoringRun(await load(runDir, { checkpoint: options?.checkpoint, models: MODELS })),
       backend: backendReport(),
     };
   };

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, tf } from '@squid-ad/backend';
 import { digitAnatomyDataset, encodeGreyPng } from '@squid-ad/datasets';
-import { getPreset, loadRun, parseRunConfig, trainSquid } from '@squid-ad/squid';
+import { getPreset, loadRun, parseRunConfig, trainRun } from '@squid-ad/squid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './program.js';
 import { captured } from './test-run.js';
@@ -22,7 +22,7 @@ beforeAll(async () => {
   squid.train.iterationsPerEpoch = 1;
   squid.train.batchSize = 2;
   const config = parseRunConfig({ squid, run: { normImages: 2, sampleEvery: 100 } }, 'test config');
-  const result = await trainSquid({
+  const result = await trainRun({
     runDir,
     config,
     data: {

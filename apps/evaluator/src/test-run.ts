@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getPreset, parseRunConfig, trainSquid } from '@squid-ad/squid';
+import { getPreset, parseRunConfig, trainRun } from '@squid-ad/squid';
 import { builtCli } from '@squid-ad/test-utils/built-cli';
 import type { CliDeps } from './deps.js';
 import { realDeps } from './real-deps.js';
@@ -41,7 +41,7 @@ export async function trainTinyRun(
     },
     'test config',
   );
-  await trainSquid({ runDir, config });
+  await trainRun({ runDir, config });
 }
 
 /**

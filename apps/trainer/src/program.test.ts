@@ -40,9 +40,9 @@ describe('resolveTrainConfig', () => {
       }),
     );
     expect(out).toBe('runs/digitanatomy');
-    expect(config.squid.loss.recon).toBe(3);
-    expect(config.squid.loss.teacher).toBe(0.01);
-    expect(config.squid.train).toMatchObject({ epochs: 9, batchSize: 4, iterationsPerEpoch: 5, seed: 2 });
+    expect(config.squid!.loss.recon).toBe(3);
+    expect(config.squid!.loss.teacher).toBe(0.01);
+    expect(config.squid!.train).toMatchObject({ epochs: 9, batchSize: 4, iterationsPerEpoch: 5, seed: 2 });
     expect(config.run).toMatchObject({ normImages: 20, validateEvery: 3, scoreNorm: 'per-image' });
     expect(config.run.data.skipBad).toBe(false);
     expect(resolveTrainConfig(flags({ preset: 'tiny', skipBad: true })).config.run.data.skipBad).toBe(true);

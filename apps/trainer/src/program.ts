@@ -1,6 +1,7 @@
 import { type BackendChoice, backendStatus, describeBackend, initBackend } from '@squid-ad/backend';
-import { RunFolderError, trainSquid } from '@squid-ad/squid';
+import { RunFolderError, trainRun } from '@squid-ad/squid';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { MODELS } from './models.js';
 import { barView, jsonView, type ProgressView, plainView } from './progress.js';
 import { resolveTrainConfig, type TrainFlags, trainFlagsSchema } from './resolve-config.js';
 import { timeBudget } from './time-budget.js';
@@ -69,6 +70,12 @@ export function buildProgram(action: (flags: TrainFlags) => Promise<void>): Comm
       'Train SQUID (CVPR 2023) anomaly detection on DigitAnatomy, ZhangLab or CheXpert into a resumable run folder.',
     )
     .addOption(
+      new Option(
+        '--model <name>',
+        `what to train: ${MODELS.map((m) => `${m.name} = ${m.title}`).join('; ')} (default squid, or the resumed run's)`,
+      ).choices(MODELS.map((m) => m.name)),
+    )
+    .addOption(
       new Option('--preset <name>', 'official configuration (tiny = test-size model)').choices([
         'digitanatomy',
         'zhanglab',
@@ -77,7 +84,7 @@ export function buildProgram(action: (flags: TrainFlags) => Promise<void>): Comm
       ]),
     )
     .option('--data <dir>', 'data set root (zhanglab, chexpert); digitanatomy generates its data')
-    .option('--out <dir>', 'run folder (default runs/<preset>)')
+    .option('--out <dir>', 'run folder (default runs/<preset>, runs/<model>-<preset> for a baseline)')
     .option('--epochs <n>', 'total number of epochs', int('--epochs'))
     .option('--batch-size <n>', 'images per iteration', int('--batch-size'))
     .option(
@@ -198,9 +205,10 @@ async function train(flags: TrainFlags, io: TrainCliIo): Promise<number> {
     view.line(`${signal}: finishing the current iteration, then writing a checkpoint…`);
   });
   try {
-    const result = await trainSquid({
+    const result = await trainRun({
       runDir: out,
       config,
+      models: MODELS,
       resume: flags.resume,
       force: flags.force,
       breakLock: flags.breakLock,
@@ -282,6 +290,11 @@ function addQueueCommands(program: Command, io: TrainCliIo, setCode: (code: numb
       'post one training job per seed × contamination to a job queue on Redis; `squid-train worker`s (any machine that sees --out-root at the same path) train them into OUT_ROOT/<preset>-seed<N>[-c<f>]/',
     )
     .option('--queue <url>', 'Redis of the queue, redis://HOST:PORT/DB (default: env SQUID_QUEUE)')
+    .addOption(
+      new Option('--model <name>', 'what to train (default squid); runs go to OUT_ROOT/<model>-<preset>-seed<N>/').choices(
+        MODELS.map((m) => m.name),
+      ),
+    )
     .addOption(
       new Option('--preset <name>', 'official configuration (tiny = test-size model)').choices([
         'digitanatomy',

@@ -20,13 +20,20 @@ function eta(seconds: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s % 60).padStart(2, '0')}s`;
 }
 
+/** The first three loss terms, `D 0.0025 G 0.0467 recon 0.0299` (one-letter names in capitals). */
+function describeLosses(losses: ReadonlyMap<string, number>): string {
+  return [...losses]
+    .slice(0, 3)
+    .map(([name, v]) => `${name.length === 1 ? name.toUpperCase() : name} ${fmt(v)}`)
+    .join(' ');
+}
+
 /** A progress bar with epoch, step, losses, images/s and ETA (for a TTY). */
 export function barView(stream: NodeJS.WriteStream): ProgressView {
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format:
-        'epoch {ep} |{bar}| step {value}/{total} | D {d} G {g} recon {recon} | {ips} img/s | ETA {etaText}',
+      format: 'epoch {ep} |{bar}| step {value}/{total} | {losses} | {ips} img/s | ETA {etaText}',
       hideCursor: true,
       clearOnComplete: false,
       etaBuffer: 50,
@@ -35,19 +42,14 @@ export function barView(stream: NodeJS.WriteStream): ProgressView {
   );
   let started = false;
   let currentEpoch = -1;
-  let g: number | undefined;
-  let recon: number | undefined;
+  // The latest value of every loss term (SQUID's generator terms come every n_critic steps only).
+  const latest = new Map<string, number>();
   return {
     step(p) {
-      if (p.losses.g !== undefined) {
-        g = p.losses.g;
-        recon = p.losses.recon;
-      }
+      for (const [name, v] of Object.entries(p.losses)) latest.set(name, v);
       const payload = {
         ep: `${p.epoch + 1}/${p.epochs}`,
-        d: fmt(p.losses.d),
-        g: fmt(g),
-        recon: fmt(recon),
+        losses: describeLosses(latest),
         ips: p.imagesPerSecond.toFixed(1),
         etaText: eta(p.etaSeconds),
       };
@@ -84,9 +86,8 @@ export function plainView(write: (line: string) => void, everySeconds = 30): Pro
       const now = Date.now();
       if (now - last < everySeconds * 1000 && p.step + 1 !== p.steps) return;
       last = now;
-      const l = p.losses;
       write(
-        `epoch ${p.epoch + 1}/${p.epochs} step ${p.step + 1}/${p.steps} D ${fmt(l.d)} G ${fmt(l.g)} ` +
+        `epoch ${p.epoch + 1}/${p.epochs} step ${p.step + 1}/${p.steps} ${describeLosses(new Map(Object.entries(p.losses)))} ` +
           `${p.imagesPerSecond.toFixed(1)} img/s ETA ${eta(p.etaSeconds)}`,
       );
     },

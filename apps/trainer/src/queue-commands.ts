@@ -18,7 +18,8 @@ import {
   redactUrl,
   UnrecoverableError,
 } from '@squid-ad/queue';
-import { parseRunConfig, RunFolderError, runPaths, type TrainResult, trainSquid } from '@squid-ad/squid';
+import { parseRunConfig, RunFolderError, runPaths, type TrainResult, trainRun } from '@squid-ad/squid';
+import { MODELS } from './models.js';
 import type { TrainCliIo } from './program.js';
 import { type SweepFlags, type SweepMeta, sweepJobs, TRAIN_KIND, type TrainJob } from './sweep.js';
 
@@ -142,14 +143,15 @@ export async function trainWorkerCommand(opts: TrainWorkerOptions, io: TrainCliI
     {
       process: async (job) => {
         const { out } = job.data;
-        const config = parseRunConfig(job.data.config, `queue job ${job.id}`);
+        const config = parseRunConfig(job.data.config, `queue job ${job.id}`, { models: MODELS });
         const resume = existsSync(runPaths(out).checkpoint('last'));
         log(`${job.id}: ${resume ? 'resuming' : 'starting'} ${out}`);
         let result: TrainResult;
         try {
-          result = await trainSquid({
+          result = await trainRun({
             runDir: out,
             config,
+            models: MODELS,
             resume,
             breakLock: opts.breakLock,
             shouldStop: job.stopRequested,

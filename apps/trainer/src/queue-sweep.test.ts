@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@squid-ad/backend';
-import { type CheckpointMeta, readCheckpoint, readMetrics, runPaths, trainSquid } from '@squid-ad/squid';
+import { type CheckpointMeta, readCheckpoint, readMetrics, runPaths, trainRun } from '@squid-ad/squid';
 import { builtCli, startCli } from '@squid-ad/test-utils/built-cli';
 import { type RedisServer, redisUnavailable, startRedisServer } from '@squid-ad/test-utils/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,7 +126,7 @@ describe.skipIf(skip)(`squid-train sweep on a real Redis${skip ? ` (skipped: ${s
     });
     for (const job of sweepJobs(parsed)) {
       const ref = join(root, 'straight', job.name);
-      const r = await trainSquid({ runDir: ref, config: job.config });
+      const r = await trainRun({ runDir: ref, config: job.config });
       expect(r.status).toBe('completed');
       const want = readCheckpoint<CheckpointMeta>(runPaths(ref).checkpoint('last'));
       const got = readCheckpoint<CheckpointMeta>(runPaths(job.out).checkpoint('last'));

@@ -1,9 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { getPreset, parseRunConfig, type RunConfig, readRunConfig, runPaths } from '@squid-ad/squid';
+import {
+  type PresetName,
+  parseRunConfig,
+  pluginOf,
+  type RunConfig,
+  readRunConfig,
+  runPaths,
+} from '@squid-ad/squid';
 import { z } from 'zod';
+import { MODELS } from './models.js';
 
 /** The command-line options of `squid-train`, validated. */
 export const trainFlagsSchema = z.object({
+  /** the model to train (`squid`, or a baseline: `ae`, `ganomaly`, …); default squid, or the run's own */
+  model: z.string().optional(),
   preset: z.enum(['digitanatomy', 'zhanglab', 'chexpert', 'tiny']).optional(),
   data: z.string().optional(),
   out: z.string().optional(),
@@ -66,32 +76,44 @@ function readJson(path: string): Json {
 export function resolveTrainConfig(flags: TrainFlags): { config: RunConfig; out: string } {
   const resumingDir = flags.resume ? flags.out : undefined;
   if (flags.resume && !flags.out) throw new Error('--resume needs --out RUN_DIR (the run to continue)');
+  const file = flags.config ? readJson(flags.config) : undefined;
+  const resumed =
+    resumingDir && existsSync(runPaths(resumingDir).config) ? readRunConfig(resumingDir, MODELS) : undefined;
+  // The model: --model, else the --config file's, else the resumed run's, else SQUID.
+  const plugin = pluginOf(
+    { model: flags.model ?? file?.model ?? resumed?.model ?? 'squid' },
+    MODELS,
+    flags.model ? '--model' : flags.config ? `--config ${flags.config}` : 'squid-train options',
+  );
+  const key = plugin.name;
   let base: Json;
   if (flags.preset) {
-    base = { squid: getPreset(flags.preset) };
-  } else if (resumingDir && existsSync(runPaths(resumingDir).config)) {
-    base = readRunConfig(resumingDir) as unknown as Json;
+    base = { model: key, [key]: plugin.presetConfig(flags.preset as PresetName) };
+  } else if (resumed) {
+    base = resumed as unknown as Json;
   } else if (resumingDir && !flags.config) {
     throw new Error(
       `cannot resume: ${resumingDir} is not a run folder (no config.json); check --out, or start a new run with --preset`,
     );
-  } else if (flags.config) {
-    const file = readJson(flags.config);
-    const preset = isObject(file.squid) ? file.squid.preset : undefined;
-    base = typeof preset === 'string' && preset !== 'custom' ? { squid: getPreset(preset) } : {};
+  } else if (file) {
+    const preset = isObject(file[key]) ? file[key].preset : undefined;
+    base =
+      typeof preset === 'string' && preset !== 'custom'
+        ? { model: key, [key]: plugin.presetConfig(preset as PresetName) }
+        : { model: key };
   } else {
     throw new Error(
       'choose a --preset (digitanatomy, zhanglab, chexpert), a --config FILE, or --resume --out RUN_DIR',
     );
   }
-  let merged = flags.config ? deepMerge(base, readJson(flags.config)) : base;
-  const squid: Json = {};
+  let merged = file ? deepMerge(base, file) : base;
+  const model: Json = {};
   const train: Json = {};
   if (flags.epochs !== undefined) train.epochs = flags.epochs;
   if (flags.batchSize !== undefined) train.batchSize = flags.batchSize;
   if (flags.stepsPerEpoch !== undefined) train.iterationsPerEpoch = flags.stepsPerEpoch;
   if (flags.seed !== undefined) train.seed = flags.seed;
-  if (Object.keys(train).length) squid.train = train;
+  if (Object.keys(train).length) model.train = train;
   const run: Json = {};
   const data: Json = {};
   if (flags.data !== undefined) data.dir = flags.data;
@@ -101,8 +123,13 @@ export function resolveTrainConfig(flags: TrainFlags): { config: RunConfig; out:
   if (flags.validateEvery !== undefined) run.validateEvery = flags.validateEvery;
   if (flags.sampleEvery !== undefined) run.sampleEvery = flags.sampleEvery;
   if (flags.keepEvery !== undefined) run.keepEvery = flags.keepEvery;
-  merged = deepMerge(merged, { squid, run });
-  const config = parseRunConfig(merged, flags.config ? `--config ${flags.config}` : 'squid-train options');
-  const out = flags.out ?? `runs/${config.squid.preset}`;
+  merged = deepMerge(merged, { [key]: model, run });
+  if (resumed && merged.model !== key)
+    throw new Error(`cannot resume: ${resumingDir} trains ${String(resumed.model)}, not --model ${key}`);
+  const config = parseRunConfig(merged, flags.config ? `--config ${flags.config}` : 'squid-train options', {
+    models: MODELS,
+  });
+  const { preset } = plugin.recipe(config[key]);
+  const out = flags.out ?? (key === 'squid' ? `runs/${preset}` : `runs/${key}-${preset}`);
   return { config, out };
 }

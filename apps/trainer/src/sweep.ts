@@ -1,6 +1,8 @@
 import { join, resolve } from 'node:path';
 import type { RunConfig } from '@squid-ad/squid';
+import { pluginOf } from '@squid-ad/squid';
 import { z } from 'zod';
+import { MODELS } from './models.js';
 import { resolveTrainConfig, type TrainFlags, trainFlagsSchema } from './resolve-config.js';
 
 /** The kind of queue `squid-train sweep` posts and `squid-train worker` serves. */
@@ -81,7 +83,9 @@ export function sweepJobs(flags: SweepFlags): TrainJob[] {
     for (const seed of seeds) {
       const trainFlags: TrainFlags = trainFlagsSchema.parse({ ...train, seed, contamination: c });
       const probe = resolveTrainConfig({ ...trainFlags, out: outRoot });
-      const name = `${probe.config.squid.preset}-seed${seed}${c === undefined ? '' : `-c${c}`}`;
+      const model = probe.config.model;
+      const { preset } = pluginOf(probe.config, MODELS).recipe(probe.config[model]);
+      const name = `${model === 'squid' ? '' : `${model}-`}${preset}-seed${seed}${c === undefined ? '' : `-c${c}`}`;
       const out = join(outRoot, name);
       jobs.push({ name, out, config: resolveTrainConfig({ ...trainFlags, out }).config });
     }

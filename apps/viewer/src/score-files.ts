@@ -41,7 +41,7 @@ export async function scoreFiles(
           row: {
             name: file.name,
             score,
-            logit: s.logits[0],
+            logit: s.raw[0],
             flagged: bundle.threshold === undefined ? null : score >= bundle.threshold,
             reconL1: s.reconL1[0],
             reconL1WorstCell: s.reconL1WorstCell[0],

@@ -90,8 +90,10 @@ export interface ModelTrainer {
 
 /** A built model: its weights and how it scores. */
 export interface ModelInstance {
-  /** Every tensor scoring needs (weights, BatchNorm statistics, memories), with stable names. */
+  /** Every tensor of the model (weights, BatchNorm statistics, memories), with stable names: what a checkpoint saves. */
   state(): StateEntry[];
+  /** The part of {@link state} scoring reads (what an inference bundle carries); default: all of it. */
+  scoringState?(): StateEntry[];
   /**
    * Eval mode on `images` `[B, S, S, 1]` in [0, 1] (not disposed). An image's outputs must not
    * depend on the rest of the batch. The caller disposes the returned tensors.
@@ -126,10 +128,11 @@ export interface ModelPlugin<C = BaseModelConfig> {
   /** Preset, image size and schedule of a config (`recipeOf` for a {@link BaseModelConfig}). */
   recipe(config: C): RunRecipe;
   /**
-   * A freshly initialised model. `seed` gives the initial weights. `options.scoreNorm` is
-   * SQUID's discriminator normalisation at scoring time; other models ignore it.
+   * A freshly initialised model; `seed` gives the initial weights. `runOptions`: the run's
+   * settings (config.json's `run`), for a model that reads some of them (SQUID: `scoreNorm`,
+   * `reuseGeneratorForward`); others ignore them.
    */
-  create(config: C, seed: number, options?: { scoreNorm?: 'per-image' | 'running' }): ModelInstance;
+  create(config: C, seed: number, runOptions?: Readonly<Record<string, unknown>>): ModelInstance;
   /**
    * The anomaly score (higher = more anomalous) from the raw score and its statistics over
    * normal training images. Default: the raw score itself (already an anomaly score).

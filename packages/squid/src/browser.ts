@@ -2,6 +2,13 @@
 // inference bundles, without a `node:` import. Training, run folders, checkpoints and the
 // official-checkpoint import read and write files: Node only.
 
+// The plug-in interface, so a user of SQUID alone needs no second import.
+export {
+  type ModelInstance,
+  type ModelPlugin,
+  type ModelTrainer,
+  NonFiniteLossError,
+} from '@squid-ad/model-api';
 export { decodeFloat16, encodeFloat16 } from './bundle/float16.js';
 export {
   type BundleFiles,
@@ -33,6 +40,7 @@ export {
 } from './config.js';
 export { type DiscriminatorForwardOptions, SquidDiscriminator } from './discriminator.js';
 export { type GeneratorForwardOptions, type GeneratorOutput, SquidGenerator } from './generator.js';
+export { type BatchInference, calibratedScores, type InferBatchOptions, inferBatch } from './infer-batch.js';
 export { createSquidModel, type SquidModel } from './model.js';
 export { splitPatches, stitchPatches } from './patches.js';
 export { getPreset, type PresetName, presets } from './presets.js';
@@ -48,4 +56,6 @@ export {
   SCORE_NAMES,
   type ScoreName,
   type ScoreNorm,
+  squidInfer,
 } from './score.js';
+export { squidInstance, squidModel } from './squid-plugin.js';

@@ -49,19 +49,17 @@ export { type LockOwner, lockPathOf, RunLock, RunLockedError } from './run-lock.
 export { initLikePyTorch } from './torch-init.js';
 export {
   configDifferences,
+  modelConfigOf,
   parseRunConfig,
+  pluginOf,
   type RunConfig,
   type RunConfigInput,
   type RunOptions,
   runConfigSchema,
   runOptionsSchema,
+  type SquidRunConfig,
 } from './train/run-config.js';
-export {
-  NonFiniteLossError,
-  SquidTrainer,
-  type StepLosses,
-  type StepTimings,
-} from './train/squid-trainer.js';
+export { SquidTrainer, type StepLosses, type StepTimings } from './train/squid-trainer.js';
 export {
   type CheckpointMeta,
   type EpochMetrics,
@@ -69,11 +67,12 @@ export {
   type TrainOptions,
   type TrainProgress,
   type TrainResult,
-  trainSquid,
-} from './train/train-squid.js';
+  trainRun,
+} from './train/train-run.js';
 export { type TrainingData, trainingData } from './train/training-data.js';
 export {
   type ImageSet,
+  inferSet,
   labelledImageSet,
   normImageSet,
   type ScoreAuc,

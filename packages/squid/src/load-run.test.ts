@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRun } from './load-run.js';
 import { reconError } from './recon-error.js';
 import { tinyRunConfig } from './train/test-config.fixture.js';
-import { trainSquid } from './train/train-squid.js';
+import { trainRun } from './train/train-run.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
@@ -18,11 +18,12 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describe('loadRun', () => {
   it('scores each image independently of its batch, with the stored μ, σ and threshold', async () => {
     const dir = join(root, 'run');
-    await trainSquid({ runDir: dir, config: tinyRunConfig({ epochs: 1 }) });
+    await trainRun({ runDir: dir, config: tinyRunConfig({ epochs: 1 }) });
     const before = tf.memory().numTensors;
     const run = await loadRun(dir);
     expect(run.checkpoint.name).toBe('best');
-    expect(run.config.model.imageSize).toBe(48);
+    expect(run.imageSize).toBe(48);
+    expect(run.model.name).toBe('squid');
     expect(run.scoreNorm).toBe('per-image');
     expect(Number.isFinite(run.norm.mu) && run.norm.sigma > 0).toBe(true);
     expect(typeof run.threshold).toBe('number');

@@ -1,34 +1,45 @@
 import { existsSync } from 'node:fs';
-import { prefixState, Rng, type tf } from '@squid-ad/backend';
+import type { tf } from '@squid-ad/backend';
+import type { ModelPlugin } from '@squid-ad/model-api';
 import { type CheckpointFile, readCheckpoint, restoreState } from './checkpoint.js';
-import type { SquidConfig } from './config.js';
-import { createSquidModel } from './model.js';
 import { type CheckpointName, readRunConfig, runPaths } from './run-folder.js';
 import { type NormStats, type RunScores, type ScoreNorm, scorer } from './score.js';
-import type { RunConfig } from './train/run-config.js';
-import type { CheckpointMeta } from './train/train-squid.js';
+import { squidModel } from './squid-plugin.js';
+import { modelConfigOf, pluginOf, type RunConfig } from './train/run-config.js';
+import type { CheckpointMeta } from './train/train-run.js';
 
 export type { RunScores } from './score.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: plug-ins of any config type
+type AnyPlugin = ModelPlugin<any>;
+
 /** A trained run, ready to score images. */
 export interface SquidRun {
-  /** The model recipe (has the image size: `config.model.imageSize`). */
-  config: SquidConfig;
+  /** The plug-in of the run's model (`squid`, `ganomaly`, …): its name, title and score name. */
+  model: Pick<AnyPlugin, 'name' | 'title' | 'scoreName'>;
+  /** The model's config (the run config's key of the model's name; SQUID: a SquidConfig). */
+  config: unknown;
+  /** Image side the model scores, in pixels. */
+  imageSize: number;
+  /** The data set the model was trained on (`digitanatomy`, `zhanglab`, `chexpert`) and its seed. */
+  data: { dataset: string; seed: number };
   /** The run's whole config.json. */
   runConfig: RunConfig;
   /** Which checkpoint was loaded, and its metadata. */
   checkpoint: { name: CheckpointName; path: string; epoch: number; iteration: number; auc: number | null };
+  /** μ, σ of the raw score over normal training images (SQUID's score normalisation). */
   norm: NormStats;
-  /** How the discriminator normalises while scoring. */
+  /** How SQUID's discriminator normalises while scoring (`run.scoreNorm`). */
   scoreNorm: ScoreNorm;
   /** Operating threshold picked on the validation split during training, if any. */
   threshold?: number;
   /** Cell side of `recon-l1-worst-cell` unless `score` is given another (`run.reconCell`). */
   reconCell: number;
   /**
-   * Anomaly score A = 1 − sigmoid((d − μ)/σ) per image (1 = anomalous), plus the reconstructions
-   * (`[S·S]` each) and their errors `recon-l1` / `recon-l1-worst-cell` (higher = more anomalous).
-   * `images`: `[B, S, S, 1]` in [0, 1]. An image's scores do not depend on the rest of the batch.
+   * The model's anomaly score per image (higher = anomalous; SQUID: A = 1 − sigmoid((d − μ)/σ)),
+   * the raw score, the reconstructions (`[S·S]` each) and their errors `recon-l1` /
+   * `recon-l1-worst-cell`. `images`: `[B, S, S, 1]` in [0, 1]. An image's scores do not depend
+   * on the rest of the batch.
    */
   score(images: tf.Tensor4D, options?: { reconCell?: number }): Promise<RunScores>;
   dispose(): void;
@@ -47,8 +58,12 @@ export interface ScoringCheckpoint {
  * Reads the checkpoint of a run folder that scoring uses (default: best, else last); errors name
  * the file. Shared by {@link loadRun} and the bundle export.
  */
-export function readScoringCheckpoint(runDir: string, checkpoint?: CheckpointName): ScoringCheckpoint {
-  const runConfig = readRunConfig(runDir);
+export function readScoringCheckpoint(
+  runDir: string,
+  checkpoint?: CheckpointName,
+  models: readonly AnyPlugin[] = [squidModel],
+): ScoringCheckpoint {
+  const runConfig = readRunConfig(runDir, models);
   const paths = runPaths(runDir);
   let name: CheckpointName = checkpoint ?? 'best';
   if (!checkpoint && !existsSync(paths.checkpoint('best'))) name = 'last';
@@ -61,32 +76,47 @@ export function readScoringCheckpoint(runDir: string, checkpoint?: CheckpointNam
   return { runConfig, name, path, file, meta: { ...meta, norm: meta.norm } };
 }
 
-/** Loads a run folder written by `trainSquid` / `squid-train` (default: the best checkpoint, else last). */
-export async function loadRun(runDir: string, opts: { checkpoint?: CheckpointName } = {}): Promise<SquidRun> {
-  const { runConfig, name, path, file, meta } = readScoringCheckpoint(runDir, opts.checkpoint);
-  const config = runConfig.squid;
-  const model = createSquidModel(config, Rng.fromSeed(config.train.seed));
+/** The data set a model config trains on: its own data recipe (SQUID), else its preset's. */
+export function datasetOf(plugin: AnyPlugin, modelConfig: unknown): string {
+  const own = (modelConfig as { data?: { dataset?: string } }).data?.dataset;
+  const { preset } = plugin.recipe(modelConfig);
+  return own ?? (preset === 'tiny' ? 'digitanatomy' : preset);
+}
+
+/**
+ * Loads a run folder written by `trainRun` / `squid-train` (default: the best checkpoint, else
+ * last). `models`: the plug-ins the run may name (default SQUID alone).
+ */
+export async function loadRun(
+  runDir: string,
+  opts: { checkpoint?: CheckpointName; models?: readonly AnyPlugin[] } = {},
+): Promise<SquidRun> {
+  const models = opts.models ?? [squidModel];
+  const { runConfig, name, path, file, meta } = readScoringCheckpoint(runDir, opts.checkpoint, models);
+  const plugin = pluginOf(runConfig, models, runPaths(runDir).config);
+  const config = modelConfigOf(runConfig);
+  const recipe = plugin.recipe(config);
+  const model = plugin.create(config, recipe.train.seed, runConfig.run);
   try {
-    restoreState(path, file.tensors, [
-      ...prefixState('generator', model.generator.state()),
-      ...prefixState('discriminator', model.discriminator.state()),
-    ]);
+    restoreState(path, file.tensors, model.scoringState?.() ?? model.state());
   } catch (err) {
     model.dispose();
     throw err;
   }
   const norm = meta.norm;
-  const scoreNorm = runConfig.run.scoreNorm;
   const reconCell = runConfig.run.reconCell;
   return {
+    model: { name: plugin.name, title: plugin.title, scoreName: plugin.scoreName },
     config,
+    imageSize: recipe.imageSize,
+    data: { dataset: datasetOf(plugin, config), seed: recipe.train.seed },
     runConfig,
     checkpoint: { name, path, epoch: meta.epoch, iteration: meta.iteration, auc: meta.auc },
     norm,
-    scoreNorm,
+    scoreNorm: runConfig.run.scoreNorm,
     ...(meta.threshold !== null ? { threshold: meta.threshold } : {}),
     reconCell,
-    score: scorer(model, { imageSize: config.model.imageSize, norm, scoreNorm, reconCell }),
+    score: scorer(model, plugin, { imageSize: recipe.imageSize, norm, reconCell }),
     dispose() {
       model.dispose();
     },

@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { appendFileWholeSync, writeFileAtomicSync } from '@squid-ad/backend';
+import type { ModelPlugin } from '@squid-ad/model-api';
 import { parseRunConfig, type RunConfig } from './train/run-config.js';
 
 /** Which checkpoint of a run: the latest, the best validated, or one kept after epoch N (`run.keepEvery`). */
@@ -73,7 +74,11 @@ export function createRunFolder(dir: string): RunPaths {
 }
 
 /** Reads a run's `config.json`; errors name the file. */
-export function readRunConfig(dir: string): RunConfig {
+export function readRunConfig(
+  dir: string,
+  // biome-ignore lint/suspicious/noExplicitAny: plug-ins of any config type
+  models?: readonly ModelPlugin<any>[],
+): RunConfig {
   const path = runPaths(dir).config;
   if (!existsSync(path)) throw new Error(`${dir} is not a squid run folder (no config.json)`);
   let json: unknown;
@@ -83,7 +88,7 @@ export function readRunConfig(dir: string): RunConfig {
     throw new Error(`${path}: not valid JSON (${(err as Error).message})`);
   }
   // Our own file: a key a later version dropped must not make an old run unreadable.
-  return parseRunConfig(json, path, { strict: false });
+  return parseRunConfig(json, path, { strict: false, ...(models ? { models } : {}) });
 }
 
 /** Appends one JSON line to `metrics.jsonl`, whole or not at all (a failure is a `WriteError`). */

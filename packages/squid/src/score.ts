@@ -1,5 +1,6 @@
 import { tf } from '@squid-ad/backend';
-import { DEFAULT_RECON_CELL, reconError } from './recon-error.js';
+import type { ModelInstance, ModelPlugin } from '@squid-ad/model-api';
+import { calibratedScores, type InferBatchOptions, inferBatch } from './infer-batch.js';
 
 /** How the discriminator normalises at scoring time (see the reference §4b). */
 export type ScoreNorm = 'per-image' | 'running';
@@ -42,14 +43,19 @@ export interface Discrimination {
 }
 
 /** Options of {@link discriminate}. */
-export interface DiscriminateOptions {
-  /** cell side of `recon-l1-worst-cell` in pixels (default 32) */
-  reconCell?: number;
-  /**
-   * One image per forward instead of the whole batch in one: the same numbers bit for bit
-   * (tested), slower. For benchmarks and that test.
-   */
-  perImage?: boolean;
+export type DiscriminateOptions = InferBatchOptions;
+
+/** SQUID's eval forward: the student reconstruction, and raw = its discriminator logit `[B]`. */
+export function squidInfer(model: ScoringModel, norm: ScoreNorm): ModelInstance['infer'] {
+  return (x) =>
+    tf.tidy(() => {
+      const recon = model.generator.reconstruct(x);
+      const raw = tf.reshape(
+        model.discriminator.forward(recon, { training: false, norm }),
+        [-1],
+      ) as tf.Tensor1D;
+      return { recon, raw };
+    });
 }
 
 /**
@@ -66,40 +72,8 @@ export function discriminate(
   norm: ScoreNorm,
   options: DiscriminateOptions = {},
 ): Discrimination {
-  const [b, S, w, c] = images.shape;
-  if (w !== S || c !== 1) throw new Error(`discriminate: images must be [B, S, S, 1], got [${images.shape}]`);
-  const cell = options.reconCell ?? DEFAULT_RECON_CELL;
-  const logits = new Float32Array(b);
-  const recon: Float32Array[] = [];
-  const reconL1 = new Float32Array(b);
-  const reconL1WorstCell = new Float32Array(b);
-  // [B·S·S]: the inputs the errors compare against
-  const input = images.dataSync() as Float32Array;
-  const n = S * S;
-  const forward = (x: tf.Tensor4D, at: number) => {
-    const [d, r] = tf.tidy(() => {
-      const rec = model.generator.reconstruct(x);
-      const logit = model.discriminator.forward(rec, { training: false, norm });
-      return [logit.dataSync() as Float32Array, rec.dataSync() as Float32Array];
-    });
-    logits.set(d, at);
-    for (let i = 0; i < d.length; i++) recon.push(r.slice(i * n, (i + 1) * n));
-  };
-  if (options.perImage) {
-    for (let i = 0; i < b; i++) {
-      const x = tf.slice(images, [i, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
-      forward(x, i);
-      x.dispose();
-    }
-  } else if (b > 0) {
-    forward(images, 0);
-  }
-  for (let i = 0; i < b; i++) {
-    const e = reconError(input.subarray(i * n, (i + 1) * n), recon[i], S, cell);
-    reconL1[i] = e.l1;
-    reconL1WorstCell[i] = e.worstCell;
-  }
-  return { logits, recon, reconL1, reconL1WorstCell };
+  const { raw, ...rest } = inferBatch({ infer: squidInfer(model, norm) }, images, options);
+  return { logits: raw, ...rest };
 }
 
 /** μ, σ (population std, as numpy's default) of logits; σ is floored so the score stays finite. */
@@ -131,10 +105,10 @@ export function anomalyScores(
 
 /** What the `score` of a loaded run or bundle gives per batch. */
 export interface RunScores {
-  /** official discriminator score, 1 = anomalous */
+  /** the model's anomaly score (SQUID: the official discriminator score), 1 / higher = anomalous */
   scores: Float32Array;
-  /** the discriminator logit d = D(G(x)) the score normalises (higher = more normal) */
-  logits: Float32Array;
+  /** the raw score it is computed from (SQUID: the discriminator logit d, higher = more normal) */
+  raw: Float32Array;
   recon: Float32Array[];
   reconL1: Float32Array;
   reconL1WorstCell: Float32Array;
@@ -144,7 +118,6 @@ export interface RunScores {
 export interface ScoringSettings {
   imageSize: number;
   norm: Pick<NormStats, 'mu' | 'sigma'>;
-  scoreNorm: ScoreNorm;
   reconCell: number;
 }
 
@@ -153,7 +126,8 @@ export interface ScoringSettings {
  * scores bit for bit like its run. `images`: `[B, S, S, 1]` in [0, 1].
  */
 export function scorer(
-  model: ScoringModel,
+  model: Pick<ModelInstance, 'infer'>,
+  plugin: Pick<ModelPlugin<unknown>, 'calibrated'>,
   settings: ScoringSettings,
 ): (images: tf.Tensor4D, options?: { reconCell?: number }) => Promise<RunScores> {
   const S = settings.imageSize;
@@ -161,9 +135,7 @@ export function scorer(
     const [, h, w, c] = images.shape;
     if (h !== S || w !== S || c !== 1)
       throw new Error(`score: images must be [B, ${S}, ${S}, 1], got [${images.shape}]`);
-    const d = discriminate(model, images, settings.scoreNorm, {
-      reconCell: options.reconCell ?? settings.reconCell,
-    });
-    return { scores: anomalyScores(d.logits, settings.norm), ...d };
+    const d = inferBatch(model, images, { reconCell: options.reconCell ?? settings.reconCell });
+    return { scores: calibratedScores(plugin, d.raw, settings.norm), ...d };
   };
 }

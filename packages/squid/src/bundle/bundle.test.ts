@@ -6,7 +6,7 @@ import { digitAnatomyTestSet } from '@squid-ad/datasets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRun, type RunScores } from '../load-run.js';
 import { tinyRunConfig } from '../train/test-config.fixture.js';
-import { trainSquid } from '../train/train-squid.js';
+import { trainRun } from '../train/train-run.js';
 import { exportBundle, readBundleDir, writeBundle } from './export-bundle.js';
 import { fetchBundle, loadBundle } from './load-bundle.js';
 
@@ -41,7 +41,7 @@ const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
-  await trainSquid({ runDir, config: tinyRunConfig({ epochs: 2, iterations: 2 }) });
+  await trainRun({ runDir, config: tinyRunConfig({ epochs: 2, iterations: 2 }) });
   const run = await loadRun(runDir);
   reference = await scoreAll(run);
   run.dispose();
@@ -56,7 +56,8 @@ describe('inference bundles', () => {
     expect(m.precision).toBe('float32');
     expect(m.provenance).toMatchObject({ run: runDir, checkpoint: 'best' });
     expect(m.provenance.checkpointSha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(m.config.model.imageSize).toBe(48);
+    expect((m.config as { model: { imageSize: number } }).model.imageSize).toBe(48);
+    expect(m.model).toBe('squid');
     expect(m.weights.bytes).toBe(statSync(paths.weights).size);
     const checkpointBytes = statSync(join(runDir, 'checkpoints/best.safetensors')).size;
     console.log(`tiny run: checkpoint ${checkpointBytes} B, float32 bundle ${m.weights.bytes} B`);
@@ -68,7 +69,7 @@ describe('inference bundles', () => {
     const loaded = await loadBundle(readBundleDir(dir));
     expect(loaded.threshold).toBe(m.score.threshold ?? undefined);
     const out = await scoreAll(loaded);
-    expect(Array.from(out.logits)).toEqual(Array.from(reference.logits));
+    expect(Array.from(out.raw)).toEqual(Array.from(reference.raw));
     expect(Array.from(out.scores)).toEqual(Array.from(reference.scores));
     expect(Array.from(out.reconL1)).toEqual(Array.from(reference.reconL1));
     expect(out.recon.map((r) => Array.from(r))).toEqual(reference.recon.map((r) => Array.from(r)));
@@ -87,8 +88,8 @@ describe('inference bundles', () => {
     const loaded = await loadBundle(readBundleDir(dir));
     const out = await scoreAll(loaded);
     loaded.dispose();
-    const dLogit = maxAbsDiff(out.logits, reference.logits);
-    const logitScale = Math.max(...Array.from(reference.logits, Math.abs));
+    const dLogit = maxAbsDiff(out.raw, reference.raw);
+    const logitScale = Math.max(...Array.from(reference.raw, Math.abs));
     const dRecon = Math.max(...out.recon.map((r, i) => maxAbsDiff(r, reference.recon[i])));
     const dReconL1 = maxAbsDiff(out.reconL1, reference.reconL1);
     console.log(

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkFreeSpace, Rng, writeFileAtomicSync } from '@squid-ad/backend';
-import type { SquidConfig } from '../config.js';
+import { checkFreeSpace, writeFileAtomicSync } from '@squid-ad/backend';
+import type { ModelPlugin } from '@squid-ad/model-api';
 import { readScoringCheckpoint } from '../load-run.js';
-import { createSquidModel } from '../model.js';
 import type { CheckpointName } from '../run-folder.js';
+import { squidModel } from '../squid-plugin.js';
+import { modelConfigOf, pluginOf } from '../train/run-config.js';
 import {
   BUNDLE_FORMAT,
   BUNDLE_MANIFEST,
@@ -15,7 +16,6 @@ import {
   stringifyBundleManifest,
 } from './manifest.js';
 import { encodeSafetensors, type NamedTensor } from './safetensors-bytes.js';
-import { scoringState } from './scoring-state.js';
 
 /** Options of {@link exportBundle}. */
 export interface ExportBundleOptions {
@@ -23,6 +23,9 @@ export interface ExportBundleOptions {
   checkpoint?: CheckpointName;
   /** Storage of the float weights (default float32; float16 halves the file). */
   precision?: 'float32' | 'float16';
+  /** The models the run may name (default: SQUID alone). */
+  // biome-ignore lint/suspicious/noExplicitAny: plug-ins of any config type
+  models?: readonly ModelPlugin<any>[];
 }
 
 /** A bundle in memory: the manifest and the weights file it names. */
@@ -38,14 +41,16 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
  * no teacher decoder) plus μ/σ, threshold, config and provenance. Errors name the file.
  */
 export function exportBundle(runDir: string, options: ExportBundleOptions = {}): Bundle {
-  const { runConfig, name, path, file, meta } = readScoringCheckpoint(runDir, options.checkpoint);
-  const config = runConfig.squid;
+  const models = options.models ?? [squidModel];
+  const { runConfig, name, path, file, meta } = readScoringCheckpoint(runDir, options.checkpoint, models);
+  const plugin = pluginOf(runConfig, models);
+  const config = modelConfigOf<Record<string, unknown>>(runConfig);
   const precision = options.precision ?? 'float32';
   // The model only names and shapes the scoring state; its values come from the checkpoint.
-  const model = createSquidModel(config, Rng.fromSeed(config.train.seed));
+  const model = plugin.create(config, plugin.recipe(config).train.seed, runConfig.run);
   const tensors: NamedTensor[] = [];
   try {
-    for (const e of scoringState(model)) {
+    for (const e of model.scoringState?.() ?? model.state()) {
       const t = file.tensors.get(e.name);
       if (!t) throw new Error(`checkpoint ${path}: missing tensor ${e.name}`);
       if (t.shape.join() !== e.variable.shape.join())
@@ -60,6 +65,7 @@ export function exportBundle(runDir: string, options: ExportBundleOptions = {}):
   const threshold = meta.threshold ?? null;
   try {
     return createBundle({
+      model: plugin.name,
       config,
       tensors,
       precision,
@@ -93,7 +99,9 @@ export function exportBundle(runDir: string, options: ExportBundleOptions = {}):
  * `exportBundle` for a run, benches and tests for a model built in memory.
  */
 export function createBundle(o: {
-  config: SquidConfig;
+  /** the model's plug-in name (default `squid`) */
+  model?: string;
+  config: object;
   tensors: NamedTensor[];
   precision: 'float32' | 'float16';
   score: BundleManifest['score'];
@@ -112,7 +120,8 @@ export function createBundle(o: {
     format: BUNDLE_FORMAT,
     version: BUNDLE_VERSION,
     precision: o.precision,
-    config: o.config,
+    model: o.model ?? 'squid',
+    config: o.config as Record<string, unknown>,
     score: o.score,
     provenance: o.provenance,
     weights: {

@@ -1,10 +1,12 @@
-import { Rng, tf } from '@squid-ad/backend';
-import type { SquidConfig } from '../config.js';
-import { createSquidModel } from '../model.js';
+import { tf } from '@squid-ad/backend';
+import type { ModelPlugin } from '@squid-ad/model-api';
 import { type NormStats, type RunScores, type ScoreNorm, scorer } from '../score.js';
+import { squidModel } from '../squid-plugin.js';
 import { BUNDLE_MANIFEST, type BundleManifest, parseBundleManifest } from './manifest.js';
 import { decodeSafetensors } from './safetensors-bytes.js';
-import { scoringState } from './scoring-state.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: plug-ins of any config type
+type AnyPlugin = ModelPlugin<any>;
 
 /** The two files of a bundle, as text/bytes (from disk, `fetch`, or a file picker). */
 export interface BundleFiles {
@@ -20,7 +22,12 @@ export interface BundleFiles {
 /** A model loaded from an inference bundle: scores images exactly as `loadRun(...).score` does. */
 export interface SquidBundle {
   manifest: BundleManifest;
-  config: SquidConfig;
+  /** The bundle's model: plug-in name, title and the name of its score. */
+  model: Pick<AnyPlugin, 'name' | 'title' | 'scoreName'>;
+  /** The model's config, parsed by its plug-in (SQUID: a SquidConfig). */
+  config: unknown;
+  /** Image side the model scores, in pixels. */
+  imageSize: number;
   norm: NormStats;
   scoreNorm: ScoreNorm;
   /** The run's validation threshold, if it picked one. */
@@ -35,6 +42,8 @@ export interface SquidBundle {
 export interface LoadBundleOptions {
   /** Check the weights' SHA-256 against the manifest (default true; skipped where no WebCrypto). */
   verify?: boolean;
+  /** The models a bundle may hold (default: SQUID alone). */
+  models?: readonly AnyPlugin[];
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string | undefined> {
@@ -68,11 +77,23 @@ export async function loadBundle(files: BundleFiles, options: LoadBundleOptions 
       );
   }
   const { tensors } = decodeSafetensors(weights, weightsName);
-  const config = manifest.config;
-  // Initial values are overwritten below (the teacher decoder's are never read): any seed will do.
-  const model = createSquidModel(config, Rng.fromSeed(config.train.seed));
+  const models = options.models ?? [squidModel];
+  const plugin = models.find((m) => m.name === manifest.model);
+  if (!plugin)
+    throw new Error(
+      `${manifestName}: a ${manifest.model} model; this program knows ${models.map((m) => m.name).join(', ')}`,
+    );
+  const parsed = plugin.configSchema.safeParse(manifest.config);
+  if (!parsed.success)
+    throw new Error(
+      `${manifestName}: invalid ${manifest.model} config\n${parsed.error.issues.map((i) => `  config.${i.path.join('.')}: ${i.message}`).join('\n')}`,
+    );
+  const config = parsed.data;
+  const recipe = plugin.recipe(config);
+  // Initial values are overwritten below (SQUID's teacher decoder is never read): any seed will do.
+  const model = plugin.create(config, recipe.train.seed, { scoreNorm: manifest.score.scoreNorm });
   try {
-    const entries = scoringState(model);
+    const entries = model.scoringState?.() ?? model.state();
     for (const e of entries) {
       const t = tensors.get(e.name);
       if (!t) throw new Error(`${weightsName}: missing tensor ${e.name}`);
@@ -99,13 +120,15 @@ export async function loadBundle(files: BundleFiles, options: LoadBundleOptions 
   const { norm, scoreNorm, reconCell, threshold } = manifest.score;
   return {
     manifest,
+    model: { name: plugin.name, title: plugin.title, scoreName: plugin.scoreName },
     config,
+    imageSize: recipe.imageSize,
     norm,
     scoreNorm,
     ...(threshold !== null ? { threshold } : {}),
     reconCell,
     // loadRun().score's code path, so a float32 bundle scores bit for bit like its run.
-    score: scorer(model, { imageSize: config.model.imageSize, norm, scoreNorm, reconCell }),
+    score: scorer(model, plugin, { imageSize: recipe.imageSize, norm, reconCell }),
     dispose() {
       model.dispose();
     },

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { squidConfigSchema } from '../config.js';
 
 /** Name of the manifest inside a bundle folder. */
 export const BUNDLE_MANIFEST = 'bundle.json';
@@ -20,10 +19,12 @@ export const bundleManifestSchema = z.strictObject({
   version: z.literal(BUNDLE_VERSION),
   /** Storage precision of the float weights (always computed in float32). */
   precision: z.enum(['float32', 'float16']),
-  /** The model recipe; `config.model.imageSize` is the side images are resized to. */
-  config: squidConfigSchema,
+  /** The model's plug-in name (`squid`, `ganomaly`, …); bundles from before baselines are SQUID's. */
+  model: z.string().default('squid'),
+  /** The model's config (SQUID: the recipe; `config.model.imageSize` is the side images are resized to), checked by the model's plug-in on load. */
+  config: z.record(z.string(), z.unknown()),
   score: z.strictObject({
-    /** μ, σ of the discriminator logit on normal images: A = 1 − sigmoid((d − μ)/σ). */
+    /** μ, σ of the raw score on normal images (SQUID: of the discriminator logit, A = 1 − sigmoid((d − μ)/σ)). */
     norm: z.strictObject({ mu: z.number(), sigma: z.number().positive(), count: z.number().int().min(0) }),
     /** How the discriminator normalises while scoring. */
     scoreNorm: z.enum(['per-image', 'running']),

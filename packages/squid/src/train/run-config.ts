@@ -1,5 +1,7 @@
+import type { ModelPlugin } from '@squid-ad/model-api';
 import { z } from 'zod';
-import { squidConfigSchema } from '../config.js';
+import { type SquidConfig, squidConfigSchema } from '../config.js';
+import { squidModel } from '../squid-plugin.js';
 import { describeUnknownKeys, unknownKeys } from '../unknown-keys.js';
 
 /** Training-run settings beyond the model recipe: validation, samples, data, scoring. */
@@ -44,24 +46,65 @@ export const runOptionsSchema = z
   .prefault({});
 export type RunOptions = z.output<typeof runOptionsSchema>;
 
-/** Everything a run folder's `config.json` holds: the model recipe and the run settings. */
+/** Everything a SQUID run folder's `config.json` holds: the model recipe and the run settings. */
 export const runConfigSchema = z.object({
+  /** Which model the run trains (a {@link ModelPlugin} name); its config is under the key of that name. */
+  model: z.literal('squid').default('squid'),
   squid: squidConfigSchema,
   run: runOptionsSchema,
 });
-export type RunConfig = z.output<typeof runConfigSchema>;
 export type RunConfigInput = z.input<typeof runConfigSchema>;
 
 /**
- * Validates a run config (filling defaults); the error names `source` and every bad field,
- * including keys the schema does not know (with the closest known key) unless `strict: false`.
+ * A run folder's `config.json`: `model` names the plug-in, its config sits under the key of that
+ * name (`squid`, `ganomaly`, …), `run` holds the run settings every model shares.
+ */
+export type RunConfig = { model: string; run: RunOptions; squid?: SquidConfig } & Record<string, unknown>;
+
+/** A SQUID run's config (`model: 'squid'`, the `squid` key present). */
+export type SquidRunConfig = z.output<typeof runConfigSchema>;
+
+// biome-ignore lint/suspicious/noExplicitAny: plug-ins of any config type
+type AnyPlugin = ModelPlugin<any>;
+
+/** The plug-in a run config names, from `models` (an error lists the ones there are). */
+export function pluginOf(
+  config: { model?: unknown },
+  models: readonly AnyPlugin[],
+  source = 'run config',
+): AnyPlugin {
+  const name = config.model ?? 'squid';
+  const plugin = models.find((m) => m.name === name);
+  if (!plugin)
+    throw new Error(
+      `${source}: unknown model ${JSON.stringify(name)}; this program knows ${models.map((m) => m.name).join(', ')}`,
+    );
+  return plugin;
+}
+
+/** The model's own config in a run config (the key named after the model). */
+export function modelConfigOf<C = unknown>(config: RunConfig): C {
+  return config[config.model] as C;
+}
+
+/**
+ * Validates a run config (filling defaults) against the plug-in it names (`models`, default
+ * SQUID alone); the error names `source` and every bad field, including keys the schemas do not
+ * know (with the closest known key) unless `strict: false`.
  */
 export function parseRunConfig(
   input: unknown,
   source: string,
-  options: { strict?: boolean } = {},
+  options: { strict?: boolean; models?: readonly AnyPlugin[] } = {},
 ): RunConfig {
-  const result = runConfigSchema.safeParse(input);
+  const obj = (input !== null && typeof input === 'object' ? input : {}) as Record<string, unknown>;
+  const plugin = pluginOf(obj, options.models ?? [squidModel], source);
+  const schema = z.object({
+    model: z.literal(plugin.name).default(plugin.name),
+    [plugin.name]: plugin.configSchema,
+    run: runOptionsSchema,
+  });
+  const result = schema.safeParse(input);
   const lines = result.success
     ? options.strict === false
       ? []
@@ -69,7 +112,7 @@ export function parseRunConfig(
     : result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
   if (!result.success || lines.length > 0)
     throw new Error(`${source}: invalid run config\n${lines.join('\n')}`);
-  return result.data;
+  return result.data as RunConfig;
 }
 
 /**
@@ -78,17 +121,16 @@ export function parseRunConfig(
  * grow on resume), and so are `run.data.skipBad` and `run.keepEvery`.
  */
 export function configDifferences(a: RunConfig, b: RunConfig): string[] {
-  const strip = (c: RunConfig) => {
-    const copy = structuredClone(c) as RunConfig;
-    copy.squid.train.epochs = 0;
+  const ignored = new Set([
+    `${a.model}.train.epochs`,
     // How unreadable files are handled: a run stopped by one may continue skipping it.
-    copy.run.data.skipBad = false;
+    'run.data.skipBad',
     // Which checkpoints are kept on disk changes nothing that is computed.
-    copy.run.keepEvery = 0;
-    return copy;
-  };
+    'run.keepEvery',
+  ]);
   const out: string[] = [];
   const walk = (x: unknown, y: unknown, path: string) => {
+    if (ignored.has(path)) return;
     if (x !== null && y !== null && typeof x === 'object' && typeof y === 'object') {
       const keys = new Set([...Object.keys(x), ...Object.keys(y)]);
       for (const k of keys)
@@ -98,6 +140,6 @@ export function configDifferences(a: RunConfig, b: RunConfig): string[] {
     if (JSON.stringify(x) !== JSON.stringify(y))
       out.push(`${path}: ${JSON.stringify(x)} → ${JSON.stringify(y)}`);
   };
-  walk(strip(a), strip(b), '');
+  walk(a, b, '');
   return out;
 }

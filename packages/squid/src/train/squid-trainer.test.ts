@@ -1,9 +1,10 @@
 import { initBackend, Rng, tf } from '@squid-ad/backend';
 import { bceWithLogits } from '@squid-ad/gan-core';
+import { NonFiniteLossError } from '@squid-ad/model-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createSquidModel } from '../model.js';
 import { getPreset } from '../presets.js';
-import { NonFiniteLossError, SquidTrainer } from './squid-trainer.js';
+import { SquidTrainer } from './squid-trainer.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });

@@ -1,5 +1,6 @@
 import { prefixState, type Rng, type StateEntry, type Stateful, stopGradient, tf } from '@squid-ad/backend';
 import { Adam, bceWithLogits, cosineLr, mse } from '@squid-ad/gan-core';
+import { NonFiniteLossError } from '@squid-ad/model-api';
 import type { SquidConfig } from '../config.js';
 import type { SquidModel } from '../model.js';
 
@@ -20,20 +21,6 @@ export interface StepTimings {
   backward: number;
   optimizer: number;
   queue: number;
-}
-
-/** A loss became NaN or ±Inf: the update was not applied. */
-export class NonFiniteLossError extends Error {
-  constructor(
-    readonly loss: string,
-    readonly value: number,
-    readonly iteration: number,
-  ) {
-    super(
-      `${loss} loss is ${value} at iteration ${iteration}; stopping (the model state before this iteration is kept)`,
-    );
-    this.name = 'NonFiniteLossError';
-  }
 }
 
 export const emptyTimings = (): StepTimings => ({ data: 0, forward: 0, backward: 0, optimizer: 0, queue: 0 });

@@ -1,5 +1,5 @@
 import { getPreset } from '../presets.js';
-import { parseRunConfig, type RunConfig } from './run-config.js';
+import { parseRunConfig, type SquidRunConfig } from './run-config.js';
 
 /** The tiny preset cut to the bone for tests: batch 2, a few iterations, almost no validation. */
 export function tinyRunConfig(o: {
@@ -7,7 +7,7 @@ export function tinyRunConfig(o: {
   iterations?: number;
   nCritic?: number;
   validateEvery?: number;
-}): RunConfig {
+}): SquidRunConfig {
   const squid = getPreset('tiny');
   squid.train.epochs = o.epochs;
   squid.train.batchSize = 2;
@@ -25,5 +25,5 @@ export function tinyRunConfig(o: {
       },
     },
     'test config',
-  );
+  ) as SquidRunConfig;
 }

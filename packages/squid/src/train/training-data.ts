@@ -5,7 +5,11 @@ import {
   type ImageDataset,
   zhangLabDataset,
 } from '@squid-ad/datasets';
-import type { RunConfig } from './run-config.js';
+import type { ModelPlugin } from '@squid-ad/model-api';
+import type { SquidConfig } from '../config.js';
+import { getPreset } from '../presets.js';
+import { squidModel } from '../squid-plugin.js';
+import { modelConfigOf, pluginOf, type RunConfig } from './run-config.js';
 
 /** The data a training run reads. */
 export interface TrainingData {
@@ -21,14 +25,23 @@ export interface TrainingData {
  * Builds the training and validation sets a run config names. `log` receives the files skipped
  * under `run.data.skipBad` (one line each, with the reason).
  */
-export async function trainingData(config: RunConfig, log?: (line: string) => void): Promise<TrainingData> {
-  const { squid, run } = config;
-  const size = squid.model.imageSize;
-  const aug = squid.data.augmentation;
+export async function trainingData(
+  config: RunConfig,
+  log?: (line: string) => void,
+  // biome-ignore lint/suspicious/noExplicitAny: plug-ins of any config type
+  models: readonly ModelPlugin<any>[] = [squidModel],
+): Promise<TrainingData> {
+  const { run } = config;
+  const modelConfig = modelConfigOf<{ data?: SquidConfig['data'] }>(config);
+  const { preset, imageSize: size, train: schedule } = pluginOf(config, models).recipe(modelConfig);
+  // A model config may carry its own data recipe (SQUID's does: it may be a custom one);
+  // otherwise the model trains on its preset's data, the same stream as SQUID's.
+  const data = modelConfig.data ?? getPreset(preset).data;
+  const aug = data.augmentation;
   const augment: AffineOptions | false =
     aug.kind === 'affine' ? { translate: aug.translate, scale: [aug.scaleMin, aug.scaleMax] } : false;
   const d = run.data;
-  switch (squid.data.dataset) {
+  switch (data.dataset) {
     case 'digitanatomy': {
       if (size % 3 !== 0) throw new Error(`DigitAnatomy needs an image size divisible by 3, got ${size}`);
       if (d.contamination > 0)
@@ -40,7 +53,7 @@ export async function trainingData(config: RunConfig, log?: (line: string) => vo
       const scale: [number, number] = aug.kind === 'random-resized-crop' ? aug.scale : [1, 1];
       const train = digitAnatomyDataset({
         split: 'train',
-        seed: squid.train.seed,
+        seed: schedule.seed,
         cell,
         scale,
         length: d.trainLength,
@@ -59,17 +72,17 @@ export async function trainingData(config: RunConfig, log?: (line: string) => vo
     }
     case 'zhanglab':
     case 'chexpert': {
-      if (!d.dir) throw new Error(`preset ${squid.preset} needs --data DIR (the ${squid.data.dataset} root)`);
+      if (!d.dir) throw new Error(`preset ${preset} needs --data DIR (the ${data.dataset} root)`);
       const holdout = { normal: d.holdoutNormal, abnormal: d.holdoutAbnormal };
       const common = {
         imageSize: size,
-        seed: squid.train.seed,
+        seed: schedule.seed,
         contamination: d.contamination,
         holdout,
         onError: d.skipBad ? ('skip' as const) : ('throw' as const),
         ...(log ? { log } : {}),
       };
-      const make = squid.data.dataset === 'zhanglab' ? zhangLabDataset : cheXpertDataset;
+      const make = data.dataset === 'zhanglab' ? zhangLabDataset : cheXpertDataset;
       const train = await make(d.dir, { ...common, split: 'train' });
       const val =
         d.holdoutNormal > 0 && d.holdoutAbnormal > 0 ? await make(d.dir, { ...common, split: 'val' }) : null;

@@ -2,8 +2,13 @@ import { initBackend } from '@squid-ad/backend';
 import { BadImageError, type DatasetItem, ImageDataset } from '@squid-ad/datasets';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { clippingModel } from '../clipping-model.fixture.js';
+import { squidInfer } from '../score.js';
+import { squidModel } from '../squid-plugin.js';
 import { runOptionsSchema } from './run-config.js';
 import { type ImageSet, labelledImageSet, validate } from './validate.js';
+
+/** The clipping model behind the plug-in interface, scored like SQUID (per-image normalisation). */
+const clipping = { infer: squidInfer(clippingModel, 'per-image') };
 
 beforeAll(async () => {
   await initBackend({ backend: 'cpu' });
@@ -59,7 +64,7 @@ describe('validate', () => {
       size: S,
     };
     const normSet: ImageSet = { images: normals, labels: [0, 0, 0], size: S };
-    const v = await validate(clippingModel, normSet, val, runOptionsSchema.parse({ reconCell: 4 }));
+    const v = await validate(clipping, squidModel, normSet, val, runOptionsSchema.parse({ reconCell: 4 }));
     expect(v.norm.mu).toBeCloseTo(0.3, 6);
     // Pairs (anomaly, normal) ranked right, of 9 overall, 6 for swap, 3 for missing:
     // discriminator (by d): a1 3, a2 1 (beats n1 only), a3 2 → 6/9, swap 4/6, missing 2/3
@@ -76,17 +81,18 @@ describe('validate', () => {
     expect(v.threshold).not.toBeNull();
 
     // One cell of 8 px: the worst cell is the whole image, so it ranks like recon-l1.
-    const one = await validate(clippingModel, normSet, val, runOptionsSchema.parse({ reconCell: 8 }));
+    const one = await validate(clipping, squidModel, normSet, val, runOptionsSchema.parse({ reconCell: 8 }));
     expect(one.scores!['recon-l1-worst-cell']).toEqual(one.scores!['recon-l1']);
     // No types: no per-type AUCs; a single class: no AUCs at all.
     const untyped = await validate(
-      clippingModel,
+      clipping,
+      squidModel,
       normSet,
       { ...val, types: undefined },
       runOptionsSchema.parse({}),
     );
     expect(untyped.scores!['recon-l1'].perType).toEqual({});
-    const normalOnly = await validate(clippingModel, normSet, normSet, runOptionsSchema.parse({}));
+    const normalOnly = await validate(clipping, squidModel, normSet, normSet, runOptionsSchema.parse({}));
     expect([normalOnly.auc, normalOnly.scores]).toEqual([null, null]);
   });
 
@@ -101,7 +107,7 @@ describe('validate', () => {
       setImmediate(spin);
     };
     setImmediate(spin);
-    await validate(clippingModel, set, set, runOptionsSchema.parse({}));
+    await validate(clipping, squidModel, set, set, runOptionsSchema.parse({}));
     running = false;
     // 3 chunks of the normalisation images, 3 of the validation images: a turn before each.
     expect(turns).toBeGreaterThanOrEqual(5);

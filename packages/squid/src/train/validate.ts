@@ -1,16 +1,9 @@
 import { Rng, tf } from '@squid-ad/backend';
 import type { ImageDataset } from '@squid-ad/datasets';
 import { rocAuc, selectThreshold } from '@squid-ad/metrics';
-import {
-  anomalyScores,
-  discriminate,
-  type NormStats,
-  normStats,
-  SCORE_NAMES,
-  type ScoreName,
-  type ScoreNorm,
-  type ScoringModel,
-} from '../score.js';
+import type { ModelInstance, ModelPlugin } from '@squid-ad/model-api';
+import { type BatchInference, calibratedScores, inferBatch } from '../infer-batch.js';
+import { type NormStats, normStats } from '../score.js';
 import type { RunOptions } from './run-config.js';
 
 /** AUC of one score on the validation split, overall and per anomaly type (each type against all normals). */
@@ -23,11 +16,14 @@ export interface ScoreAuc {
 /** Validation outcome: normalisation statistics, and AUC / threshold when labels are available. */
 export interface Validation {
   norm: NormStats;
-  /** AUC of the discriminator score (the one that picks the best checkpoint) */
+  /** AUC of the model's own score (the one that picks the best checkpoint; SQUID: the discriminator score) */
   auc: number | null;
   threshold: number | null;
-  /** AUC of every score, when the split has both normal and anomalous images */
-  scores: Record<ScoreName, ScoreAuc> | null;
+  /**
+   * AUC of every score (the model's own under its `scoreName`, then `recon-l1` and
+   * `recon-l1-worst-cell`), when the split has both normal and anomalous images
+   */
+  scores: Record<string, ScoreAuc> | null;
   /** Validation images (normal and abnormal) scored. */
   count: number;
   /** A few validation images with their reconstructions, for the sample grid. */
@@ -72,23 +68,18 @@ export async function labelledImageSet(ds: ImageDataset): Promise<ImageSet> {
 }
 
 /**
- * Discriminator logits and reconstruction errors of an image set, in chunks (each image still
- * scored alone). Yields to the event loop before each chunk: a whole validation is a minute of
- * synchronous work on a large preset, and a queue worker must renew its job's lock meanwhile.
+ * Raw scores, reconstructions and reconstruction errors of an image set, in chunks of 16 (each
+ * image's numbers independent of its chunk). Yields to the event loop before each chunk: a whole
+ * validation is a minute of synchronous work on a large preset, and a queue worker must renew its
+ * job's lock meanwhile.
  */
-export async function setLogits(
-  model: ScoringModel,
+export async function inferSet(
+  model: Pick<ModelInstance, 'infer'>,
   set: ImageSet,
-  norm: ScoreNorm,
   reconCell?: number,
-): Promise<{
-  logits: Float32Array;
-  recon: Float32Array[];
-  reconL1: Float32Array;
-  reconL1WorstCell: Float32Array;
-}> {
+): Promise<BatchInference> {
   const n = set.images.length;
-  const logits = new Float32Array(n);
+  const raw = new Float32Array(n);
   const recon: Float32Array[] = [];
   const reconL1 = new Float32Array(n);
   const reconL1WorstCell = new Float32Array(n);
@@ -100,18 +91,18 @@ export async function setLogits(
     const buf = new Float32Array(part.length * S * S);
     for (let k = 0; k < part.length; k++) buf.set(part[k], k * S * S);
     const x = tf.tensor4d(buf, [part.length, S, S, 1]);
-    let d: ReturnType<typeof discriminate>;
+    let d: BatchInference;
     try {
-      d = discriminate(model, x, norm, { reconCell });
+      d = inferBatch(model, x, { reconCell });
     } finally {
       x.dispose();
     }
-    logits.set(d.logits, i);
+    raw.set(d.raw, i);
     recon.push(...d.recon);
     reconL1.set(d.reconL1, i);
     reconL1WorstCell.set(d.reconL1WorstCell, i);
   }
-  return { logits, recon, reconL1, reconL1WorstCell };
+  return { raw, recon, reconL1, reconL1WorstCell };
 }
 
 /** AUC of `scores` overall and per anomaly type (each type's images against all normals). */
@@ -135,39 +126,38 @@ export function scoreAuc(
   return { auc: rocAuc(labels, scores), perType };
 }
 
-/** μ/σ over the normalisation images, then AUC and threshold on the validation images. */
+/**
+ * μ/σ of the raw score over the normalisation images, then AUC and threshold of the model's
+ * score on the validation images (and the AUCs of the reconstruction errors).
+ */
 export async function validate(
-  model: ScoringModel,
+  model: Pick<ModelInstance, 'infer'>,
+  plugin: Pick<ModelPlugin<unknown>, 'calibrated' | 'scoreName'>,
   normSet: ImageSet,
   valSet: ImageSet | null,
-  options: RunOptions,
+  options: Pick<RunOptions, 'reconCell' | 'threshold'>,
 ): Promise<Validation> {
   const t0 = performance.now();
-  const norm = normStats((await setLogits(model, normSet, options.scoreNorm, options.reconCell)).logits);
+  const norm = normStats((await inferSet(model, normSet, options.reconCell)).raw);
   let auc: number | null = null;
   let threshold: number | null = null;
   let scoreAucs: Validation['scores'] = null;
   let examples: Validation['examples'] = { inputs: [], recons: [] };
   if (valSet) {
-    const { logits, recon, reconL1, reconL1WorstCell } = await setLogits(
-      model,
-      valSet,
-      options.scoreNorm,
-      options.reconCell,
-    );
-    const scores = anomalyScores(logits, norm);
+    const { raw, recon, reconL1, reconL1WorstCell } = await inferSet(model, valSet, options.reconCell);
+    const scores = calibratedScores(plugin, raw, norm);
     const hasBoth = valSet.labels.includes(0) && valSet.labels.includes(1);
     if (hasBoth) {
       auc = rocAuc(valSet.labels, scores);
       threshold = selectThreshold(valSet.labels, scores, { method: options.threshold }).threshold;
-      const values: Record<ScoreName, Float32Array> = {
-        discriminator: scores,
+      const values: Record<string, Float32Array> = {
+        [plugin.scoreName]: scores,
         'recon-l1': reconL1,
         'recon-l1-worst-cell': reconL1WorstCell,
       };
       scoreAucs = Object.fromEntries(
-        SCORE_NAMES.map((name) => [name, scoreAuc(valSet.labels, values[name], valSet.types)]),
-      ) as Record<ScoreName, ScoreAuc>;
+        Object.entries(values).map(([name, v]) => [name, scoreAuc(valSet.labels, v, valSet.types)]),
+      );
     }
     // Four normal and four abnormal examples for the grid.
     const pick = [0, 1].flatMap((label) =>

@@ -11,6 +11,12 @@ import {
 } from '@squid-ad/backend';
 import { BadImageError, type Position } from '@squid-ad/datasets';
 import {
+  type ModelInstance,
+  type ModelPlugin,
+  type ModelTrainer,
+  NonFiniteLossError,
+} from '@squid-ad/model-api';
+import {
   copyCheckpoint,
   readCheckpoint,
   readCheckpointMeta,
@@ -18,7 +24,6 @@ import {
   restoreState,
   saveCheckpoint,
 } from '../checkpoint.js';
-import { createSquidModel, type SquidModel } from '../model.js';
 import {
   appendMetrics,
   type CheckpointName,
@@ -31,15 +36,9 @@ import {
 } from '../run-folder.js';
 import { RunLock, RunLockedError } from '../run-lock.js';
 import type { NormStats } from '../score.js';
-import { configDifferences, type RunConfig } from './run-config.js';
+import { squidModel } from '../squid-plugin.js';
+import { configDifferences, modelConfigOf, pluginOf, type RunConfig } from './run-config.js';
 import { writeSampleGrid } from './sample-grid.js';
-import {
-  emptyTimings,
-  NonFiniteLossError,
-  SquidTrainer,
-  type StepLosses,
-  type StepTimings,
-} from './squid-trainer.js';
 import { testStopPoint } from './test-stop-point.js';
 import { type TrainingData, trainingData } from './training-data.js';
 import { type ImageSet, labelledImageSet, normImageSet, type Validation, validate } from './validate.js';
@@ -55,9 +54,9 @@ export interface CheckpointMeta {
   iteration: number;
   /** Next batch of the data stream. */
   dataPosition: Position;
-  /** Training Rng (masks) state. */
+  /** Training Rng state (SQUID's masks, the baselines' noise). */
   rng: RngState;
-  /** Logit normalisation of the score; null before the first validation. */
+  /** μ, σ of the raw score over normal training images (SQUID's score normalisation); null before the first validation. */
   norm: NormStats | null;
   threshold: number | null;
   /** Validation AUC of this checkpoint's weights (when validated). */
@@ -74,7 +73,8 @@ export interface TrainProgress {
   step: number;
   steps: number;
   iteration: number;
-  losses: StepLosses;
+  /** the iteration's loss terms by name (SQUID: `d`, and `g`, `recon`, … on generator steps) */
+  losses: Record<string, number>;
   imagesPerSecond: number;
   /** Seconds left for the whole run at the current speed (validation excluded). */
   etaSeconds: number;
@@ -84,22 +84,15 @@ export interface TrainProgress {
 export interface EpochMetrics {
   epoch: number;
   iteration: number;
-  lrG: number;
-  lrD: number;
-  /** Means over the epoch's iterations. */
-  loss: {
-    d: number;
-    g: number | null;
-    recon: number | null;
-    teacher: number | null;
-    dist: number | null;
-    adv: number | null;
-  };
+  /** learning rate per optimiser (SQUID: `g`, `d`) */
+  lr: Record<string, number>;
+  /** Loss terms: each the mean over the epoch's iterations that computed it. */
+  loss: Record<string, number | null>;
   val: {
-    /** AUC of the discriminator score (picks the best checkpoint) */
+    /** AUC of the model's own score (picks the best checkpoint) */
     auc: number | null;
     threshold: number | null;
-    /** AUC of every score (discriminator, recon-l1, recon-l1-worst-cell), overall and per anomaly type */
+    /** AUC of every score (the model's own, recon-l1, recon-l1-worst-cell), overall and per anomaly type */
     scores: Validation['scores'];
     count: number;
     seconds: number;
@@ -107,8 +100,8 @@ export interface EpochMetrics {
   norm: NormStats | null;
   seconds: number;
   imagesPerSecond: number;
-  /** ms per iteration and phase */
-  timings: StepTimings;
+  /** ms per iteration and phase (`data`, and the model trainer's phases) */
+  timings: Record<string, number>;
 }
 
 export interface TrainOptions {
@@ -120,6 +113,9 @@ export interface TrainOptions {
   force?: boolean;
   /** A host the user has checked is gone: its trainer's `train.lock` is taken over (`--break-lock HOST`). */
   breakLock?: string;
+  /** The models a run config may name (default: SQUID alone); the config's `model` picks one. */
+  // biome-ignore lint/suspicious/noExplicitAny: plug-ins of any config type
+  models?: readonly ModelPlugin<any>[];
   /** Injected data (tests); default: built from the config. */
   data?: TrainingData;
   /** Polled between iterations: when true, checkpoint and return `interrupted`. */
@@ -145,25 +141,25 @@ export class RunFolderError extends Error {
   override name = 'RunFolderError';
 }
 
-/** Every tensor a checkpoint holds: model (official names) and optimizers. */
-function checkpointEntries(model: SquidModel, trainer: SquidTrainer): StateEntry[] {
-  return [
-    ...prefixState('generator', model.generator.state()),
-    ...prefixState('discriminator', model.discriminator.state()),
-    ...trainer.state(),
-  ];
+/** Every tensor a checkpoint holds: the model's (SQUID: official names) and the optimisers'. */
+function checkpointEntries(model: ModelInstance, trainer: ModelTrainer): StateEntry[] {
+  return [...model.state(), ...trainer.state()];
 }
 
 /**
- * Trains SQUID into a run folder (reference §4 schedule), checkpointing `last` after every epoch
- * and `best` on a new best validation AUC; exact resume from `last`.
+ * Trains the model a run config names (SQUID by default: reference §4 schedule) into a run
+ * folder, checkpointing `last` after every epoch and `best` on a new best validation AUC of the
+ * model's own score; exact resume from `last`.
  */
-export async function trainSquid(options: TrainOptions): Promise<TrainResult> {
+export async function trainRun(options: TrainOptions): Promise<TrainResult> {
   // Everything that can be refused is checked before anything is created on disk: the run
   // folder's state, then the data (a missing --data, an unreadable folder).
   checkRunFolder(options);
   // Skipped files (run.data.skipBad) go to train.log; the folder exists by the time one is read.
-  const data = options.data ?? (await trainingData(options.config, runLog(options.runDir, options.log)));
+  const models = options.models ?? [squidModel];
+  const plugin = pluginOf(options.config, models);
+  const data =
+    options.data ?? (await trainingData(options.config, runLog(options.runDir, options.log), models));
   // One writer per run folder: a second trainer on the same folder is refused before it writes.
   let lock: RunLock;
   try {
@@ -180,7 +176,7 @@ export async function trainSquid(options: TrainOptions): Promise<TrainResult> {
   try {
     // Again under the lock: another trainer may have finished a run here since the first check.
     checkRunFolder(options);
-    return await trainUnlocked({ ...options, data });
+    return await trainUnlocked({ ...options, data, plugin });
   } catch (err) {
     if (err instanceof RunFolderError) throw err;
     const last = lastGoodCheckpoint(options.runDir);
@@ -247,7 +243,7 @@ function checkRunFolder(options: TrainOptions): void {
           ? `cannot resume: ${lastPath} does not exist (the run stopped before its first checkpoint); start it again without --resume`
           : `cannot resume: ${lastPath} does not exist`,
       );
-    const old = readRunConfig(runDir);
+    const old = readRunConfig(runDir, options.models);
     const diff = configDifferences(old, config);
     if (diff.length > 0 && !options.force) {
       throw new RunFolderError(
@@ -261,8 +257,11 @@ function checkRunFolder(options: TrainOptions): void {
   }
 }
 
-async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Promise<TrainResult> {
-  const { runDir, config, data } = options;
+async function trainUnlocked(
+  // biome-ignore lint/suspicious/noExplicitAny: plug-ins of any config type
+  options: TrainOptions & { data: TrainingData; plugin: ModelPlugin<any> },
+): Promise<TrainResult> {
+  const { runDir, config, data, plugin } = options;
   const paths = runPaths(runDir);
   const lastPath = paths.checkpoint('last');
   createRunFolder(runDir);
@@ -270,10 +269,10 @@ async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Pr
   writeFileAtomicSync(paths.config, `${JSON.stringify(config, null, 2)}\n`);
   const logLine = runLog(runDir, options.log);
 
-  const squid = config.squid;
-  const seed = squid.train.seed;
-  // The official initial weights of torch.manual_seed(seed): the run starts where the official code's would.
-  const model = createSquidModel(squid, seed);
+  const modelConfig = modelConfigOf(config);
+  const recipe = plugin.recipe(modelConfig);
+  const seed = recipe.train.seed;
+  const model = plugin.create(modelConfig, seed, config.run);
   let trainRng = Rng.fromSeed((seed ^ 0x5eed) | 0);
   let epoch = 0;
   let stepInEpoch = 0;
@@ -291,7 +290,7 @@ async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Pr
     lastAuc = m.auc;
     trainRng = Rng.fromState(m.rng);
   }
-  const trainer = new SquidTrainer(model, squid, trainRng, config.run.reuseGeneratorForward);
+  const trainer = model.createTrainer(trainRng);
   // bfloat16 kernels compute other numbers: a resume across precisions is named like one across backends.
   const report = backendReport();
   const backend = report
@@ -308,7 +307,9 @@ async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Pr
       logLine(`resumed ${runDir} at epoch ${epoch + 1}, step ${stepInEpoch}, iteration ${iteration}`);
       resumeTensors = undefined;
     } else {
-      logLine(`new run ${runDir}: preset ${squid.preset}, seed ${seed}, backend ${backend}`);
+      logLine(
+        `new run ${runDir}: ${plugin.name === 'squid' ? '' : `model ${plugin.name}, `}preset ${recipe.preset}, seed ${seed}, backend ${backend}`,
+      );
     }
     // `last` is the commit point of an epoch: everything else of epoch N (its sample grid, its
     // metrics.jsonl row, `best`) is written before it, what is kept of it after. So after any
@@ -330,10 +331,11 @@ async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Pr
       !existsSync(keptPath)
     )
       copyCheckpoint(lastPath, keptPath);
-    const { batchSize, epochs, nCritic } = squid.train;
-    const steps = squid.train.iterationsPerEpoch ?? data.train.stepsPerEpoch(batchSize, true);
+    const { batchSize, epochs } = recipe.train;
+    const nCritic = (recipe.train as { nCritic?: number }).nCritic;
+    const steps = recipe.train.iterationsPerEpoch ?? data.train.stepsPerEpoch(batchSize, true);
     logLine(
-      `${epochs} epochs × ${steps} iterations, batch ${batchSize}, n_critic ${nCritic}, ${data.train.length} training images per data epoch`,
+      `${epochs} epochs × ${steps} iterations, batch ${batchSize}${nCritic !== undefined ? `, n_critic ${nCritic}` : ''}, ${data.train.length} training images per data epoch`,
     );
     const normSet = await normImageSet(data.train, config.run.normImages);
     let valSet: ImageSet | null | undefined;
@@ -370,13 +372,15 @@ async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Pr
     // A run that keeps a training curve starts it at iteration 0: the initial weights, validated.
     if (!options.resume && config.run.keepEvery > 0) {
       valSet = data.val ? await labelledImageSet(data.val) : null;
-      const validation = await validate(model, normSet, valSet, config.run);
+      const validation = await validate(model, plugin, normSet, valSet, config.run);
       norm = validation.norm;
       threshold = validation.threshold;
       save(epochCheckpointName(0), validation.auc);
       logLine(`kept the initial weights as ${epochCheckpointName(0)} (val AUC ${fmt(validation.auc)})`);
     }
     const runStart = performance.now();
+    // Milliseconds spent waiting for batches (the trainer times its own phases).
+    let dataMs = 0;
     let itersThisRun = 0;
     const result = (status: TrainResult['status'], message?: string): TrainResult => ({
       status,
@@ -389,12 +393,11 @@ async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Pr
     });
     try {
       for (; epoch < epochs; epoch++) {
-        const { lrG, lrD } = trainer.setEpoch(epoch);
+        const lr = trainer.setEpoch(epoch);
         const epochStart = performance.now();
-        const sums = { d: 0, g: 0, recon: 0, teacher: 0, dist: 0, adv: 0 };
-        let dCount = 0;
-        let gCount = 0;
-        const t0 = { ...trainer.timings };
+        // Per loss term: sum and count over the iterations that computed it.
+        const sums = new Map<string, { sum: number; count: number }>();
+        const t0: Record<string, number> = { ...trainer.timings, data: dataMs };
         const iterStart = iteration;
         for (; stepInEpoch < steps; stepInEpoch++) {
           // An iteration is synchronous tensor work: yield once so that signal handlers and
@@ -410,25 +413,26 @@ async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Pr
           const next = await stream.next();
           if (next.done) throw new Error('training data stream ended');
           const batch = next.value;
-          trainer.timings.data += performance.now() - tData;
-          let losses: StepLosses;
+          dataMs += performance.now() - tData;
+          let losses: Record<string, number>;
           try {
-            losses = trainer.step(batch.images, stepInEpoch, iteration);
+            losses = trainer.step(batch.images, {
+              epoch,
+              stepInEpoch,
+              iteration,
+              totalIterations: epochs * steps,
+            });
           } finally {
             batch.images.dispose();
           }
           dataPosition = batch.next;
           iteration++;
           itersThisRun++;
-          sums.d += losses.d;
-          dCount++;
-          if (losses.g !== undefined) {
-            gCount++;
-            sums.g += losses.g;
-            sums.recon += losses.recon!;
-            sums.teacher += losses.teacher!;
-            sums.dist += losses.dist!;
-            sums.adv += losses.adv!;
+          for (const [name, value] of Object.entries(losses)) {
+            const s = sums.get(name) ?? { sum: 0, count: 0 };
+            s.sum += value;
+            s.count++;
+            sums.set(name, s);
           }
           const elapsed = (performance.now() - runStart) / 1000;
           const ips = (itersThisRun * batchSize) / elapsed;
@@ -450,7 +454,7 @@ async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Pr
         let validation: Validation | null = null;
         if (done % config.run.validateEvery === 0 || done === epochs) {
           if (valSet === undefined) valSet = data.val ? await labelledImageSet(data.val) : null;
-          validation = await validate(model, normSet, valSet, config.run);
+          validation = await validate(model, plugin, normSet, valSet, config.run);
           norm = validation.norm;
           if (validation.auc !== null) {
             lastAuc = validation.auc;
@@ -464,30 +468,24 @@ async function trainUnlocked(options: TrainOptions & { data: TrainingData }): Pr
             const file = `${paths.samples}/epoch-${String(done).padStart(4, '0')}.png`;
             await writeSampleGrid(
               file,
-              squid.model.imageSize,
+              recipe.imageSize,
               validation.examples.inputs,
               validation.examples.recons,
             );
           }
         }
         const n = iteration - iterStart;
-        const timings = emptyTimings();
-        for (const k of Object.keys(timings) as (keyof StepTimings)[])
-          timings[k] = (trainer.timings[k] - t0[k]) / Math.max(n, 1);
-        const mean = (v: number, c: number) => (c > 0 ? v / c : null);
+        const now = { ...trainer.timings, data: dataMs };
+        const timings = Object.fromEntries(
+          Object.entries(now).map(([k, v]) => [k, (v - (t0[k] ?? 0)) / Math.max(n, 1)]),
+        );
         const metrics: EpochMetrics = {
           epoch: done,
           iteration,
-          lrG,
-          lrD,
-          loss: {
-            d: sums.d / Math.max(dCount, 1),
-            g: mean(sums.g, gCount),
-            recon: mean(sums.recon, gCount),
-            teacher: mean(sums.teacher, gCount),
-            dist: mean(sums.dist, gCount),
-            adv: mean(sums.adv, gCount),
-          },
+          lr,
+          loss: Object.fromEntries(
+            [...sums].map(([k, { sum, count }]) => [k, count > 0 ? sum / count : null]),
+          ),
           val: validation
             ? {
                 auc: validation.auc,
@@ -551,13 +549,16 @@ function fmt(x: number | null, digits = 4): string {
   return x === null ? '–' : x.toFixed(digits);
 }
 
-/** One human-readable line per epoch. */
+/** One human-readable line per epoch: the loss terms by name (SQUID: D G recon teacher dist adv). */
 function describeEpoch(m: EpochMetrics, epochs: number, best: boolean): string {
-  const l = m.loss;
+  const losses = Object.entries(m.loss)
+    .map(([name, v]) => `${name.length <= 1 ? name.toUpperCase() : name} ${fmt(v)}`)
+    .join(' ');
+  const lr = Object.values(m.lr)[0];
   const val = m.val?.auc != null ? ` val AUC ${fmt(m.val.auc)}${best ? ' (best)' : ''}` : '';
   return (
-    `epoch ${m.epoch}/${epochs}: D ${fmt(l.d)} G ${fmt(l.g)} recon ${fmt(l.recon)} teacher ${fmt(l.teacher)} ` +
-    `dist ${fmt(l.dist)} adv ${fmt(l.adv)} lr ${m.lrG.toExponential(2)}${val} ${m.imagesPerSecond.toFixed(1)} img/s ${m.seconds.toFixed(1)} s`
+    `epoch ${m.epoch}/${epochs}: ${losses}${lr !== undefined ? ` lr ${lr.toExponential(2)}` : ''}${val} ` +
+    `${m.imagesPerSecond.toFixed(1)} img/s ${m.seconds.toFixed(1)} s`
   );
 }
 

@@ -19,7 +19,7 @@ import { loadRun } from '../load-run.js';
 import { keptCheckpoints, readMetrics, runPaths } from '../run-folder.js';
 import { lockPathOf, RunLock } from '../run-lock.js';
 import { tinyRunConfig } from './test-config.fixture.js';
-import { type CheckpointMeta, type EpochMetrics, RunFolderError, trainSquid } from './train-squid.js';
+import { type CheckpointMeta, type EpochMetrics, RunFolderError, trainRun } from './train-run.js';
 
 // wasm: deterministic like cpu and ~2× faster for these convolutions; both runs use the same backend.
 beforeAll(async () => {
@@ -33,19 +33,19 @@ function tensorsOf(runDir: string) {
   return readCheckpoint<CheckpointMeta>(runPaths(runDir).checkpoint('last'));
 }
 
-describe('trainSquid', () => {
+describe('trainRun', () => {
   it('resumes exactly: 4 epochs straight = 2 epochs + resume + 2 epochs', async () => {
     const before = tf.memory().numTensors;
     const cfg = (epochs: number) => tinyRunConfig({ epochs, validateEvery: 2 });
     const straight = join(root, 'straight');
     const split = join(root, 'split');
-    const a = await trainSquid({ runDir: straight, config: cfg(4) });
+    const a = await trainRun({ runDir: straight, config: cfg(4) });
     expect(a.status).toBe('completed');
     // The split run also keeps every 2nd epoch's checkpoint: that changes nothing it computes.
     const keeping = (epochs: number) => ({ ...cfg(epochs), run: { ...cfg(epochs).run, keepEvery: 2 } });
-    const b1 = await trainSquid({ runDir: split, config: keeping(2) });
+    const b1 = await trainRun({ runDir: split, config: keeping(2) });
     expect(b1.status).toBe('completed');
-    const b2 = await trainSquid({ runDir: split, config: keeping(4), resume: true });
+    const b2 = await trainRun({ runDir: split, config: keeping(4), resume: true });
     expect(b2).toMatchObject({ status: 'completed', epoch: 4, iteration: 4 });
     expect(tf.memory().numTensors).toBe(before);
 
@@ -112,13 +112,13 @@ describe('trainSquid', () => {
     const cfg = tinyRunConfig({ epochs: 2, iterations: 2, validateEvery: 100 });
     const straight = join(root, 'mid-straight');
     const split = join(root, 'mid-split');
-    await trainSquid({ runDir: straight, config: cfg });
+    await trainRun({ runDir: straight, config: cfg });
     // The stop request is polled before every iteration: the 4th poll stops after 3 iterations.
     let polls = 0;
-    const stopped = await trainSquid({ runDir: split, config: cfg, shouldStop: () => ++polls === 4 });
+    const stopped = await trainRun({ runDir: split, config: cfg, shouldStop: () => ++polls === 4 });
     expect(stopped).toMatchObject({ status: 'interrupted', epoch: 1, iteration: 3 });
     expect(tensorsOf(split).meta).toMatchObject({ epoch: 1, stepInEpoch: 1, iteration: 3 });
-    await trainSquid({ runDir: split, config: cfg, resume: true });
+    await trainRun({ runDir: split, config: cfg, resume: true });
     const A = tensorsOf(straight);
     const B = tensorsOf(split);
     expect(B.meta.iteration).toBe(4);
@@ -132,19 +132,19 @@ describe('trainSquid', () => {
 
   it('refuses to resume with a different config unless forced, and refuses to overwrite a run', async () => {
     const dir = join(root, 'mismatch');
-    await trainSquid({ runDir: dir, config: tinyRunConfig({ epochs: 1 }) });
+    await trainRun({ runDir: dir, config: tinyRunConfig({ epochs: 1 }) });
     const changed = tinyRunConfig({ epochs: 1 });
     changed.squid.loss.recon = 5;
-    await expect(trainSquid({ runDir: dir, config: changed, resume: true })).rejects.toThrow(
+    await expect(trainRun({ runDir: dir, config: changed, resume: true })).rejects.toThrow(
       /config differs.*--force[\s\S]*squid\.loss\.recon: 1 → 5/,
     );
-    await expect(trainSquid({ runDir: dir, config: tinyRunConfig({ epochs: 1 }) })).rejects.toThrow(
+    await expect(trainRun({ runDir: dir, config: tinyRunConfig({ epochs: 1 }) })).rejects.toThrow(
       RunFolderError,
     );
     // Forced: nothing left to do at 1 of 1 epochs, but accepted.
-    const forced = await trainSquid({ runDir: dir, config: changed, resume: true, force: true });
+    const forced = await trainRun({ runDir: dir, config: changed, resume: true, force: true });
     expect(forced.status).toBe('completed');
-    await expect(trainSquid({ runDir: join(root, 'none'), config: changed, resume: true })).rejects.toThrow(
+    await expect(trainRun({ runDir: join(root, 'none'), config: changed, resume: true })).rejects.toThrow(
       /cannot resume/,
     );
   });
@@ -153,11 +153,11 @@ describe('trainSquid', () => {
     const dir = join(root, 'never-created');
     const config = tinyRunConfig({ epochs: 1 });
     config.squid.data.dataset = 'zhanglab';
-    await expect(trainSquid({ runDir: dir, config })).rejects.toThrow(/needs --data DIR/);
+    await expect(trainRun({ runDir: dir, config })).rejects.toThrow(/needs --data DIR/);
     config.run.data.dir = join(root, 'no-such-data');
-    await expect(trainSquid({ runDir: dir, config })).rejects.toThrow(/no-such-data/);
+    await expect(trainRun({ runDir: dir, config })).rejects.toThrow(/no-such-data/);
     await expect(
-      trainSquid({ runDir: dir, config: tinyRunConfig({ epochs: 1 }), resume: true }),
+      trainRun({ runDir: dir, config: tinyRunConfig({ epochs: 1 }), resume: true }),
     ).rejects.toThrow(/cannot resume/);
     expect(existsSync(dir)).toBe(false);
     // A run killed before its first checkpoint: say to start it again, not just "does not exist".
@@ -165,7 +165,7 @@ describe('trainSquid', () => {
     mkdirSync(early, { recursive: true });
     writeFileSync(runPaths(early).config, JSON.stringify(tinyRunConfig({ epochs: 1 })));
     await expect(
-      trainSquid({ runDir: early, config: tinyRunConfig({ epochs: 1 }), resume: true }),
+      trainRun({ runDir: early, config: tinyRunConfig({ epochs: 1 }), resume: true }),
     ).rejects.toThrow(/before its first checkpoint\); start it again without --resume/);
   });
 
@@ -186,13 +186,13 @@ describe('trainSquid', () => {
     Object.assign(config.run.data, { dir: data, holdoutNormal: 0, holdoutAbnormal: 0 });
     config.run.normImages = 2;
     const stopped = join(root, 'bad-image');
-    await expect(trainSquid({ runDir: stopped, config })).rejects.toThrow(/3\.png/);
+    await expect(trainRun({ runDir: stopped, config })).rejects.toThrow(/3\.png/);
     expect(readFileSync(runPaths(stopped).log, 'utf8')).toMatch(
       /stopped: .*train\/normal_256\/3\.png: .*--skip-bad.*; last good checkpoint: none yet/,
     );
     const skipped = join(root, 'skip-bad');
     config.run.data.skipBad = true;
-    expect((await trainSquid({ runDir: skipped, config })).status).toBe('completed');
+    expect((await trainRun({ runDir: skipped, config })).status).toBe('completed');
     expect(readFileSync(runPaths(skipped).log, 'utf8')).toMatch(/skipping .*train\/normal_256\/3\.png: /);
   });
 
@@ -200,12 +200,12 @@ describe('trainSquid', () => {
     const dir = join(root, 'locked');
     // A live trainer (this process's pid stands for it) holds the folder.
     const held = RunLock.acquire(dir);
-    await expect(trainSquid({ runDir: dir, config: tinyRunConfig({ epochs: 1 }) })).rejects.toThrow(
+    await expect(trainRun({ runDir: dir, config: tinyRunConfig({ epochs: 1 }) })).rejects.toThrow(
       new RegExp(`${dir} is being trained by pid ${process.pid} since .*one trainer per run folder`),
     );
     expect(existsSync(runPaths(dir).config)).toBe(false); // refused before writing anything
     held.release();
-    const done = await trainSquid({ runDir: dir, config: tinyRunConfig({ epochs: 1 }) });
+    const done = await trainRun({ runDir: dir, config: tinyRunConfig({ epochs: 1 }) });
     expect(done.status).toBe('completed');
     expect(existsSync(lockPathOf(dir))).toBe(false); // released when training ends
   });
@@ -224,7 +224,7 @@ describe('trainSquid', () => {
         : new Float32Array(S * S).fill(Number.NaN);
     });
     const logged: string[] = [];
-    const result = await trainSquid({
+    const result = await trainRun({
       runDir: dir,
       config,
       data: { train, val: null, augment: false },
@@ -281,7 +281,7 @@ describe('trainSquid', () => {
     run.dispose();
     // Resuming continues from it (and clears any .partial a crash mid-write left).
     const done = tensorsOf(dir).meta.epoch;
-    const resumed = await trainSquid({
+    const resumed = await trainRun({
       runDir: dir,
       config: tinyRunConfig({ epochs: done + 1 }),
       resume: true,
