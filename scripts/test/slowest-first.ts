@@ -32,6 +32,9 @@ export const slowFiles: Record<string, number> = {
   'packages/squid/src/score.test.ts': 13,
   'apps/trainer/src/program.test.ts': 10,
   'packages/datasets/src/cli.test.ts': 6,
+  'packages/baselines/src/vae/backends.test.ts': 7,
+  'packages/baselines/src/vae/plugin.test.ts': 6,
+  'packages/baselines/src/ae/plugin.test.ts': 4,
 };
 
 export class SlowestFirst extends BaseSequencer {
