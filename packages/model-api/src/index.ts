@@ -3,6 +3,7 @@
 export { type ConformanceReport, checkImages, checkModelPlugin } from './conformance.js';
 export {
   type BaseModelConfig,
+  baseConfigSchema,
   checkFinite,
   type Inference,
   type ModelInstance,

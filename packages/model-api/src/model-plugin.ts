@@ -37,6 +37,16 @@ export interface RunRecipe {
   train: TrainSchedule;
 }
 
+/**
+ * The usual model config: the recipe's fields at the top; `.extend({...})` it with the model's
+ * own keys (network, losses, optimiser).
+ */
+export const baseConfigSchema = z.object({
+  preset: z.enum(PRESET_NAMES),
+  imageSize: z.number().int().positive(),
+  train: trainScheduleSchema.prefault({}),
+});
+
 /** The usual shape of a model config: the recipe's fields at the top, the model's own keys beside. */
 export interface BaseModelConfig extends RunRecipe {
   preset: PresetName;
