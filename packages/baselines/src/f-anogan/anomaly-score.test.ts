@@ -1,4 +1,4 @@
-import { initBackend, Rng, tf } from '@squid-ad/backend';
+import { initBackend, tf } from '@squid-ad/backend';
 import { checkImages } from '@squid-ad/model-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { izifScore, izifTerms } from './anomaly-score.js';
@@ -59,7 +59,7 @@ describe('izi_f anomaly score', () => {
       return [xs, rs, model.critic.features(xs), model.critic.features(rs)];
     });
     expect(x.shape).toEqual([2, 64, 64, 1]);
-    expect(fx.shape).toEqual([2, 8 * 8 * 16]);
+    expect(fx.shape).toEqual([2, 8 * 4 * 16]);
     const expected = scoreByLoops(
       x.dataSync() as Float32Array,
       r.dataSync() as Float32Array,

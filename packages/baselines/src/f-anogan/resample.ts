@@ -3,17 +3,24 @@ import { tf } from '@squid-ad/backend';
 /**
  * Nearest-neighbour ×2 upsampling `[B, H, W, C]` → `[B, 2H, 2W, C]`: tflib's UpsampleConv
  * resampling (four copies of the map along channels, then depth_to_space), which puts each
- * pixel in a 2×2 block. Written as concat + reshape, whose gradients (slice, reshape) are
- * themselves differentiable: tfjs has no gradient for DepthToSpace.
+ * pixel in a 2×2 block; written as concat + reshape (tfjs has no gradient for DepthToSpace).
+ * Its gradient, the sum over each 2×2 block, is 4·avgPool (one kernel; the concat's own
+ * gradient splits along a middle axis, ~40× slower on the cpu backend). That gradient is not
+ * differentiable again, and needs not be: the gradient penalty differentiates
+ * {@link meanPool2}'s gradient (this function) once more, never this one's.
  */
 export function upsampleNearest2(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [b, h, w, c] = x.shape;
-    // Channels [x, x] then reshape: each pixel twice along the width.
-    const wide = tf.concat([x, x], 3).reshape([b * h, 1, 2 * w * c]);
-    // Rows [r, r]: each row twice along the height.
-    return tf.concat([wide, wide], 1).reshape([b, 2 * h, 2 * w, c]) as tf.Tensor4D;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input] = args as [tf.Tensor4D];
+    const [b, h, w, c] = input.shape;
+    // Channels [x, x] then reshape: each pixel twice along the width; rows [r, r]: twice along the height.
+    const wide = tf.concat([input, input], 3).reshape([b * h, 1, 2 * w * c]);
+    return {
+      value: tf.concat([wide, wide], 1).reshape([b, 2 * h, 2 * w, c]),
+      gradFunc: (dy: tf.Tensor) => tf.mul(tf.avgPool(dy as tf.Tensor4D, 2, 2, 'valid'), 4),
+    };
   });
+  return op(x) as tf.Tensor4D;
 }
 
 /**
