@@ -18,6 +18,8 @@ export interface LossTerms {
  */
 export class AdamTrainer implements ModelTrainer {
   readonly adam: Adam;
+  /** Milliseconds so far per phase: the loss's forward pass, its backward pass, the Adam update. */
+  readonly timings = { forward: 0, backward: 0, optimizer: 0 };
   private readonly variables: tf.Variable[];
 
   constructor(
@@ -45,13 +47,19 @@ export class AdamTrainer implements ModelTrainer {
   /** One Adam step on the loss of `images`; nothing is applied when a term is not finite. */
   step(images: tf.Tensor4D, at: StepPosition): Record<string, number> {
     let kept: [string, tf.Scalar][] = [];
+    const t0 = performance.now();
+    let t1 = t0;
     const { value, grads } = tf.variableGrads(() => {
       const { total, terms } = this.lossOf(images);
       kept = Object.entries(terms).map(([name, t]) => [name, tf.keep(t)]);
+      t1 = performance.now();
       return total;
     }, this.variables);
+    this.timings.forward += t1 - t0;
     const losses = Object.fromEntries(kept.map(([name, t]) => [name, t.dataSync()[0]]));
     tf.dispose([value, ...kept.map(([, t]) => t)]);
+    const t2 = performance.now();
+    this.timings.backward += t2 - t1;
     try {
       checkFinite(losses, at.iteration);
     } catch (err) {
@@ -60,6 +68,7 @@ export class AdamTrainer implements ModelTrainer {
     }
     this.adam.update(grads);
     tf.dispose(grads);
+    this.timings.optimizer += performance.now() - t2;
     return losses;
   }
 

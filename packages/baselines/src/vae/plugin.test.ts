@@ -112,6 +112,9 @@ describe('vae plug-in', () => {
       const model = vaePlugin.create(config, 0);
       const trainer = model.createTrainer(Rng.fromSeed(seed));
       const losses = trainer.step(x, at(0));
+      // The run reports these per iteration.
+      expect(Object.keys(trainer.timings ?? {})).toEqual(['forward', 'backward', 'optimizer']);
+      expect(Object.values(trainer.timings ?? {}).every((ms) => ms > 0)).toBe(true);
       trainer.dispose();
       model.dispose();
       return losses;
