@@ -103,8 +103,8 @@ describe("memae-squid (the SQUID authors' MemAE)", () => {
     const att = read.attention.dataSync();
     expect(Math.abs(att[1])).toBe(0);
     expect(Math.abs(att[2])).toBe(0);
-    w.forEach((v, i) => expect(att[i]).toBeCloseTo(v, 6));
-    out.forEach((v, j) => expect(read.out.dataSync()[j]).toBeCloseTo(v, 6));
+    for (const [i, v] of w.entries()) expect(att[i]).toBeCloseTo(v, 6);
+    for (const [j, v] of out.entries()) expect(read.out.dataSync()[j]).toBeCloseTo(v, 6);
     // By hand: 0.525 / 1.125 and 0.6 / 1.125.
     expect(att[0]).toBeCloseTo(0.46667, 4);
     m.dispose();
