@@ -32,7 +32,10 @@ export function adamTrainer(o: AdamTrainerOptions): ModelTrainer {
     o.adam,
   );
   const variables = params.map((e) => e.variable);
+  // Milliseconds so far per phase: the loss's forward pass, its backward pass, the Adam update.
+  const timings = { forward: 0, backward: 0, optimizer: 0 };
   return {
+    timings,
     state: () => prefixState('optimizer', adam.state()),
     setEpoch(epoch) {
       adam.lr = o.lrAt(epoch);
@@ -40,21 +43,28 @@ export function adamTrainer(o: AdamTrainerOptions): ModelTrainer {
     },
     step(images, at) {
       let terms: Record<string, tf.Scalar> = {};
+      const t0 = performance.now();
+      let t1 = t0;
       const { value, grads } = tf.variableGrads(() => {
         const l = o.loss(images);
         terms = l.terms;
         for (const t of Object.values(terms)) tf.keep(t);
+        t1 = performance.now();
         return l.objective;
       }, variables);
+      timings.forward += t1 - t0;
       const losses: Record<string, number> = {};
       for (const [k, t] of Object.entries(terms)) losses[k] = t.dataSync()[0];
       tf.dispose([value, ...Object.values(terms)]);
+      const t2 = performance.now();
+      timings.backward += t2 - t1;
       try {
         checkFinite(losses, at.iteration);
         adam.update(grads);
       } finally {
         tf.dispose(grads);
       }
+      timings.optimizer += performance.now() - t2;
       return losses;
     },
     dispose: () => adam.dispose(),

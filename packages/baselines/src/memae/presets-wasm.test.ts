@@ -57,6 +57,8 @@ describe.each(BACKEND_VARIANTS.filter((v) => v.backend === 'wasm'))(
         const losses = trainer.step(x, { epoch: 0, stepInEpoch: 0, iteration: 0, totalIterations: 1 });
         expect(tf.memory().numTensors).toBe(tensors);
         for (const v of Object.values(losses)) expect(Number.isFinite(v)).toBe(true);
+        expect(Object.keys(trainer.timings ?? {})).toEqual(['forward', 'backward', 'optimizer']);
+        expect(Object.values(trainer.timings ?? {}).every((ms) => ms > 0)).toBe(true);
         const moved = model
           .state()
           .filter((e) => e.kind === 'parameter')
