@@ -3,7 +3,8 @@ import { checkImages } from '@squid-ad/model-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { izifScore, izifTerms } from './anomaly-score.js';
 import { fAnoGanPresetConfig } from './config.js';
-import { FAnoGanModel, RUNNING } from './model.js';
+import { FAnoGanModel } from './model.js';
+import { RUNNING } from './stage-losses.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'cpu' });

@@ -9,4 +9,5 @@ export { Encoder } from './encoder.js';
 export { Generator } from './generator.js';
 export { FAnoGanModel } from './model.js';
 export { fAnoGanPlugin } from './plugin.js';
+export { type EncoderLossTerms, encoderLoss, generatorLoss } from './stage-losses.js';
 export { FAnoGanTrainer } from './trainer.js';

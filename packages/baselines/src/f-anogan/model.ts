@@ -6,11 +6,8 @@ import { Critic } from './critic.js';
 import { NET_SIZE } from './down-trunk.js';
 import { Encoder } from './encoder.js';
 import { Generator } from './generator.js';
-import type { NormMode } from './residual-block.js';
+import { RUNNING } from './stage-losses.js';
 import { FAnoGanTrainer } from './trainer.js';
-
-/** Moving batch-norm statistics (tf.layers `training=False`): scoring, and G in stage 2. */
-export const RUNNING: NormMode = { stats: 'running', update: false };
 
 /** Bilinear resize with half-pixel centres (PyTorch's align_corners=False); none at equal size. */
 function resize(x: tf.Tensor4D, size: number): tf.Tensor4D {

@@ -59,6 +59,15 @@ describe('f-AnoGAN plug-in', () => {
       tf.dispose([x, recon, raw]);
       model.dispose();
     }
+    // The parameter counts of the docs' table (tiny: d = 4, z = 128).
+    const tiny = fAnoGanPlugin.create(fAnoGanPlugin.presetConfig('tiny'), 1);
+    const count = (prefix: string) =>
+      tiny
+        .state()
+        .filter((e) => e.kind === 'parameter' && e.name.startsWith(prefix))
+        .reduce((n, e) => n + e.variable.size, 0);
+    expect([count('Generator'), count('Discriminator'), count('Encoder')]).toEqual([95709, 30169, 95320]);
+    tiny.dispose();
     expect(fAnoGanPlugin.presetConfig('zhanglab')).toMatchObject({ imageSize: 128, dim: 64, zDim: 128 });
     expect(fAnoGanPlugin.presetConfig('chexpert').train.iterationsPerEpoch).toBe(84);
   });

@@ -1,12 +1,11 @@
 import { type Rng, type StateEntry, tf } from '@squid-ad/backend';
 import { Adam, RMSprop } from '@squid-ad/gan-core';
 import { checkFinite, type ModelTrainer, type StepPosition } from '@squid-ad/model-api';
-import { izifTerms } from './anomaly-score.js';
 import { ganIterations } from './config.js';
 import { criticLoss } from './critic-loss.js';
 import type { FAnoGanModel } from './model.js';
-import { RUNNING } from './model.js';
 import type { NormMode } from './residual-block.js';
+import { encoderLoss, generatorLoss } from './stage-losses.js';
 
 /** G in stage 1: batch statistics; the moving ones move only with a generator update (TF UPDATE_OPS). */
 const G_FOR_CRITIC: NormMode = { stats: 'batch', update: false };
@@ -99,7 +98,7 @@ export class FAnoGanTrainer implements ModelTrainer {
     const { generator, critic } = this.model;
     const z = this.noise(batch);
     const { value, grads } = tf.variableGrads(
-      () => tf.neg(tf.mean(critic.apply(generator.apply(z, G_FOR_UPDATE)))) as tf.Scalar,
+      () => generatorLoss(generator, critic, z, G_FOR_UPDATE),
       this.trainable(generator.state()),
     );
     const g = value.dataSync()[0];
@@ -138,16 +137,15 @@ export class FAnoGanTrainer implements ModelTrainer {
   }
 
   private encoderStep(x: tf.Tensor4D, iteration: number): Record<string, number> {
-    const { generator, critic, encoder, config } = this.model;
+    const { critic, encoder, config } = this.model;
     const fReal = critic.features(x);
     let img: tf.Tensor | undefined;
     let fts: tf.Tensor | undefined;
     const { value, grads } = tf.variableGrads(() => {
-      const recon = generator.apply(encoder.apply(x, E_TRAIN), RUNNING);
-      const terms = izifTerms(x, recon, fReal, critic.features(recon));
-      img = tf.keep(tf.mean(terms.residual));
-      fts = tf.keep(tf.mean(terms.feature));
-      return tf.add(img, tf.mul(fts, config.kappa)) as tf.Scalar;
+      const t = encoderLoss(this.model, x, fReal, config.kappa, E_TRAIN);
+      img = tf.keep(t.img);
+      fts = tf.keep(t.fts);
+      return t.loss;
     }, this.trainable(encoder.state()));
     const losses = { e: value.dataSync()[0], e_img: img!.dataSync()[0], e_fts: fts!.dataSync()[0] };
     try {
