@@ -47,6 +47,8 @@ export function readReport(path: string, runDir = '<run>'): EvaluationReport {
 
 /** Several runs' metrics (e.g. seeds) and their mean ± sample std. */
 export interface RunComparison {
+  /** the model every run trained (`squid` for reports that do not say: written before other models) */
+  model: string;
   runs: Array<{
     runDir: string;
     metrics: Record<MetricName, number>;
@@ -59,11 +61,25 @@ export interface RunComparison {
   scoreAucs: Record<string, MeanStd>;
 }
 
-/** Reads each run's report and summarises every metric as mean ± std (ddof 1). */
+/** The model a report's scores came from: `source.model`, else SQUID (reports before other models). */
+const modelOf = (r: EvaluationReport): string =>
+  typeof r.source.model === 'string' ? r.source.model : 'squid';
+
+/**
+ * Reads each run's report and summarises every metric as mean ± std (ddof 1). The runs must be
+ * of one model (their metrics use that model's own score).
+ */
 export function compareRuns(runDirs: readonly string[]): RunComparison {
   if (runDirs.length === 0) throw new Error('compare: give at least one run directory');
-  const runs = runDirs.map((runDir) => {
-    const r = readRunReport(runDir);
+  const reports = runDirs.map((runDir) => readRunReport(runDir));
+  const models = [...new Set(reports.map(modelOf))];
+  if (models.length > 1)
+    throw new Error(
+      `compare: runs of different models (${runDirs.map((d, i) => `${d}: ${modelOf(reports[i])}`).join(', ')}); ` +
+        'a mean over them means nothing: compare the runs of one model at a time',
+    );
+  const runs = runDirs.map((runDir, i) => {
+    const r = reports[i];
     const scoreAucs = r.scores
       ? Object.fromEntries(Object.entries(r.scores).map(([n, v]) => [n, v.auc]))
       : undefined;
@@ -84,7 +100,7 @@ export function compareRuns(runDirs: readonly string[]): RunComparison {
   const scoreAucs = Object.fromEntries(
     names.map((n) => [n, meanStd(runs.map((r) => r.scoreAucs?.[n] ?? Number.NaN))]),
   );
-  return { runs, summary, scoreAucs };
+  return { model: models[0], runs, summary, scoreAucs };
 }
 
 /** The comparison as a plain-text table, metrics in percent. */
@@ -112,6 +128,6 @@ export function formatComparison(c: RunComparison): string {
   return [
     line(header),
     ...rows.map(line),
-    `${c.runs.length} runs, std with ddof 1, threshold from ${c.runs[0].threshold.source}`,
+    `${c.runs.length} runs${c.model === 'squid' ? '' : ` of ${c.model}`}, std with ddof 1, threshold from ${c.runs[0].threshold.source}`,
   ].join('\n');
 }

@@ -6,7 +6,7 @@ import { keptCheckpoints, readMetrics } from '@squid-ad/squid';
 import { readReport } from './compare-runs.js';
 import type { CliDeps } from './deps.js';
 import { type EvaluateCommandOptions, evaluateCommand } from './evaluate-command.js';
-import type { EvaluationReport } from './evaluation-report.js';
+import { DEFAULT_SCORE_NAME, type EvaluationReport, officialScoreOf } from './evaluation-report.js';
 import { type CheckpointChoice, runCheckpoint } from './run-checkpoint.js';
 
 /** Options of `squid-eval curve`: those of `evaluate` that apply to every kept checkpoint. */
@@ -33,11 +33,14 @@ export interface CurvePoint {
 export interface Curve {
   run: string;
   split: string;
+  /** the run's model and the name of its own score (absent in curves of SQUID runs written before them) */
+  model?: string;
+  score?: string;
   points: CurvePoint[];
 }
 
 const SCORE_LABELS: Record<string, string> = {
-  discriminator: 'discriminator (official score)',
+  [DEFAULT_SCORE_NAME]: 'discriminator (official score)',
   'recon-l1': 'recon-l1',
   'recon-l1-worst-cell': 'recon-l1, worst cell',
 };
@@ -46,7 +49,7 @@ const SCORE_LABELS: Record<string, string> = {
  * `squid-eval curve`: evaluates every checkpoint a run kept (`squid-train --keep-every`) on the
  * test split, each into OUT/<checkpoint>/ (a full `evaluate` report), and writes the training
  * curve: curve.json, curve.csv, curve.svg (AUC of each score against iterations, 95 % CIs) and
- * curve-types.svg (the discriminator's AUC per anomaly type). Points already evaluated from the
+ * curve-types.svg (the AUC per anomaly type of the model's own score; SQUID: the discriminator's). Points already evaluated from the
  * same checkpoint bytes are reused, so running it again during training adds only the new ones.
  */
 export async function curveCommand(
@@ -70,6 +73,7 @@ export async function curveCommand(
   );
   const points: CurvePoint[] = [];
   let evaluated = 0;
+  let source: EvaluationReport['source'] = {};
   for (const name of names) {
     const { sha256 } = runCheckpoint(opts.run, name as CheckpointChoice);
     const reportPath = join(out, name, 'report.json');
@@ -87,6 +91,7 @@ export async function curveCommand(
       report = readReport(reportPath, opts.run);
     }
     if (!report.scores) throw new Error(`${reportPath}: no per-score AUCs (written by an old squid-eval?)`);
+    source = report.source;
     const epoch = Number(name.slice('epoch-'.length));
     const iteration = Number(report.source.iteration ?? Number.NaN);
     const point: CurvePoint = {
@@ -106,7 +111,13 @@ export async function curveCommand(
         .join(' · ')}${reuse?.sha256 === sha256 ? ' (already evaluated)' : ''}`,
     );
   }
-  const curve: Curve = { run: opts.run, split: opts.split, points };
+  const official = officialScoreOf({ source });
+  const curve: Curve = {
+    run: opts.run,
+    split: opts.split,
+    ...(typeof source.model === 'string' ? { model: source.model, score: official } : {}),
+    points,
+  };
   const files = {
     json: jsonPath,
     csv: join(out, 'curve.csv'),
@@ -130,25 +141,30 @@ export async function curveCommand(
   writeFileAtomicSync(
     files.svg,
     seriesSvg(
-      scoreNames.map((s): Series => ({ name: SCORE_LABELS[s] ?? s, points: series((p) => p.scores[s]) })),
+      scoreNames.map(
+        (s): Series => ({
+          name: SCORE_LABELS[s] ?? (s === official ? `${s} (the model's score)` : s),
+          points: series((p) => p.scores[s]),
+        }),
+      ),
       { xLabel: 'training iterations', yLabel: 'AUC', reference: 0.5, title },
     ),
   );
-  const types = points[0].scores.discriminator?.perType.map((t) => t.type) ?? [];
+  const types = points[0].scores[official]?.perType.map((t) => t.type) ?? [];
   writeFileAtomicSync(
     files.types,
     seriesSvg(
       types.map(
         (type): Series => ({
           name: type,
-          points: series((p) => p.scores.discriminator?.perType.find((t) => t.type === type)),
+          points: series((p) => p.scores[official]?.perType.find((t) => t.type === type)),
         }),
       ),
       {
         xLabel: 'training iterations',
         yLabel: 'AUC',
         reference: 0.5,
-        title: 'discriminator AUC per anomaly type (each type against all normals)',
+        title: `${official} AUC per anomaly type (each type against all normals)`,
       },
     ),
   );

@@ -1,4 +1,5 @@
 import type { BackendReport, tf } from '@squid-ad/backend';
+import type { ModelPlugin } from '@squid-ad/squid';
 import type { CheckpointChoice } from './run-checkpoint.js';
 
 /**
@@ -76,9 +77,19 @@ export type OpenSplit = (args: {
   generated?: { normal: number; abnormal: number };
 }) => Promise<EvalSplit>;
 
+/** A model plug-in of any config type (SQUID or a baseline). */
+// biome-ignore lint/suspicious/noExplicitAny: plug-ins of any config type
+export type AnyModelPlugin = ModelPlugin<any>;
+
 /** Everything the CLI reaches outside itself. */
 export interface CliDeps {
   loadRun: LoadRun;
+  /**
+   * The models whose runs and bundles the CLI reads (`loadRun`, `export`, `view`); loaded on first
+   * use so commands that need no model (`compare`, `--help`) start without TensorFlow.js.
+   * Default: SQUID and the baselines (`MODELS`).
+   */
+  models?: () => Promise<readonly AnyModelPlugin[]>;
   loadImage: LoadImage;
   openSplit: OpenSplit;
   stdout: (line: string) => void;

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { backendStatus, describeBackend } from '@squid-ad/backend';
 import { selectThreshold, type ThresholdMethod } from '@squid-ad/metrics';
 import type { CliDeps, EvalSplit, ScoringRun } from './deps.js';
-import type { ThresholdSpec } from './evaluation-report.js';
+import { scoreNameOf, type ThresholdSpec } from './evaluation-report.js';
 import type { CheckpointChoice } from './run-checkpoint.js';
 import { scoreImages } from './score-images.js';
 import type { ScoredItem } from './scored-item.js';
@@ -167,9 +167,12 @@ export async function evaluateCommand(
       threshold,
       images: (i) => ({ size, input: images[i], recon: recon[i] }),
       gridCount: opts.gridCount,
-      options: { resamples: opts.resamples, seed: opts.seed },
+      options: { resamples: opts.resamples, seed: opts.seed, scoreName: scoreNameOf(run) },
+      ...(run.model ? { model: run.model } : {}),
       source: {
         run: opts.run,
+        // The model and the name of its own score (the one `metrics` use), when the run says.
+        ...(run.model ? { model: run.model.name, score: run.model.scoreName } : {}),
         checkpoint: run.checkpoint ?? opts.checkpoint ?? 'best',
         ...(run.trainedTo ?? {}),
         data: opts.data ?? '(run data)',

@@ -19,6 +19,9 @@ export type ThresholdSpec =
   /** given by the user */
   | { source: 'fixed'; value: number };
 
+/** The name of SQUID's score: what a report calls the items' `score` when no model says otherwise. */
+export const DEFAULT_SCORE_NAME = 'discriminator';
+
 /** Options of {@link evaluationReport}: zod schema with defaults. */
 export const evaluationOptionsSchema = z.object({
   /** bootstrap resamples for the confidence intervals */
@@ -27,6 +30,8 @@ export const evaluationOptionsSchema = z.object({
   level: z.number().gt(0).lt(1).default(0.95),
   /** seed of the bootstrap */
   seed: z.number().int().default(0),
+  /** name of the items' `score`: the model's own score (`scores` key; default SQUID's `discriminator`) */
+  scoreName: z.string().min(1).default(DEFAULT_SCORE_NAME),
 });
 export type EvaluationOptions = z.input<typeof evaluationOptionsSchema>;
 
@@ -44,15 +49,27 @@ export type MetricName = (typeof metricNames)[number];
 export const METRIC_NAMES: readonly MetricName[] = metricNames;
 
 // Kept in sync with @squid-ad/squid's SCORE_NAMES; not imported so `compare` loads no TensorFlow.js.
-const scoreNames = ['discriminator', 'recon-l1', 'recon-l1-worst-cell'] as const;
-/** The per-image scores a report compares: the official discriminator score and two reconstruction errors. */
-export type ScoreName = (typeof scoreNames)[number];
-export const SCORE_NAMES: readonly ScoreName[] = scoreNames;
-const SCORE_OF: Record<ScoreName, (it: ScoredItem) => number | undefined> = {
-  discriminator: (it) => it.score,
+const reconScores = ['recon-l1', 'recon-l1-worst-cell'] as const;
+/** The reconstruction errors every model's items carry beside its own score. */
+export type ReconScoreName = (typeof reconScores)[number];
+/** The per-image scores of a SQUID report: the official discriminator score and two reconstruction errors. */
+export const SCORE_NAMES: readonly string[] = [DEFAULT_SCORE_NAME, ...reconScores];
+const RECON_OF: Record<ReconScoreName, (it: ScoredItem) => number | undefined> = {
   'recon-l1': (it) => it.reconL1,
   'recon-l1-worst-cell': (it) => it.reconL1WorstCell,
 };
+
+/** The name of a run's own score: its model's (`discriminator` for SQUID and runs that do not say). */
+export const scoreNameOf = (run: { model?: { scoreName: string } }): string =>
+  run.model?.scoreName ?? DEFAULT_SCORE_NAME;
+
+/**
+ * The scores a report compares, the model's own first (`scoreName`, SQUID: `discriminator`),
+ * then the reconstruction errors (a model whose own score is named like one of them keeps it once).
+ */
+export function scoreNamesOf(scoreName: string): string[] {
+  return [scoreName, ...reconScores.filter((n) => n !== scoreName)];
+}
 
 const typeAuc = z.object({ type: z.string(), count: z.number(), auc: z.number(), ci: interval.nullable() });
 /** AUC of one score with its bootstrap CI, overall and per anomaly type (each type against all normals). */
@@ -97,14 +114,24 @@ export const evaluationReportSchema = z.object({
   }),
   perType: z.array(typeAuc),
   /**
-   * AUC of every score the items carry, keyed by score name (`discriminator` repeats
-   * `metrics.auc`, `ci.auc` and `perType`). Absent in reports written before it existed.
+   * AUC of every score the items carry, keyed by score name, the model's own score first
+   * (`source.score`, SQUID's `discriminator`: it repeats `metrics.auc`, `ci.auc` and `perType`).
+   * Absent in reports written before it existed.
    */
   scores: z.record(z.string(), scoreAucSchema).optional(),
   /** Images left out as unreadable (`--skip-bad`), with the reason; absent without the flag. */
   skipped: z.array(z.object({ path: z.string(), reason: z.string() })).optional(),
 });
 export type EvaluationReport = z.infer<typeof evaluationReportSchema>;
+
+/**
+ * The name of the score a report's `metrics`, threshold and `perType` use: the model's own
+ * (`source.score`), `discriminator` in SQUID reports and those written before other models.
+ */
+export function officialScoreOf(report: Pick<EvaluationReport, 'source'>): string {
+  const s = report.source.score;
+  return typeof s === 'string' && s.length > 0 ? s : DEFAULT_SCORE_NAME;
+}
 
 const NOTES = {
   val: 'threshold fixed on the validation split before looking at these labels',
@@ -134,11 +161,15 @@ function scoreAuc(items: readonly ScoredItem[], values: readonly number[], ciOpt
   return { auc: rocAuc(labels, values), ci: { lower: c.lower, upper: c.upper }, perType };
 }
 
-/** The scores every item carries, with their values; an error when only some items carry one. */
-function scoreValues(items: readonly ScoredItem[]): Array<[ScoreName, number[]]> {
-  const out: Array<[ScoreName, number[]]> = [];
-  for (const name of SCORE_NAMES) {
-    const values = items.map(SCORE_OF[name]);
+/**
+ * The scores every item carries, with their values, the model's own (`scoreName`) first; an
+ * error when only some items carry one.
+ */
+function scoreValues(items: readonly ScoredItem[], scoreName: string): Array<[string, number[]]> {
+  const out: Array<[string, number[]]> = [];
+  for (const name of scoreNamesOf(scoreName)) {
+    const get = name === scoreName ? (it: ScoredItem) => it.score : RECON_OF[name as ReconScoreName];
+    const values = items.map(get);
     const missing = values.indexOf(undefined);
     if (missing === -1) out.push([name, values as number[]]);
     else if (values.some((v) => v !== undefined))
@@ -151,7 +182,7 @@ function scoreValues(items: readonly ScoredItem[]): Array<[ScoreName, number[]]>
  * Every number of `report.json` from scored items: AUC, AP, metrics at the threshold, counts,
  * per-anomaly-type AUC (each type against all normals) and percentile-bootstrap CIs, plus the
  * AUCs of every other score the items carry (`scores`). The threshold and its metrics use the
- * discriminator score. The CIs of threshold metrics hold the threshold fixed (they ignore the
+ * model's own score (`options.scoreName`, default SQUID's discriminator score). The CIs of threshold metrics hold the threshold fixed (they ignore the
  * uncertainty of choosing it).
  */
 export function evaluationReport(
@@ -198,9 +229,9 @@ export function evaluationReport(
   const ciOpts: CiOptions = { resamples: opts.resamples, level: opts.level, seed: opts.seed };
   // The same seeded resamples for every score: their AUCs and CIs are paired.
   const scoreAucs = Object.fromEntries(
-    scoreValues(items).map(([name, values]) => [name, scoreAuc(items, values, ciOpts)]),
-  ) as Partial<Record<ScoreName, ScoreAuc>>;
-  const official = scoreAucs.discriminator!;
+    scoreValues(items, opts.scoreName).map(([name, values]) => [name, scoreAuc(items, values, ciOpts)]),
+  ) as Record<string, ScoreAuc>;
+  const official = scoreAucs[opts.scoreName];
   const ci = Object.fromEntries(
     metricNames.map((name) => {
       if (name === 'auc') return [name, official.ci];
@@ -212,7 +243,11 @@ export function evaluationReport(
   return {
     format: 'squid-eval-report/1',
     createdAt: new Date().toISOString(),
-    source,
+    // Which score `metrics` use is recorded whenever it is not SQUID's (see officialScoreOf).
+    source:
+      opts.scoreName === DEFAULT_SCORE_NAME || 'score' in source
+        ? source
+        : { ...source, score: opts.scoreName },
     counts: { total: items.length, normal: items.length - anomalous, anomalous },
     metrics: {
       auc: official.auc,

@@ -41,7 +41,7 @@ const finite = (v: string) => {
 /** The `squid-eval` command tree, wired to `deps`; actions store their exit code in `exit.code`. */
 export function createProgram(deps: CliDeps, exit: { code: number }): Command {
   const program = new Command('squid-eval')
-    .description('Evaluate SQUID runs, score new images, compare runs')
+    .description('Evaluate runs of SQUID or a baseline model, score new images, compare runs')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => deps.stdout(s.replace(/\n$/, '')),
@@ -111,7 +111,7 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
   program
     .command('score')
     .description(
-      'score new images (PNG/JPEG/DICOM files or folders); one JSON line per image with the discriminator score and the reconstruction errors',
+      "score new images (PNG/JPEG/DICOM files or folders); one JSON line per image with the model's score (SQUID: the discriminator score) and the reconstruction errors",
     )
     .requiredOption('--run <dir>', 'run directory (from squid-train)')
     .argument('<files...>', 'image files or folders')

@@ -2,8 +2,7 @@ import type { BackendChoice, PrecisionChoice } from '@squid-ad/backend';
 // The signals entry alone: BullMQ stays out of start-up unless a queue command loads it.
 import { onStopSignals } from '@squid-ad/queue/signals';
 import type { SquidRun } from '@squid-ad/squid';
-import type { CliDeps, LoadImage, LoadRun, ScoringRun } from './deps.js';
-import { MODELS } from './models.js';
+import type { AnyModelPlugin, CliDeps, LoadImage, LoadRun, ScoringRun } from './deps.js';
 import { runSplitOpener } from './run-split.js';
 
 /** Adapts a loaded `@squid-ad/squid` run to what the evaluator needs. */
@@ -29,12 +28,17 @@ export function toScoringRun(r: SquidRun): ScoringRun {
   };
 }
 
+/** The models of `squid-eval`: SQUID and the baselines, imported on first use. */
+export const defaultModels = async (): Promise<readonly AnyModelPlugin[]> =>
+  (await import('./models.js')).MODELS;
+
 /**
- * The CLI's real dependencies: `@squid-ad/squid` runs, `@squid-ad/datasets` images, the console
- * (overridable). The model and data packages are imported lazily so `compare` starts without
- * TensorFlow.js.
+ * The CLI's real dependencies: `@squid-ad/squid` runs of any model in `models` (default SQUID and
+ * the baselines), `@squid-ad/datasets` images, the console (overridable). The model and data
+ * packages are imported lazily so `compare` starts without TensorFlow.js.
  */
 export function realDeps(overrides: Partial<CliDeps> = {}): CliDeps {
+  const models = overrides.models ?? defaultModels;
   const datasets = () => import('@squid-ad/datasets');
   const loadImage: LoadImage = async (path, options) => (await datasets()).loadImage(path, options);
   const loadRun: LoadRun = async (runDir, options) => {
@@ -47,12 +51,13 @@ export function realDeps(overrides: Partial<CliDeps> = {}): CliDeps {
       });
     const { loadRun: load } = await import('@squid-ad/squid');
     return {
-      ...toScoringRun(await load(runDir, { checkpoint: options?.checkpoint, models: MODELS })),
+      ...toScoringRun(await load(runDir, { checkpoint: options?.checkpoint, models: await models() })),
       backend: backendReport(),
     };
   };
   return {
     loadRun,
+    models,
     loadImage,
     openSplit: async (args) => {
       const ds = await datasets();

@@ -1,10 +1,25 @@
-import { type EvaluationReport, type MetricName, SCORE_NAMES } from './evaluation-report.js';
+import {
+  DEFAULT_SCORE_NAME,
+  type EvaluationReport,
+  type MetricName,
+  officialScoreOf,
+} from './evaluation-report.js';
 import type { GridLayout } from './image-grid.js';
 import type { ScoredItem } from './scored-item.js';
+
+/** A model as the report names it (a plug-in's `name`, `title`, `scoreName`). */
+export interface ModelName {
+  name: string;
+  /** e.g. `GANomaly (Akçay et al., ACCV 2018)` */
+  title: string;
+  scoreName: string;
+}
 
 /** What the HTML page shows; everything is inlined, the page loads nothing else. */
 export interface ReportPage {
   report: EvaluationReport;
+  /** the model whose scores these are; absent: SQUID's (the title says SQUID) */
+  model?: ModelName;
   items: readonly ScoredItem[];
   rocSvg: string;
   prSvg: string;
@@ -39,7 +54,7 @@ details summary{cursor:pointer}
 `;
 
 const SCORE_NOTES: Record<string, string> = {
-  discriminator: 'official; the metrics and threshold above use it',
+  [DEFAULT_SCORE_NAME]: 'official; the metrics and threshold above use it',
   'recon-l1': 'mean |reconstruction − input|',
   'recon-l1-worst-cell': 'largest per-cell mean |reconstruction − input|',
 };
@@ -48,10 +63,11 @@ const SCORE_NOTES: Record<string, string> = {
 function scoresTable(r: EvaluationReport): string {
   const scores = r.scores;
   if (!scores || Object.keys(scores).length === 0) return '';
-  // known scores first, in their usual order, then any others the report holds
+  // the model's own score first, then the others in the report's order
+  const official = officialScoreOf(r);
   const names = [
-    ...SCORE_NAMES.filter((n) => scores[n]),
-    ...Object.keys(scores).filter((n) => !(SCORE_NAMES as readonly string[]).includes(n)),
+    ...(scores[official] ? [official] : []),
+    ...Object.keys(scores).filter((n) => n !== official),
   ];
   const types = [...new Set(names.flatMap((n) => scores[n].perType.map((t) => t.type)))];
   const head =
@@ -62,7 +78,11 @@ function scoresTable(r: EvaluationReport): string {
       const s = scores[n];
       const byType = new Map(s.perType.map((t) => [t.type, t.auc]));
       const cell = n === 'recon-l1-worst-cell' && typeof r.source.reconCell === 'number';
-      const text = `${SCORE_NOTES[n] ?? ''}${cell ? ` (${r.source.reconCell} px cells)` : ''}`;
+      const note0 =
+        n === official && official !== DEFAULT_SCORE_NAME
+          ? "the model's own score; the metrics and threshold above use it"
+          : (SCORE_NOTES[n] ?? '');
+      const text = `${note0}${cell ? ` (${r.source.reconCell} px cells)` : ''}`;
       const note = text ? ` <span class="muted">${esc(text)}</span>` : '';
       const cells = types.map((t) => `<td class="num">${byType.has(t) ? pct(byType.get(t)!) : ''}</td>`);
       return `<tr><td>${esc(n)}${note}</td><td class="num">${pct(s.auc)}</td><td class="num">${pct(s.ci.lower)} – ${pct(s.ci.upper)}</td>${cells.join('')}</tr>`;
@@ -88,10 +108,22 @@ function backendText(v: unknown): string {
   return `${b.backend}, ${b.threads ?? 1} thread${b.threads === 1 ? '' : 's'}, oneDNN ${b.nativeKernels?.enabled ? 'on' : 'off'}`;
 }
 
+/** The page title: SQUID's reports keep theirs; another model's names the model and its source. */
+function titleOf(model: ModelName | undefined): string {
+  return !model || model.name === 'squid' ? 'SQUID evaluation report' : `Evaluation report: ${model.title}`;
+}
+
 /** The self-contained `report.html`. */
 export function reportHtml(page: ReportPage): string {
   const { report, items } = page;
   const r = report;
+  const title = titleOf(page.model);
+  const official = officialScoreOf(r);
+  // SQUID's reports say `score` as before; another model's name theirs.
+  const scoreLabel = official === DEFAULT_SCORE_NAME ? 'score' : `${esc(official)} score`;
+  const modelLine = page.model
+    ? `<p id="model">Model <b>${esc(page.model.title)}</b>; its score <b>${esc(page.model.scoreName)}</b> (higher = more anomalous) is the one the metrics and threshold use.</p>\n`
+    : '';
   const th = r.threshold;
   const source = Object.entries(r.source)
     .map(([k, v]) => `<b>${esc(k)}</b> ${esc(k === 'backend' ? backendText(v) : String(v))}`)
@@ -140,16 +172,16 @@ export function reportHtml(page: ReportPage): string {
     )
     .join('');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>SQUID evaluation report</title>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <link rel="icon" href="data:,">
 <style>${CSS}</style></head><body>
-<h1>SQUID evaluation report</h1>
-<p class="muted">${source}${source ? ' · ' : ''}${esc(r.createdAt)}</p>
+<h1>${esc(title)}</h1>
+${modelLine}<p class="muted">${source}${source ? ' · ' : ''}${esc(r.createdAt)}</p>
 <p>${r.counts.total} images: ${r.counts.normal} normal, ${r.counts.anomalous} anomalous.</p>
 <h2>Metrics</h2>
 <table id="metrics"><tr><th>metric</th><th class="num">%</th><th class="num">${Math.round(r.ci.level * 100)} % CI</th></tr>${metricRows}</table>
-<p>Threshold <b>${th.value === null ? '∞ (flag nothing)' : th.value.toPrecision(6)}</b> from <b>${esc(th.source)}</b>${th.method ? ` (${esc(th.method)}${th.targetSensitivity !== undefined ? ` ${th.targetSensitivity}` : ''})` : ''}: ${esc(th.note)}. An image is flagged anomalous when its score ≥ the threshold.</p>
+<p>Threshold <b>${th.value === null ? '∞ (flag nothing)' : th.value.toPrecision(6)}</b> from <b>${esc(th.source)}</b>${th.method ? ` (${esc(th.method)}${th.targetSensitivity !== undefined ? ` ${th.targetSensitivity}` : ''})` : ''}: ${esc(th.note)}. An image is flagged anomalous when its ${scoreLabel} ≥ the threshold.</p>
 <table id="confusion"><tr><th></th><th>flagged anomalous</th><th>flagged normal</th></tr>
 <tr><th>anomalous</th><td class="num">${r.confusion.tp} (TP)</td><td class="num">${r.confusion.fn} (FN)</td></tr>
 <tr><th>normal</th><td class="num">${r.confusion.fp} (FP)</td><td class="num">${r.confusion.tn} (TN)</td></tr></table>
@@ -162,7 +194,7 @@ ${skippedSection(r)}
 ${grid}
 <h2>All scores</h2>
 <details><summary>${items.length} images, most anomalous first</summary>
-<table id="scores"><tr><th class="num">rank</th><th>path</th><th>label</th><th>type</th><th class="num">score</th><th>prediction</th>${withErrors ? '<th class="num">recon-l1</th><th class="num">recon-l1-worst-cell</th>' : ''}</tr>${scoreRows}</table></details>
+<table id="scores"><tr><th class="num">rank</th><th>path</th><th>label</th><th>type</th><th class="num">${scoreLabel}</th><th>prediction</th>${withErrors ? '<th class="num">recon-l1</th><th class="num">recon-l1-worst-cell</th>' : ''}</tr>${scoreRows}</table></details>
 </body></html>
 `;
 }

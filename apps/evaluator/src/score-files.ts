@@ -4,8 +4,10 @@ import { scoreImages } from './score-images.js';
 /** One line of `squid-eval score` output. */
 export interface ScoreLine {
   path: string;
-  /** the discriminator score (official; the threshold applies to it) */
+  /** the model's own anomaly score (SQUID: the discriminator score); the threshold applies to it */
   score: number;
+  /** what `score` is: the model's score name (`discriminator`, `recon-mse`, …); absent when the run does not say */
+  scoreName?: string;
   /** `recon-l1`: mean |reconstruction − input| */
   reconL1: number;
   /** `recon-l1-worst-cell`: largest per-cell mean |reconstruction − input| */
@@ -57,6 +59,7 @@ export async function scoreFiles(
       const line: ScoreLine = {
         path,
         score: scores[i],
+        ...(run.model ? { scoreName: run.model.scoreName } : {}),
         reconL1: reconL1[i],
         reconL1WorstCell: reconL1WorstCell[i],
         anomalous: threshold === null ? null : scores[i] >= threshold,

@@ -1,7 +1,7 @@
 import { tf } from '@squid-ad/backend';
 import type { ScoringRun } from './deps.js';
 
-/** Per image, in input order: the discriminator score, the reconstruction and its errors. */
+/** Per image, in input order: the model's own score (SQUID: the discriminator's), the reconstruction and its errors. */
 export interface ImageScores {
   scores: number[];
   recon: Float32Array[];

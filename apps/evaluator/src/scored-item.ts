@@ -2,7 +2,7 @@
 export interface ScoredItem {
   path: string;
   label: 0 | 1;
-  /** the discriminator anomaly score (the official one; thresholds apply to it), higher = more anomalous */
+  /** the model's own anomaly score (SQUID: the discriminator's; thresholds apply to it), higher = more anomalous */
   score: number;
   /** `recon-l1`: mean |reconstruction − input|, higher = more anomalous */
   reconL1?: number;

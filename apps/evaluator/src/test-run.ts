@@ -9,11 +9,15 @@ import type { CliDeps } from './deps.js';
 import { realDeps } from './real-deps.js';
 import { writeGreyPng } from './testing/fakes.js';
 
-/** The real CLI deps, with stdout and stderr captured as lines. */
-export function captured(): { out: string[]; err: string[]; deps: CliDeps } {
+/** The real CLI deps (`overrides` aside, e.g. `models`), with stdout and stderr captured as lines. */
+export function captured(overrides: Partial<CliDeps> = {}): { out: string[]; err: string[]; deps: CliDeps } {
   const out: string[] = [];
   const err: string[] = [];
-  return { out, err, deps: realDeps({ stdout: (l) => out.push(l), stderr: (l) => err.push(l) }) };
+  return {
+    out,
+    err,
+    deps: realDeps({ ...overrides, stdout: (l) => out.push(l), stderr: (l) => err.push(l) }),
+  };
 }
 
 /**

@@ -8,7 +8,7 @@ import {
   type ThresholdSpec,
 } from './evaluation-report.js';
 import { imageGrid } from './image-grid.js';
-import { reportHtml } from './report-html.js';
+import { type ModelName, reportHtml } from './report-html.js';
 import { scoreHistogramSvg } from './score-histogram.js';
 import type { ImagePair, ScoredItem } from './scored-item.js';
 import { scoresCsv } from './scores-csv.js';
@@ -22,8 +22,10 @@ export interface EvaluationInput {
   /** how many most and least anomalous images the grid shows (default 4 each) */
   gridCount?: number;
   options?: EvaluationOptions;
-  /** where the scores came from (run, checkpoint, data, split): copied into report.json */
+  /** where the scores came from (run, model, checkpoint, data, split): copied into report.json */
   source?: Record<string, unknown>;
+  /** the run's model, named in report.html's title (absent: a SQUID report) */
+  model?: ModelName;
   /** images left out as unreadable (`--skip-bad`), with the reason */
   skipped?: EvaluationReport['skipped'];
 }
@@ -104,7 +106,15 @@ export async function writeEvaluation(
   writeFileAtomicSync(files.pr, pr);
   writeFileAtomicSync(
     files.html,
-    reportHtml({ report, items, rocSvg: roc, prSvg: pr, histogramSvg: histogram, grid }),
+    reportHtml({
+      report,
+      items,
+      rocSvg: roc,
+      prSvg: pr,
+      histogramSvg: histogram,
+      grid,
+      ...(input.model ? { model: input.model } : {}),
+    }),
   );
   return { report, files };
 }

@@ -2,6 +2,7 @@ import { tf } from '@squid-ad/backend';
 import { fetchBundle, loadBundle, type SquidBundle } from '@squid-ad/squid';
 import { BACKEND_ORDER, type BrowserBackend, chooseBackend } from './backend-choice.js';
 import { absDifference, greyToRgba, heatmapOverInput } from './heatmap.js';
+import { MODELS } from './models.js';
 import { type ResultRow, rowsToCsv, type SortKey, sortRows } from './results.js';
 import { type InputFile, type Scored, scoreFiles } from './score-files.js';
 
@@ -33,7 +34,7 @@ function renderTable(): void {
   const body = $('table').querySelector('tbody')!;
   body.replaceChildren();
   const byName = new Map(scored.map((s) => [s.row, s]));
-  const size = bundle?.config.model.imageSize ?? 0;
+  const size = bundle?.imageSize ?? 0;
   for (const row of sortRows(
     scored.map((s) => s.row),
     sort.key,
@@ -96,20 +97,26 @@ async function useBundle(load: () => Promise<SquidBundle>): Promise<void> {
     return;
   }
   $('bundle-info').textContent = describe(bundle);
+  // The score column is the model's own score (SQUID: the discriminator's): say which.
+  $('score-head').textContent = `score (${bundle.model.scoreName})`;
+  document.body.dataset.model = bundle.model.name;
   $('drop').classList.remove('disabled');
   $<HTMLInputElement>('images').disabled = false;
   document.body.dataset.bundle = 'ready';
 }
 
+/** The bundle line: which model and score, its data, size, precision, threshold and run. */
 function describe(b: SquidBundle): string {
   const m = b.manifest;
+  // Every model's config so far has a preset; a config without one is shown without it.
+  const preset = (m.config as { preset?: unknown }).preset;
   const t = m.score.threshold;
   const origin = m.score.thresholdOrigin;
   const threshold =
     t === null
       ? 'no threshold'
       : `threshold ${t.toFixed(4)}${origin ? ` (${origin.method} on the ${origin.split} split, epoch ${origin.epoch})` : ''}`;
-  return `bundle: ${m.config.preset}, ${m.config.model.imageSize} px, ${m.precision}, ${threshold}; run ${m.provenance.run} (${m.provenance.checkpoint}, epoch ${m.provenance.epoch})`;
+  return `bundle: ${b.model.title}, score ${b.model.scoreName}; ${typeof preset === 'string' ? `${preset}, ` : ''}${b.imageSize} px, ${m.precision}, ${threshold}; run ${m.provenance.run} (${m.provenance.checkpoint}, epoch ${m.provenance.epoch})`;
 }
 
 async function scoreInputs(files: InputFile[]): Promise<void> {
@@ -145,7 +152,7 @@ function wire(): void {
   $('bundle-url-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const url = $<HTMLInputElement>('bundle-url').value.trim();
-    if (url) void useBundle(() => fetchBundle(url));
+    if (url) void useBundle(() => fetchBundle(url, { models: MODELS }));
   });
   $<HTMLInputElement>('bundle-files').addEventListener('change', (e) => {
     const files = Array.from((e.target as HTMLInputElement).files ?? []);
@@ -156,12 +163,15 @@ function wire(): void {
       return;
     }
     void useBundle(async () =>
-      loadBundle({
-        manifest: await manifest.text(),
-        weights: new Uint8Array(await weights.arrayBuffer()),
-        manifestName: manifest.name,
-        weightsName: weights.name,
-      }),
+      loadBundle(
+        {
+          manifest: await manifest.text(),
+          weights: new Uint8Array(await weights.arrayBuffer()),
+          manifestName: manifest.name,
+          weightsName: weights.name,
+        },
+        { models: MODELS },
+      ),
     );
   });
   $<HTMLInputElement>('images').addEventListener('change', (e) => {
@@ -226,7 +236,7 @@ async function start(): Promise<void> {
   const url = params.get('bundle');
   if (url) {
     $<HTMLInputElement>('bundle-url').value = url;
-    await useBundle(() => fetchBundle(url));
+    await useBundle(() => fetchBundle(url, { models: MODELS }));
   }
 }
 

@@ -4,7 +4,7 @@
 export interface ResultRow {
   name: string;
   score?: number;
-  /** the discriminator logit the score normalises */
+  /** the model's raw score the score is calibrated from (SQUID: the discriminator logit) */
   logit?: number;
   /** score ≥ threshold; null without a threshold */
   flagged?: boolean | null;

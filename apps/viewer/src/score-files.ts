@@ -26,7 +26,7 @@ export async function scoreFiles(
   files: readonly InputFile[],
   onResult: (scored: Scored, done: number, total: number) => void,
 ): Promise<Scored[]> {
-  const S = bundle.config.model.imageSize;
+  const S = bundle.imageSize;
   const out: Scored[] = [];
   for (const [i, file] of files.entries()) {
     let scored: Scored;
