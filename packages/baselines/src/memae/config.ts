@@ -1,9 +1,8 @@
 import {
+  baseConfigSchema,
   PRESET_IMAGE_SIZE,
-  PRESET_NAMES,
   type PresetName,
   type TrainSchedule,
-  trainScheduleSchema,
 } from '@squid-ad/model-api';
 import { z } from 'zod';
 
@@ -15,13 +14,6 @@ export function memaeSchedule(preset: PresetName): Omit<TrainSchedule, 'seed'> {
   if (preset === 'tiny') return { batchSize: 4, epochs: 2, iterationsPerEpoch: null };
   return { batchSize: 16, epochs: 200, iterationsPerEpoch: preset === 'chexpert' ? 84 : null };
 }
-
-const recipeFields = {
-  preset: z.enum(PRESET_NAMES),
-  /** Side of the square input images `[B, S, S, 1]`. */
-  imageSize: z.number().int().min(8),
-  train: trainScheduleSchema.prefault({}),
-};
 
 const betas = z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]);
 
@@ -62,9 +54,8 @@ export const memaeOptimizerSchema = z
   .prefault({});
 
 /** The config of the `memae` plug-in. */
-export const memaeConfigSchema = z
-  .object({
-    ...recipeFields,
+export const memaeConfigSchema = baseConfigSchema
+  .extend({
     network: memaeNetworkSchema,
     loss: z
       .object({
@@ -126,8 +117,7 @@ export const memaeSquidNetworkSchema = z
 export type MemaeSquidNetworkConfig = z.output<typeof memaeSquidNetworkSchema>;
 
 /** The config of the `memae-squid` plug-in. */
-export const memaeSquidConfigSchema = z.object({
-  ...recipeFields,
+export const memaeSquidConfigSchema = baseConfigSchema.extend({
   network: memaeSquidNetworkSchema,
   loss: z
     .object({
