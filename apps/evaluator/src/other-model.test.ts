@@ -19,6 +19,7 @@ import {
   trainScheduleSchema,
 } from '@squid-ad/model-api';
 import { loadBundle, loadRun, parseRunConfig, readBundleDir, squidModel, trainRun } from '@squid-ad/squid';
+import { redisUnavailable, startRedisServer } from '@squid-ad/test-utils/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { ExportSummary } from './export-command.js';
@@ -280,4 +281,30 @@ describe('squid-eval on a run of another model (a test-only plug-in)', () => {
       `squid-eval: compare: runs of different models (${runDir}: test-ae, ${squidRun}: squid); a mean over them means nothing: compare the runs of one model at a time`,
     ]);
   });
+
+  const noRedis = redisUnavailable();
+  it.skipIf(noRedis)(
+    `score --queue, an in-process worker, collect: the rows of squid-eval score${noRedis ? ` (skipped: ${noRedis})` : ''}`,
+    async () => {
+      const redis = await startRedisServer();
+      try {
+        const local = withModels();
+        expect(await runCli(['score', '--run', runDir, imageDir], local.deps)).toBe(0);
+        const post = withModels();
+        const args = ['score', '--queue', redis.url, '--run', runDir, '--chunk-size', '4', imageDir];
+        expect(await runCli(args, post.deps), post.err.join('\n')).toBe(0);
+        const worker = withModels();
+        const workerArgs = ['worker', '--queue', redis.url, '--poll-seconds', '0.2', '--exit-when-idle'];
+        expect(await runCli(workerArgs, worker.deps), worker.err.join('\n')).toBe(0);
+        const collect = withModels();
+        expect(await runCli(['collect', '--queue', redis.url], collect.deps), collect.err.join('\n')).toBe(0);
+        const rows = collect.out.map((l) => JSON.parse(l) as ScoreLine);
+        expect(rows.map((r) => r.scoreName)).toEqual(Array(6).fill('test-error'));
+        expect(rows).toEqual(local.out.map((l) => JSON.parse(l)));
+      } finally {
+        await redis.stop();
+      }
+    },
+    120_000,
+  );
 });
