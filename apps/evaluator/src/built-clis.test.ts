@@ -121,4 +121,53 @@ describe('built CLIs, run from outside the repository', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/EPIPE|at .*\.js/);
   }, 600_000);
+
+  it('squid-train --model ae, then squid-eval evaluate, score and export on its run', () => {
+    const run = (cli: string, args: string[]) =>
+      spawnSync(process.execPath, [cli, ...args], { cwd: outside, env, encoding: 'utf8' });
+    const trained = run(squidTrain, [
+      ...['--model', 'ae', ...tiny, '--epochs', '1', '--steps-per-epoch', '2', '--out', 'ae-run'],
+    ]);
+    expect(trained.status, trained.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(outside, 'ae-run', 'config.json'), 'utf8')).model).toBe('ae');
+
+    const ev = run(squidEval, [
+      ...[
+        'evaluate',
+        '--run',
+        'ae-run',
+        '--test-size',
+        '4+4',
+        '--threshold-from',
+        'oracle',
+        '--resamples',
+        '20',
+      ],
+    ]);
+    expect(ev.status, ev.stderr).toBe(0);
+    expect(ev.stdout).toMatch(/^AUC by score: recon-mse \d+\.\d · recon-l1 /m);
+    const report = JSON.parse(readFileSync(join(outside, 'ae-run', 'eval', 'report.json'), 'utf8'));
+    expect(report.source).toMatchObject({ model: 'ae', score: 'recon-mse' });
+    expect(Object.keys(report.scores)).toEqual(['recon-mse', 'recon-l1', 'recon-l1-worst-cell']);
+    expect(report.scores['recon-mse'].auc).toBe(report.metrics.auc);
+    expect(readFileSync(join(outside, 'ae-run', 'eval', 'report.html'), 'utf8')).toMatch(
+      /<title>Evaluation report: Convolutional auto-encoder [^<]*<\/title>/,
+    );
+
+    writeFileSync(join(outside, 'grey.png'), encodePng(blankRgb(64, 64, [90, 90, 90])));
+    const sc = run(squidEval, ['score', '--run', 'ae-run', 'grey.png']);
+    expect(sc.status, sc.stderr).toBe(0);
+    const line = JSON.parse(sc.stdout.trim());
+    expect(line).toMatchObject({ path: 'grey.png', scoreName: 'recon-mse' });
+    // the AE's score is a mean squared error in [0, 1] units
+    expect(line.score).toBeGreaterThan(0);
+    expect(line.score).toBeLessThan(1);
+
+    const ex = run(squidEval, ['export', '--run', 'ae-run', '--out', 'ae-bundle', '--json']);
+    expect(ex.status, ex.stderr).toBe(0);
+    expect(JSON.parse(ex.stdout)).toMatchObject({ model: 'ae', precision: 'float32', checkpoint: 'best' });
+    const manifest = JSON.parse(readFileSync(join(outside, 'ae-bundle', 'bundle.json'), 'utf8'));
+    expect(manifest.model).toBe('ae');
+    expect(existsSync(join(outside, 'ae-bundle', manifest.weights.file))).toBe(true);
+  }, 600_000);
 });

@@ -4,9 +4,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { initBackend } from '@squid-ad/backend';
+import { aePlugin } from '@squid-ad/baselines';
 import { digitAnatomyTestSet, encodeGreyPng } from '@squid-ad/datasets';
+import { parseRunConfig, trainRun } from '@squid-ad/squid';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MODELS } from './models.js';
 import { runCli } from './program.js';
 import { captured, trainTinyRun } from './test-run.js';
 import { startViewServer, type ViewServer } from './view-server.js';
@@ -27,9 +30,13 @@ const dir = mkdtempSync(join(tmpdir(), 'squid-eval-view-'));
 const runDir = join(dir, 'run');
 const imageDir = join(dir, 'images');
 const bundleDir = join(dir, 'bundle');
+const aeRunDir = join(dir, 'ae-run');
+const aeBundleDir = join(dir, 'ae-bundle');
 let server: ViewServer;
+let aeServer: ViewServer;
 afterAll(async () => {
   await server?.close();
+  await aeServer?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -47,15 +54,33 @@ beforeAll(async () => {
   const ex = captured();
   expect(await runCli(['export', '--run', runDir, '--out', bundleDir], ex.deps)).toBe(0);
   server = await startViewServer({ bundleDir });
+  // A baseline's run and bundle: the auto-encoder at the test size, 2 iterations.
+  const ae = aePlugin.presetConfig('tiny');
+  ae.train = { ...ae.train, epochs: 1, iterationsPerEpoch: 2, batchSize: 2 };
+  const aeConfig = parseRunConfig(
+    {
+      model: 'ae',
+      ae,
+      run: { normImages: 4, sampleEvery: 100, data: { trainLength: 4, valNormal: 2, valAbnormal: 2 } },
+    },
+    'test config',
+    { models: MODELS },
+  );
+  await trainRun({ runDir: aeRunDir, config: aeConfig, models: MODELS });
+  expect(await runCli(['export', '--run', aeRunDir, '--out', aeBundleDir], captured().deps)).toBe(0);
+  aeServer = await startViewServer({ bundleDir: aeBundleDir });
 }, 300_000);
 
-/** Node's `squid-eval score` lines on `backend`, by file name. */
-async function nodeScores(backend: string): Promise<Map<string, { score: number; reconL1: number }>> {
+/** Node's `squid-eval score` lines on `backend` (of `run`, default the SQUID run), by file name. */
+async function nodeScores(
+  backend: string,
+  run = runDir,
+): Promise<Map<string, { score: number; reconL1: number; scoreName: string }>> {
   const sc = captured();
-  expect(await runCli(['score', '--run', runDir, '--backend', backend, imageDir], sc.deps)).toBe(0);
+  expect(await runCli(['score', '--run', run, '--backend', backend, imageDir], sc.deps)).toBe(0);
   return new Map(
     sc.out
-      .map((l) => JSON.parse(l) as { path: string; score: number; reconL1: number })
+      .map((l) => JSON.parse(l) as { path: string; score: number; reconL1: number; scoreName: string })
       .map((l) => [l.path.split('/').pop()!, l]),
   );
 }
@@ -165,6 +190,56 @@ describe('squid-eval view', () => {
       // the unreadable file is a row with its reason, not a failure of the batch
       expect(r.rows.find((row) => row.name === 'notes.png')?.error).toMatch(/not an image/);
     }
+  }, 300_000);
+
+  it("a baseline's bundle (the auto-encoder): the page names the model and its score, and scores like squid-eval score", async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    const problems: string[] = [];
+    let rows: Record<string, string>[];
+    let info: string;
+    let head: string;
+    try {
+      const page = await browser.newPage();
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      await page.goto(`${aeServer.url}&backend=wasm`, { waitUntil: 'load' });
+      await page.waitForSelector('body[data-bundle="ready"]', { timeout: 60_000 });
+      expect(await page.locator('body').getAttribute('data-model')).toBe('ae');
+      info = (await page.locator('#bundle-info').textContent()) ?? '';
+      head = (await page.locator('#score-head').textContent()) ?? '';
+      await page.setInputFiles('#images', images);
+      await page.waitForSelector('body[data-scoring="done"]', { timeout: 120_000 });
+      rows = await page
+        .locator('#table tbody tr')
+        .evaluateAll((trs) =>
+          trs.map((tr) => ({ ...(tr as unknown as { dataset: Record<string, string> }).dataset })),
+        );
+    } finally {
+      await browser.close();
+    }
+    expect(problems).toEqual([]);
+    expect(info).toMatch(
+      new RegExp(
+        `^bundle: ${aePlugin.title.replace(/[()]/g, '\\$&')}, score recon-mse; tiny, 48 px, float32, `,
+      ),
+    );
+    expect(head).toBe('score (recon-mse)');
+    process.env.SQUID_NATIVE_KERNELS = '0';
+    const node = await nodeScores('wasm', aeRunDir);
+    delete process.env.SQUID_NATIVE_KERNELS;
+    expect(rows.map((row) => row.name).sort()).toEqual([...node.keys()].sort());
+    const dScore = Math.max(...rows.map((row) => Math.abs(Number(row.score) - node.get(row.name)!.score)));
+    const dRecon = Math.max(
+      ...rows.map((row) => Math.abs(Number(row.reconL1) - node.get(row.name)!.reconL1)),
+    );
+    console.log(
+      `ae on wasm: max |browser − node| score ${dScore.toExponential(2)}, recon-l1 ${dRecon.toExponential(2)}`,
+    );
+    for (const n of node.values()) expect(n.scoreName).toBe('recon-mse');
+    expect(dScore).toBeLessThanOrEqual(1e-6);
+    expect(dRecon).toBeLessThanOrEqual(1e-6);
   }, 300_000);
 
   it('squid-eval view on a folder without a bundle: exit 1 naming it, nothing served', async () => {
