@@ -1,9 +1,8 @@
 import {
+  baseConfigSchema,
   PRESET_IMAGE_SIZE,
-  PRESET_NAMES,
   type PresetName,
   type TrainSchedule,
-  trainScheduleSchema,
 } from '@squid-ad/model-api';
 import { z } from 'zod';
 
@@ -12,12 +11,9 @@ import { z } from 'zod';
  * wgangp_64x64.py and z_encoding_izif.py) except `ganFraction`, which nobody published in
  * these terms (see the package docs).
  */
-export const fAnoGanConfigSchema = z
-  .object({
-    preset: z.enum(PRESET_NAMES).default('digitanatomy'),
-    /** Side of the images the model takes and returns; the networks always run at 64 px. */
-    imageSize: z.number().int().min(8).default(PRESET_IMAGE_SIZE.digitanatomy),
-    train: trainScheduleSchema.prefault({}),
+export const fAnoGanConfigSchema = baseConfigSchema
+  .extend({
+    // preset, imageSize (any: the networks always run at 64 px) and train come from the base.
     /** DIM: base width of G, D and E (64 officially). */
     dim: z.number().int().positive().default(64),
     /** ZDIM: latent size (128). */
