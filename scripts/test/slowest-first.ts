@@ -42,6 +42,8 @@ export const slowFiles: Record<string, number> = {
   'packages/baselines/src/vae/backends.test.ts': 7,
   'packages/baselines/src/vae/plugin.test.ts': 6,
   'packages/baselines/src/ae/plugin.test.ts': 4,
+  'packages/baselines/src/ganomaly/backends.test.ts': 7,
+  'packages/baselines/src/ganomaly/plugin.test.ts': 5,
 };
 
 export class SlowestFirst extends BaseSequencer {
