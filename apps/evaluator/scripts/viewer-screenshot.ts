@@ -1,4 +1,4 @@
-// The viewer's README screenshot: exports RUN_DIR (a DigitAnatomy run) as a float16 bundle,
+// The viewer's README screenshot: exports RUN_DIR (a DigitAnatomy run of any model) as a float16 bundle,
 // serves the viewer, drops DigitAnatomy test images and saves a screenshot.
 // Run: pnpm exec tsx scripts/viewer-screenshot.ts RUN_DIR [OUT.png] (from apps/evaluator).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@squid-ad/backend';
 import { digitAnatomyTestSet, encodeGreyPng } from '@squid-ad/datasets';
-import { exportBundle, readRunConfig, writeBundle } from '@squid-ad/squid';
+import { exportBundle, writeBundle } from '@squid-ad/squid';
 import { chromium } from 'playwright-core';
+import { MODELS } from '../src/models.js';
 import { startViewServer } from '../src/view-server.js';
 
 const [runDir, out = new URL('../../viewer/docs/viewer.png', import.meta.url).pathname] =
@@ -16,8 +17,10 @@ if (!runDir) throw new Error('usage: viewer-screenshot.ts RUN_DIR [OUT.png]');
 await initBackend({ backend: 'cpu' });
 const dir = mkdtempSync(join(tmpdir(), 'squid-viewer-shot-'));
 try {
-  writeBundle(join(dir, 'bundle'), exportBundle(runDir, { precision: 'float16' }));
-  const S = readRunConfig(runDir).squid.model.imageSize;
+  const bundle = exportBundle(runDir, { precision: 'float16', models: MODELS });
+  writeBundle(join(dir, 'bundle'), bundle);
+  const plugin = MODELS.find((m) => m.name === bundle.manifest.model)!;
+  const S = plugin.recipe(bundle.manifest.config).imageSize;
   const files = digitAnatomyTestSet({ seed: 0, normal: 3, abnormal: 4, cell: S / 3 }).map((s, i) => {
     const path = join(dir, `${s.type}-${i}.png`);
     writeFileSync(path, encodeGreyPng({ width: S, height: S, data: s.image }));

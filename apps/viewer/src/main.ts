@@ -19,7 +19,14 @@ function showError(message: string | undefined): void {
   el.textContent = message ?? '';
 }
 
-const fmt = (v: number | undefined) => (v === undefined ? '' : v.toFixed(4));
+// 4 decimals (SQUID's scores are in [0, 1]); 3 significant digits below 0.001, where some
+// models' scores live (GANomaly's latent distance), so they do not all read 0.0000.
+const fmt = (v: number | undefined) =>
+  v === undefined
+    ? ''
+    : v === 0 || Math.abs(v) >= 1e-3 || !Number.isFinite(v)
+      ? v.toFixed(4)
+      : v.toPrecision(3);
 
 function canvasOf(rgba: Uint8ClampedArray, size: number, title: string): HTMLCanvasElement {
   const c = document.createElement('canvas');
@@ -115,7 +122,7 @@ function describe(b: SquidBundle): string {
   const threshold =
     t === null
       ? 'no threshold'
-      : `threshold ${t.toFixed(4)}${origin ? ` (${origin.method} on the ${origin.split} split, epoch ${origin.epoch})` : ''}`;
+      : `threshold ${fmt(t)}${origin ? ` (${origin.method} on the ${origin.split} split, epoch ${origin.epoch})` : ''}`;
   return `bundle: ${b.model.title}, score ${b.model.scoreName}; ${typeof preset === 'string' ? `${preset}, ` : ''}${b.imageSize} px, ${m.precision}, ${threshold}; run ${m.provenance.run} (${m.provenance.checkpoint}, epoch ${m.provenance.epoch})`;
 }
 
