@@ -30,6 +30,9 @@ export interface ReportPage {
 const esc = (s: string): string =>
   s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
 const pct = (v: number): string => (v * 100).toFixed(1);
+/** 4 decimals (SQUID's scores are in [0, 1]); 3 significant digits below 0.001 (e.g. GANomaly's latent distance). */
+const scoreText = (v: number): string =>
+  v === 0 || Math.abs(v) >= 1e-3 || !Number.isFinite(v) ? v.toFixed(4) : v.toPrecision(3);
 
 const LABELS: Record<MetricName, string> = {
   auc: 'AUC (ROC)',
@@ -153,7 +156,7 @@ export function reportHtml(page: ReportPage): string {
         const title = row.index === 0 ? `<div class="sec">${esc(captions[row.section].title)}</div>` : '';
         const verdict =
           it.label === 1 ? '<span class="bad">anomalous</span>' : '<span class="ok">normal</span>';
-        return `<div class="cap" style="top:${row.y * zoom}px">${title}#${row.index + 1} score ${it.score.toFixed(4)} · ${verdict}${it.type ? ` (${esc(it.type)})` : ''}<br><span class="muted">${esc(it.path)}</span></div>`;
+        return `<div class="cap" style="top:${row.y * zoom}px">${title}#${row.index + 1} score ${scoreText(it.score)} · ${verdict}${it.type ? ` (${esc(it.type)})` : ''}<br><span class="muted">${esc(it.path)}</span></div>`;
       })
       .join('');
     const b64 = Buffer.from(page.grid.png).toString('base64');
