@@ -14,6 +14,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  */
 export const slowFiles: Record<string, number> = {
   'scripts/test/npm-packages.test.ts': 125,
+  'apps/evaluator/src/built-clis.test.ts': 65,
   'apps/trainer/src/disk-faults.test.ts': 60,
   'apps/trainer/src/fault-injection.test.ts': 55,
   'apps/trainer/src/queue-sweep.test.ts': 33,
@@ -21,7 +22,6 @@ export const slowFiles: Record<string, number> = {
   'apps/evaluator/src/queue-redis-restart.test.ts': 30,
   'apps/evaluator/src/queue-score.test.ts': 22,
   'apps/trainer/src/queue-faults.test.ts': 20,
-  'apps/evaluator/src/built-clis.test.ts': 34,
   'packages/backend/src/wasm-threads.test.ts': 14,
   'packages/squid/src/train/train-parity.test.ts': 14,
   'apps/evaluator/src/view-command.test.ts': 18,

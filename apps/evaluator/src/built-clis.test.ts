@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { baselineModels } from '@squid-ad/baselines';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blankRgb, encodePng } from './png-image.js';
 
@@ -122,52 +123,45 @@ describe('built CLIs, run from outside the repository', () => {
     expect(r.stderr).not.toMatch(/EPIPE|at .*\.js/);
   }, 600_000);
 
-  it('squid-train --model ae, then squid-eval evaluate, score and export on its run', () => {
-    const run = (cli: string, args: string[]) =>
-      spawnSync(process.execPath, [cli, ...args], { cwd: outside, env, encoding: 'utf8' });
-    const trained = run(squidTrain, [
-      ...['--model', 'ae', ...tiny, '--epochs', '1', '--steps-per-epoch', '2', '--out', 'ae-run'],
-    ]);
-    expect(trained.status, trained.stderr).toBe(0);
-    expect(JSON.parse(readFileSync(join(outside, 'ae-run', 'config.json'), 'utf8')).model).toBe('ae');
+  // One test per baseline, the same checks for each: what a user of any model runs after training.
+  it.each(baselineModels.map((m) => [m.name, m] as const))(
+    'squid-train --model %s, then squid-eval evaluate, score and export on its run',
+    (name, plugin) => {
+      const run = (cli: string, args: string[]) =>
+        spawnSync(process.execPath, [cli, ...args], { cwd: outside, env, encoding: 'utf8' });
+      const dir = `${name}-run`;
+      const trained = run(squidTrain, [
+        ...['--model', name, ...tiny, '--epochs', '1', '--steps-per-epoch', '2', '--out', dir],
+      ]);
+      expect(trained.status, trained.stderr).toBe(0);
+      expect(JSON.parse(readFileSync(join(outside, dir, 'config.json'), 'utf8')).model).toBe(name);
 
-    const ev = run(squidEval, [
-      ...[
-        'evaluate',
-        '--run',
-        'ae-run',
-        '--test-size',
-        '4+4',
-        '--threshold-from',
-        'oracle',
-        '--resamples',
-        '20',
-      ],
-    ]);
-    expect(ev.status, ev.stderr).toBe(0);
-    expect(ev.stdout).toMatch(/^AUC by score: recon-mse \d+\.\d · recon-l1 /m);
-    const report = JSON.parse(readFileSync(join(outside, 'ae-run', 'eval', 'report.json'), 'utf8'));
-    expect(report.source).toMatchObject({ model: 'ae', score: 'recon-mse' });
-    expect(Object.keys(report.scores)).toEqual(['recon-mse', 'recon-l1', 'recon-l1-worst-cell']);
-    expect(report.scores['recon-mse'].auc).toBe(report.metrics.auc);
-    expect(readFileSync(join(outside, 'ae-run', 'eval', 'report.html'), 'utf8')).toMatch(
-      /<title>Evaluation report: Convolutional auto-encoder [^<]*<\/title>/,
-    );
+      const evaluate = ['evaluate', '--run', dir, '--test-size', '4+4', '--threshold-from', 'oracle'];
+      const ev = run(squidEval, [...evaluate, '--resamples', '20']);
+      expect(ev.status, ev.stderr).toBe(0);
+      expect(ev.stdout).toMatch(new RegExp(`^AUC by score: ${plugin.scoreName} \\d+\\.\\d · recon-l1 `, 'm'));
+      const report = JSON.parse(readFileSync(join(outside, dir, 'eval', 'report.json'), 'utf8'));
+      expect(report.source).toMatchObject({ model: name, score: plugin.scoreName });
+      expect(Object.keys(report.scores)).toEqual([plugin.scoreName, 'recon-l1', 'recon-l1-worst-cell']);
+      expect(report.scores[plugin.scoreName].auc).toBe(report.metrics.auc);
+      const html = readFileSync(join(outside, dir, 'eval', 'report.html'), 'utf8');
+      const escaped = plugin.title.replaceAll('&', '&amp;').replaceAll("'", '&#39;');
+      expect(html).toContain(`<title>Evaluation report: ${escaped}</title>`);
 
-    writeFileSync(join(outside, 'grey.png'), encodePng(blankRgb(64, 64, [90, 90, 90])));
-    const sc = run(squidEval, ['score', '--run', 'ae-run', 'grey.png']);
-    expect(sc.status, sc.stderr).toBe(0);
-    const line = JSON.parse(sc.stdout.trim());
-    expect(line).toMatchObject({ path: 'grey.png', scoreName: 'recon-mse' });
-    // the AE's score is a mean squared error in [0, 1] units
-    expect(line.score).toBeGreaterThan(0);
-    expect(line.score).toBeLessThan(1);
+      writeFileSync(join(outside, 'grey.png'), encodePng(blankRgb(64, 64, [90, 90, 90])));
+      const sc = run(squidEval, ['score', '--run', dir, 'grey.png']);
+      expect(sc.status, sc.stderr).toBe(0);
+      const line = JSON.parse(sc.stdout.trim());
+      expect(line).toMatchObject({ path: 'grey.png', scoreName: plugin.scoreName });
+      expect(Number.isFinite(line.score)).toBe(true);
 
-    const ex = run(squidEval, ['export', '--run', 'ae-run', '--out', 'ae-bundle', '--json']);
-    expect(ex.status, ex.stderr).toBe(0);
-    expect(JSON.parse(ex.stdout)).toMatchObject({ model: 'ae', precision: 'float32', checkpoint: 'best' });
-    const manifest = JSON.parse(readFileSync(join(outside, 'ae-bundle', 'bundle.json'), 'utf8'));
-    expect(manifest.model).toBe('ae');
-    expect(existsSync(join(outside, 'ae-bundle', manifest.weights.file))).toBe(true);
-  }, 600_000);
+      const ex = run(squidEval, ['export', '--run', dir, '--out', `${name}-bundle`, '--json']);
+      expect(ex.status, ex.stderr).toBe(0);
+      expect(JSON.parse(ex.stdout)).toMatchObject({ model: name, precision: 'float32', checkpoint: 'best' });
+      const manifest = JSON.parse(readFileSync(join(outside, `${name}-bundle`, 'bundle.json'), 'utf8'));
+      expect(manifest.model).toBe(name);
+      expect(existsSync(join(outside, `${name}-bundle`, manifest.weights.file))).toBe(true);
+    },
+    600_000,
+  );
 });
