@@ -25,6 +25,9 @@ export default defineConfig({
       '@squid-ad/test-utils/redis': fileURLToPath(
         new URL('./packages/test-utils/src/redis-server.ts', import.meta.url),
       ),
+      '@squid-ad/test-utils/test-model': fileURLToPath(
+        new URL('./packages/test-utils/src/test-model.ts', import.meta.url),
+      ),
       '@squid-ad/test-utils/built-cli': fileURLToPath(
         new URL('./packages/test-utils/src/built-cli.ts', import.meta.url),
       ),

@@ -1,101 +1,21 @@
-// squid-eval on a run of a model that is not SQUID. A test-only plug-in (one 3×3 convolution as
+// squid-eval on a run of a model that is not SQUID. The test plug-in of @squid-ad/test-utils (one 3×3 convolution as
 // its auto-encoder, Adam, score `test-error` = per-image mean squared reconstruction error) trains
 // through the library like any model; evaluate, score, export, curve and compare then run on it
 // through the CLI with the models list injected (CliDeps.models), as they do on a baseline's run.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initBackend, prefixState, Rng, tf } from '@squid-ad/backend';
+import { initBackend, tf } from '@squid-ad/backend';
 import { digitAnatomyTestSet, encodeGreyPng, loadImage } from '@squid-ad/datasets';
-import { Adam, Conv2d } from '@squid-ad/gan-core';
 import { rocAuc } from '@squid-ad/metrics';
-import {
-  checkFinite,
-  type ModelInstance,
-  type ModelPlugin,
-  PRESET_IMAGE_SIZE,
-  PRESET_NAMES,
-  recipeOf,
-  trainScheduleSchema,
-} from '@squid-ad/model-api';
 import { loadBundle, loadRun, parseRunConfig, readBundleDir, squidModel, trainRun } from '@squid-ad/squid';
 import { redisUnavailable, startRedisServer } from '@squid-ad/test-utils/redis';
+import { testModel } from '@squid-ad/test-utils/test-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import type { ExportSummary } from './export-command.js';
 import { runCli } from './program.js';
 import { captured } from './test-run.js';
 
-const testConfigSchema = z.object({
-  preset: z.enum(PRESET_NAMES),
-  imageSize: z.number().int().positive(),
-  train: trainScheduleSchema.prefault({}),
-});
-type TestConfig = z.output<typeof testConfigSchema>;
-
-/** The one-convolution auto-encoder: recon = clip(conv(x), 0, 1), raw = mean (recon − x)². */
-function createTestModel(seed: number): ModelInstance {
-  const conv = new Conv2d({
-    inChannels: 1,
-    outChannels: 1,
-    kernelSize: 3,
-    padding: 1,
-    rng: Rng.fromSeed(seed),
-  });
-  const state = () => prefixState('conv', conv.state());
-  const loss = (x: tf.Tensor4D) => tf.mean(tf.squaredDifference(conv.apply(x), x)) as tf.Scalar;
-  return {
-    state,
-    infer: (images) =>
-      tf.tidy(() => {
-        const recon = tf.clipByValue(conv.apply(images), 0, 1);
-        return { recon, raw: tf.mean(tf.squaredDifference(recon, images), [1, 2, 3]) as tf.Tensor1D };
-      }),
-    createTrainer() {
-      const params = state().filter((e) => e.kind === 'parameter');
-      const adam = new Adam(
-        params.map((e) => ({ name: e.name, variable: e.variable })),
-        { lr: 1e-2 },
-      );
-      return {
-        state: () => prefixState('optimizer', adam.state()),
-        setEpoch: () => ({ lr: adam.lr }),
-        step(images, at) {
-          const { value, grads } = tf.variableGrads(
-            () => loss(images),
-            params.map((e) => e.variable),
-          );
-          const recon = value.dataSync()[0];
-          value.dispose();
-          try {
-            checkFinite({ recon }, at.iteration);
-            adam.update(grads);
-          } finally {
-            tf.dispose(grads);
-          }
-          return { recon };
-        },
-        dispose: () => adam.dispose(),
-      };
-    },
-    dispose: () => conv.dispose(),
-  };
-}
-
-const testModel: ModelPlugin<TestConfig> = {
-  name: 'test-ae',
-  title: 'One-convolution test auto-encoder (this test)',
-  scoreName: 'test-error',
-  configSchema: testConfigSchema,
-  presetConfig: (preset) =>
-    testConfigSchema.parse({
-      preset,
-      imageSize: PRESET_IMAGE_SIZE[preset],
-      train: { batchSize: 2, epochs: 2, iterationsPerEpoch: 2 },
-    }),
-  recipe: recipeOf,
-  create: (_config, seed) => createTestModel(seed),
-};
 const models = [squidModel, testModel];
 const withModels = () => captured({ models: async () => models });
 
