@@ -1,13 +1,21 @@
 import { z } from 'zod';
 
+/**
+ * How a memory is addressed: a number is the official shrink setting (positive integer k →
+ * Gumbel top-k, non-integer λ → hard shrinkage, 0 → raw logits); `'softmax'` is dense softmax
+ * addressing without any shrinkage (SQUID's ablation of the Gumbel shrinkage).
+ */
+export const Addressing = z.union([z.number().nonnegative(), z.literal('softmax')]);
+export type Addressing = z.infer<typeof Addressing>;
+
 /** Shared settings of every memory: `slots × dim` entries read with a shrink rule. */
 export const MemoryConfig = z.object({
   /** Number of memory slots M. */
   slots: z.number().int().positive(),
   /** Size of one slot (= size of a query vector). */
   dim: z.number().int().positive(),
-  /** Positive integer k → Gumbel top-k; non-integer λ → hard shrinkage; 0 → none. Default 5 (official presets). */
-  shrink: z.number().nonnegative().default(5),
+  /** Positive integer k → Gumbel top-k; non-integer λ → hard shrinkage; 0 → none; `'softmax'` → dense softmax. Default 5 (official presets). */
+  shrink: Addressing.default(5),
 });
 export type MemoryConfig = z.infer<typeof MemoryConfig>;
 
@@ -20,7 +28,12 @@ export const MemoryBlockConfig = z.object({
   channels: z.number().int().positive(),
   height: z.number().int().positive(),
   width: z.number().int().positive(),
-  shrink: z.number().nonnegative().default(5),
+  shrink: Addressing.default(5),
+  /**
+   * One memory read by every patch or window instead of one per position (SQUID's ablation of the
+   * space-aware memory); `numMemory` still fixes how the input is cut into queries.
+   */
+  shared: z.boolean().default(false),
   /** Training only: probability of keeping the memory output at a location (else the input). */
   ratio: z.number().min(0).max(1).default(0.95),
 });

@@ -1,6 +1,6 @@
 export type { BlockApplyOptions } from './apply-options.js';
 export { bernoulliMask, type MaskSource, maskedMix } from './bernoulli-mask.js';
-export { MemoryBlockConfig, MemoryConfig } from './config.js';
+export { Addressing, MemoryBlockConfig, MemoryConfig } from './config.js';
 export { gumbelShrink, hardShrinkRelu, l1Normalize, type ShrinkMode, shrinkMode } from './gumbel-shrink.js';
 export { MemoryMatrix, type MemoryMatrixOptions } from './memory-matrix.js';
 export { MemoryMatrixBlock } from './memory-matrix-block.js';

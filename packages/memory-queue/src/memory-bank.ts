@@ -1,8 +1,12 @@
 import { type Rng, type StateEntry, tf } from '@squid-ad/backend';
+import type { Addressing } from './config.js';
 import { MemoryMatrix } from './memory-matrix.js';
 import type { MemoryRead } from './read-memory.js';
 
-/** `count` independent learned memories (one per patch position or window), read together. */
+/**
+ * `count` independent learned memories (one per patch position or window), read together. A bank
+ * of one memory serves every query group (the shared-memory ablation).
+ */
 export class MemoryBank {
   readonly memories: MemoryMatrix[];
 
@@ -10,7 +14,7 @@ export class MemoryBank {
     count: number,
     slots: number,
     dim: number,
-    readonly shrink: number,
+    readonly shrink: Addressing,
     rng: Rng,
   ) {
     this.memories = Array.from({ length: count }, () => new MemoryMatrix({ slots, dim, shrink, rng }));
@@ -24,6 +28,17 @@ export class MemoryBank {
    */
   read(queries: tf.Tensor3D): MemoryRead<tf.Tensor3D> {
     const count = queries.shape[0];
+    if (this.memories.length === 1 && count > 1) {
+      // One memory for all groups: read every query of every group as rows of one read.
+      const [, r, dim] = queries.shape;
+      return tf.tidy(() => {
+        const m = this.memories[0].read(queries.reshape([count * r, dim]) as tf.Tensor2D);
+        return {
+          out: m.out.reshape([count, r, dim]) as tf.Tensor3D,
+          attention: m.attention.reshape([count, r, -1]) as tf.Tensor3D,
+        };
+      });
+    }
     if (count !== this.memories.length) {
       throw new Error(`MemoryBank.read: ${count} query groups for ${this.memories.length} memories`);
     }

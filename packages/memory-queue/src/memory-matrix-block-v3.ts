@@ -21,9 +21,9 @@ export class MemoryMatrixBlockV3 implements Stateful {
 
   constructor(options: MemoryBlockOptions) {
     this.config = parseConfig(MemoryBlockConfig, options, 'MemoryMatrixBlockV3');
-    const { numMemory, slots, channels, height, width, shrink } = this.config;
+    const { numMemory, slots, channels, height, width, shrink, shared } = this.config;
     this.dim = channels * height * width;
-    this.bank = new MemoryBank(numMemory, slots, this.dim, shrink, options.rng);
+    this.bank = new MemoryBank(shared ? 1 : numMemory, slots, this.dim, shrink, options.rng);
   }
 
   /**

@@ -24,7 +24,7 @@ export class MemoryMatrixBlock implements Stateful {
 
   constructor(options: MemoryBlockOptions) {
     this.config = parseConfig(MemoryBlockConfig, options, 'MemoryMatrixBlock');
-    const { numMemory, slots, channels, height, width, shrink } = this.config;
+    const { numMemory, slots, channels, height, width, shrink, shared } = this.config;
     this.grid = Math.round(Math.sqrt(numMemory));
     if (this.grid * this.grid !== numMemory) {
       throw new Error(`MemoryMatrixBlock: numMemory must be a square (windows per side²), got ${numMemory}`);
@@ -37,7 +37,7 @@ export class MemoryMatrixBlock implements Stateful {
       );
     }
     this.dim = this.window * this.window * channels;
-    this.bank = new MemoryBank(numMemory, slots, this.dim, shrink, options.rng);
+    this.bank = new MemoryBank(shared ? 1 : numMemory, slots, this.dim, shrink, options.rng);
   }
 
   /** `x [B, h, w, C]` (NHWC) → same shape. Captures `attention` `[B, N, slots]`. */

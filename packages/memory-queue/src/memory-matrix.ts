@@ -1,6 +1,6 @@
 import { type Rng, type StateEntry, type Stateful, tf } from '@squid-ad/backend';
 import type { z } from 'zod';
-import { MemoryConfig, parseConfig } from './config.js';
+import { type Addressing, MemoryConfig, parseConfig } from './config.js';
 import { memoryInit } from './memory-init.js';
 import { type MemoryRead, readMemory } from './read-memory.js';
 
@@ -10,7 +10,7 @@ export type MemoryMatrixOptions = z.input<typeof MemoryConfig> & { rng: Rng };
 export class MemoryMatrix implements Stateful {
   readonly slots: number;
   readonly dim: number;
-  readonly shrink: number;
+  readonly shrink: Addressing;
   /** `[slots, dim]` trainable parameter. */
   readonly memory: tf.Variable;
 

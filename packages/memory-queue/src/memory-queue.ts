@@ -1,6 +1,6 @@
 import { type Rng, type StateEntry, type Stateful, stopGradient, tf } from '@squid-ad/backend';
 import type { z } from 'zod';
-import { MemoryConfig, parseConfig } from './config.js';
+import { type Addressing, MemoryConfig, parseConfig } from './config.js';
 import { memoryInit } from './memory-init.js';
 import { type MemoryRead, readMemory } from './read-memory.js';
 
@@ -14,7 +14,7 @@ export type MemoryQueueOptions = z.input<typeof MemoryConfig> & { rng: Rng };
 export class MemoryQueue implements Stateful {
   readonly slots: number;
   readonly dim: number;
-  readonly shrink: number;
+  readonly shrink: Addressing;
   /** `[slots, dim]` buffer (not trainable). */
   readonly memory: tf.Variable;
   /** int32 scalar: next slot to write. */

@@ -1,4 +1,5 @@
 import { tf } from '@squid-ad/backend';
+import type { Addressing } from './config.js';
 import { gumbelShrink } from './gumbel-shrink.js';
 
 /** Output of a memory read. */
@@ -11,14 +12,14 @@ export type MemoryRead<T extends tf.Tensor = tf.Tensor> = {
 };
 
 /**
- * Reads a memory: `w = shrink(q·Mᵀ)`, `out = w·M`. Works on one memory (`query [R, dim]`,
+ * Reads a memory: `w = shrink(q·Mᵀ)` (or `softmax(q·Mᵀ)` with `shrink = 'softmax'`), `out = w·M`. Works on one memory (`query [R, dim]`,
  * `memory [slots, dim]`) or a stack of independent memories (`query [N, R, dim]`,
  * `memory [N, slots, dim]`), which is how the space-aware blocks read all positions in one go.
  */
 export function readMemory<T extends tf.Tensor2D | tf.Tensor3D>(
   query: T,
   memory: T,
-  shrink: number,
+  shrink: Addressing,
 ): MemoryRead<T> {
   if (query.rank !== memory.rank || (query.rank !== 2 && query.rank !== 3)) {
     throw new Error(
@@ -37,7 +38,10 @@ export function readMemory<T extends tf.Tensor2D | tf.Tensor3D>(
   return tf.tidy(() => {
     const logits = tf.matMul(query, memory, false, true);
     const slots = memory.shape[memory.rank - 2];
-    const attention = gumbelShrink(logits.reshape([-1, slots]) as tf.Tensor2D, shrink).reshape(logits.shape);
+    const rows = logits.reshape([-1, slots]) as tf.Tensor2D;
+    const attention = (shrink === 'softmax' ? tf.softmax(rows) : gumbelShrink(rows, shrink)).reshape(
+      logits.shape,
+    );
     const out = tf.matMul(attention as T, memory);
     return { out: out as T, attention: attention as T };
   });
