@@ -1,6 +1,12 @@
 import { prefixState, type Rng, type StateEntry, type Stateful, stopGradient, tf } from '@squid-ad/backend';
 import { BatchNorm2d, Conv2d, LayerNorm, Linear } from '@squid-ad/gan-core';
-import { type BlockApplyOptions, MemoryQueue, maskedMix, readMemory } from '@squid-ad/memory-queue';
+import {
+  type BlockApplyOptions,
+  MemoryMatrix,
+  MemoryQueue,
+  maskedMix,
+  readMemory,
+} from '@squid-ad/memory-queue';
 import type { z } from 'zod';
 import { InpaintConfig } from './config.js';
 import { MultiheadAttention } from './multihead-attention.js';
@@ -31,6 +37,8 @@ function parseOptions(options: InpaintBlockOptions): InpaintConfig {
  * in-paints each patch from the read-outs of its 8 grid neighbours (query f, zero vectors outside
  * the grid); a binary position code is appended and a 1×1 conv + BN + ReLU restores C channels.
  * Training mixes the result with the input by a Bernoulli(ratio) spatial mask; eval does not.
+ * The ablations of SQUID's Table 2 switch the memory (`memory`, `shared`, `shrink: 'softmax'`)
+ * and the shortcut (`shortcut`); the defaults are the official block.
  */
 export class InpaintBlock implements Stateful {
   readonly config: InpaintConfig;
@@ -43,7 +51,10 @@ export class InpaintBlock implements Stateful {
   readonly bits: number;
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
+  /** Memory queues, one per position (one in all with `shared`); empty with a learned `matrix` memory. */
   readonly queues: MemoryQueue[];
+  /** Learned memories (`memory: 'matrix'`), one per position (one with `shared`); empty with queues. */
+  readonly matrices: MemoryMatrix[];
   readonly attention: MultiheadAttention;
   readonly norm1: LayerNorm;
   readonly ff0: Linear;
@@ -75,10 +86,12 @@ export class InpaintBlock implements Stateful {
       rng,
     });
     this.bn1 = new BatchNorm2d(this.inner);
-    this.queues = Array.from(
-      { length: this.positions },
-      () => new MemoryQueue({ slots: c.slots, dim: this.dim, shrink: c.shrink, rng }),
-    );
+    const memories = c.shared ? 1 : this.positions;
+    const memoryOptions = { slots: c.slots, dim: this.dim, shrink: c.shrink, rng };
+    this.queues =
+      c.memory === 'queue' ? Array.from({ length: memories }, () => new MemoryQueue(memoryOptions)) : [];
+    this.matrices =
+      c.memory === 'matrix' ? Array.from({ length: memories }, () => new MemoryMatrix(memoryOptions)) : [];
     this.attention = new MultiheadAttention(this.dim, c.heads, rng);
     this.norm1 = new LayerNorm(this.dim);
     this.ff0 = new Linear(this.dim, Math.floor(this.dim / 4), rng);
@@ -101,7 +114,7 @@ export class InpaintBlock implements Stateful {
    * `bottleneck_conv2_in`) in the official layouts.
    */
   apply(x: tf.Tensor4D, options: InpaintApplyOptions): tf.Tensor4D {
-    const { channels, height: h, width: w, numPatch, ratio, drop } = this.config;
+    const { channels, height: h, width: w, numPatch, ratio, drop, shortcut } = this.config;
     const n = this.positions;
     const d = this.dim;
     const [rows, xh, xw, xc] = x.shape;
@@ -137,14 +150,21 @@ export class InpaintBlock implements Stateful {
       const fFlat = tf.transpose(f, [0, 3, 1, 2]).reshape([b, n, d]) as tf.Tensor3D;
       cap('queue_in', () => fFlat.clone());
       const queries = fFlat.transpose([1, 0, 2]) as tf.Tensor3D; // [P², B, dim]
-      if (training) {
+      if (training && this.queues.length > 0) {
         this.pending?.dispose();
         this.pending = tf.keep(stopGradient(queries).clone());
       }
-      const memories = stopGradient(tf.stack(this.queues.map((q) => q.memory)) as tf.Tensor3D);
-      const read = readMemory(queries, memories, this.config.shrink);
-      cap('queue_attention', () => read.attention.transpose([1, 0, 2]));
-      const nx = read.out.transpose([1, 0, 2]) as tf.Tensor3D; // [B, P², dim]
+      // Queues are read detached (never trained); a learned matrix gets its gradient.
+      const memories =
+        this.queues.length > 0
+          ? stopGradient(tf.stack(this.queues.map((q) => q.memory)) as tf.Tensor3D)
+          : (tf.stack(this.matrices.map((m) => m.memory)) as tf.Tensor3D);
+      // A shared memory [1, slots, dim] is read by all P²·B queries as one group.
+      const grouped = memories.shape[0] === n ? queries : (queries.reshape([1, n * b, d]) as tf.Tensor3D);
+      const read = readMemory(grouped, memories, this.config.shrink);
+      const attention = read.attention.reshape([n, b, -1]);
+      cap('queue_attention', () => attention.transpose([1, 0, 2]));
+      const nx = read.out.reshape([n, b, d]).transpose([1, 0, 2]) as tf.Tensor3D; // [B, P², dim]
       cap('queue_out', () => nx.clone());
 
       const query = fFlat.reshape([rows, 1, d]) as tf.Tensor3D;
@@ -183,19 +203,26 @@ export class InpaintBlock implements Stateful {
       const z = tf.concat([inpainted, code], 3) as tf.Tensor4D;
       cap('bottleneck_conv2_in', () => tf.transpose(z, [0, 3, 1, 2]));
       const y = tf.relu(this.bn2.apply(this.conv2.apply(z), norm)) as tf.Tensor4D;
+      if (shortcut === 'residual') return tf.add(y, x) as tf.Tensor4D;
+      if (shortcut === 'off') return y;
       return training && rng ? maskedMix(y, x, ratio, rng, options.masks) : y;
     });
   }
 
   /**
    * Enqueues the query features of the last training forward into each position's queue (B new
-   * vectors per queue). Call after the optimizer step; a no-op when nothing is pending.
+   * vectors per queue; a shared queue takes all B·P², in row order `b·P² + n`). Call after the
+   * optimizer step; a no-op when nothing is pending (and always with a learned memory).
    */
   updateQueues(): void {
     if (!this.pending) return;
     const pending = this.pending;
     this.pending = null;
     tf.tidy(() => {
+      if (this.queues.length === 1 && this.positions > 1) {
+        this.queues[0].enqueue(pending.transpose([1, 0, 2]).reshape([-1, this.dim]) as tf.Tensor2D);
+        return;
+      }
       const perPosition = tf.unstack(pending) as tf.Tensor2D[];
       this.queues.forEach((q, i) => {
         q.enqueue(perPosition[i]);
@@ -204,12 +231,13 @@ export class InpaintBlock implements Stateful {
     pending.dispose();
   }
 
-  /** Official names; `memory.{n}.ptr` is ours only. */
+  /** Official names; `memory.{n}.ptr` is ours only. A learned memory has `memory.{n}.memMatrix` as a parameter. */
   state(): StateEntry[] {
     return [
       ...prefixState('bottleneck_conv1.0', this.conv1.state()),
       ...prefixState('bottleneck_conv1.1', this.bn1.state()),
       ...this.queues.flatMap((q, i) => prefixState(`memory.${i}`, q.state())),
+      ...this.matrices.flatMap((m, i) => prefixState(`memory.${i}`, m.state())),
       ...prefixState('attention', this.attention.state()),
       ...prefixState('attn_norm1', this.norm1.state()),
       ...prefixState('ff.0', this.ff0.state()),
@@ -223,8 +251,16 @@ export class InpaintBlock implements Stateful {
   dispose(): void {
     this.pending?.dispose();
     this.pending = null;
-    for (const m of [this.conv1, this.bn1, ...this.queues, this.attention, this.norm1, this.ff0, this.ff3])
+    for (const m of [
+      this.conv1,
+      this.bn1,
+      ...this.queues,
+      ...this.matrices,
+      this.attention,
+      this.norm1,
+      this.ff0,
+    ])
       m.dispose();
-    for (const m of [this.norm2, this.conv2, this.bn2]) m.dispose();
+    for (const m of [this.ff3, this.norm2, this.conv2, this.bn2]) m.dispose();
   }
 }
