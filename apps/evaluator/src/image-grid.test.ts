@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { textWidth } from './grid-text.js';
 import { absDifference, inferno } from './heatmap.js';
-import { imageGrid } from './image-grid.js';
+import { drawGrid, gridTextScale, imageGrid } from './image-grid.js';
 import { decodePng } from './png-image.js';
 
 const S = 8;
@@ -44,6 +45,55 @@ describe('imageGrid', () => {
     const b = { size: 4, input: new Float32Array(16), recon: new Float32Array(16) };
     expect(() => imageGrid([{ title: 'x', pairs: [a, b] }])).toThrow(/sizes 8 and 4/);
     expect(() => imageGrid([{ title: 'x', pairs: [] }])).toThrow(/no images/);
+  });
+});
+
+describe('drawGrid with a header and row labels', () => {
+  it('adds a header band and a label column of the documented size, text in them, pictures where the layout says', () => {
+    const a = constant(0.25);
+    const b = constant(0.75);
+    const { png, layout } = drawGrid({
+      cell: S,
+      header: [['in'], ['model', 'it 7']],
+      sections: [
+        { rows: [{ cells: [{ grey: a }, { grey: b }], label: ['normal'] }] },
+        { rows: [{ cells: [{ grey: b }, { diff: absDifference(a, b) }], label: ['swap'] }] },
+      ],
+    });
+    const img = decodePng(png);
+    const left = 4 + textWidth('normal');
+    const top = 4 + 2 * 11; // two header lines of 11 px at scale 1
+    expect(textWidth('normal')).toBeGreaterThan(20);
+    expect(layout).toMatchObject({ top, left, textScale: 1, diffScale: 0.5 });
+    expect([img.width, img.height]).toEqual([left + 2 * 12 + 4, top + 2 * 12 + 4 + 16]);
+    expect(layout.columns).toEqual([left + 4, left + 16]);
+    expect(layout.rows.map((r) => r.y)).toEqual([top + 4, top + 4 + 12 + 16]);
+    const px = (x: number, y: number) =>
+      Array.from(img.data.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3));
+    expect(px(left + 4, top + 4)).toEqual([64, 64, 64]);
+    expect(px(left + 16 + 7, top + 4 + 7)).toEqual([191, 191, 191]);
+    expect(px(left + 16, top + 32)).toEqual(inferno(1)); // the diff cell of the second row
+    const darkIn = (x0: number, x1: number, y0: number, y1: number) => {
+      let n = 0;
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) if (px(x, y)[0] === 32) n++;
+      return n;
+    };
+    expect(darkIn(layout.columns[1], layout.columns[1] + S, 0, top)).toBeGreaterThan(0); // "model" clipped to the cell
+    expect(darkIn(0, left, layout.rows[0].y, layout.rows[0].y + S)).toBeGreaterThan(10); // "normal"
+    expect(darkIn(0, img.width, 0, 4)).toBe(0);
+  });
+
+  it('scales the text with the picture size and refuses ragged rows', () => {
+    expect([48, 96, 128, 191, 192, 256].map(gridTextScale)).toEqual([1, 1, 1, 1, 2, 2]);
+    expect(textWidth('ab', 2)).toBe(2 * textWidth('ab'));
+    expect(textWidth('Akçay')).toBe(textWidth('Akcay')); // accents dropped, not a missing glyph
+    const a = constant(0);
+    expect(() =>
+      drawGrid({ cell: S, sections: [{ rows: [{ cells: [{ grey: a }] }, { cells: [] }] }] }),
+    ).toThrow(/rows of 1 and 0 pictures/);
+    expect(() =>
+      drawGrid({ cell: S, header: [['x'], ['y']], sections: [{ rows: [{ cells: [{ grey: a }] }] }] }),
+    ).toThrow(/2 column headers for 1 columns/);
   });
 });
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '@squid-ad/backend';
 import { precisionRecallCurve, prSvg, rocCurve, rocSvg } from '@squid-ad/metrics';
+import { firstOfEachClass } from './class-examples.js';
 import {
   type EvaluationOptions,
   type EvaluationReport,
@@ -117,17 +118,4 @@ export async function writeEvaluation(
     }),
   );
   return { report, files };
-}
-
-/** Index of the first normal item and of the first item of each anomaly type, in that order; none without types. */
-function firstOfEachClass(items: readonly ScoredItem[]): number[] {
-  if (!items.some((it) => it.type !== undefined)) return [];
-  const seen = new Map<string, number>();
-  items.forEach((it, i) => {
-    const key = it.label === 0 ? '' : (it.type ?? 'anomalous');
-    if (!seen.has(key)) seen.set(key, i);
-  });
-  const normal = seen.get('');
-  seen.delete('');
-  return [...(normal !== undefined ? [normal] : []), ...seen.values()];
 }
