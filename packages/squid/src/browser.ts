@@ -26,6 +26,9 @@ export {
 } from './bundle/manifest.js';
 export { scoringState } from './bundle/scoring-state.js';
 export {
+  type AblationConfig,
+  ablationProblems,
+  ablationSchema,
   type DecoderMemoryConfig,
   decoderMemorySchema,
   type ModelConfig,
@@ -39,7 +42,12 @@ export {
   structureProblems,
 } from './config.js';
 export { type DiscriminatorForwardOptions, SquidDiscriminator } from './discriminator.js';
-export { type GeneratorForwardOptions, type GeneratorOutput, SquidGenerator } from './generator.js';
+export {
+  type GeneratorForwardOptions,
+  type GeneratorOutput,
+  type GeneratorParts,
+  SquidGenerator,
+} from './generator.js';
 export { type BatchInference, calibratedScores, type InferBatchOptions, inferBatch } from './infer-batch.js';
 export { createSquidModel, type SquidModel } from './model.js';
 export { splitPatches, stitchPatches } from './patches.js';

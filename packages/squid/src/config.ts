@@ -33,7 +33,7 @@ export const modelConfigSchema = z.object({
   ratio: z.number().min(0).max(1).default(0.95),
   /** Dropout of the in-painting feed-forward. */
   drop: z.number().min(0).max(1).default(0),
-  /** Teacher decoder and distillation loss (all official presets use it). */
+  /** The official `dist` flag: teacher decoder and distillation loss (all official presets use it; see `ablation.teacher`). */
   dist: z.literal(true).default(true),
   /** Slots of each decoder memory matrix. */
   memNumSlots: z.number().int().positive().default(200),
@@ -47,6 +47,77 @@ export const modelConfigSchema = z.object({
     ]),
 });
 export type ModelConfig = z.infer<typeof modelConfigSchema>;
+
+/**
+ * The component study of the paper (Table 2): each key takes one component out or swaps it; the
+ * defaults are the official model, so a config without `ablation` builds exactly that. Where the
+ * reference says nothing about how the paper ablated a component, the comment says what we chose.
+ */
+export const ablationSchema = z
+  .object({
+    /**
+     * The in-painting block's memory: `queue` (official: real features, written after each
+     * generator step, never trained) or `matrix` (a learned memory of the same size, trained by
+     * backprop, never written). The decoder memories are learned matrices in both cases.
+     */
+    memory: z.enum(['queue', 'matrix']).default('queue'),
+    /**
+     * `true` (official): one memory per patch position (in-painting block) and per patch or
+     * window (decoder memories). `false`: every memory is one memory shared by all positions (our
+     * choice: the in-painting queue and the decoder memories alike; a shared queue is written
+     * with the features of all patches).
+     */
+    spaceAware: z.boolean().default(true),
+    /**
+     * `gumbel` (official): the Gumbel top-k shrinkage of `model.shrink`. `softmax`: dense softmax
+     * addressing, no shrinkage, in every memory read (in-painting block and decoder memories).
+     */
+    addressing: z.enum(['gumbel', 'softmax']).default('gumbel'),
+    /** `false`: no in-painting block; the encoder bottleneck goes straight to the decoder. */
+    inpainting: z.boolean().default(true),
+    /**
+     * The in-painting block's shortcut: `masked` (official: in training, per location the block
+     * input with probability 1 − `model.ratio`), `residual` (in-painted + input, training and eval,
+     * no mask) or `off` (in-painted value only). The decoder memories keep their own training mask.
+     */
+    shortcut: z.enum(['masked', 'residual', 'off']).default('masked'),
+    /** `false`: no teacher decoder and no distillation (`loss.teacher` and `loss.dist` are unused). */
+    teacher: z.boolean().default(true),
+  })
+  .prefault({});
+export type AblationConfig = z.infer<typeof ablationSchema>;
+
+/** Why an ablation combination has no meaning (empty when it has one); messages name the keys. */
+export function ablationProblems(
+  ablation: AblationConfig,
+  model: Pick<ModelConfig, 'decoderMemory'>,
+): { key: keyof AblationConfig; message: string }[] {
+  const problems: { key: keyof AblationConfig; message: string }[] = [];
+  const decoderMemories = model.decoderMemory.some((m) => m !== null);
+  if (!ablation.inpainting) {
+    if (ablation.memory !== 'queue')
+      problems.push({
+        key: 'memory',
+        message: `ablation.memory '${ablation.memory}' has no meaning with ablation.inpainting false: that memory lives in the in-painting block`,
+      });
+    if (ablation.shortcut !== 'masked')
+      problems.push({
+        key: 'shortcut',
+        message: `ablation.shortcut '${ablation.shortcut}' has no meaning with ablation.inpainting false: the shortcut is the in-painting block's`,
+      });
+    if (!decoderMemories) {
+      const none = 'with ablation.inpainting false and no model.decoderMemory there is no memory';
+      if (!ablation.spaceAware)
+        problems.push({ key: 'spaceAware', message: `ablation.spaceAware false has no meaning ${none}` });
+      if (ablation.addressing !== 'gumbel')
+        problems.push({
+          key: 'addressing',
+          message: `ablation.addressing '${ablation.addressing}' has no meaning ${none}`,
+        });
+    }
+  }
+  return problems;
+}
 
 const adamSchema = (eps: number, weightDecay: number) =>
   z
@@ -64,6 +135,7 @@ export const squidConfigSchema = z
   .object({
     preset: z.string().default('custom'),
     model: modelConfigSchema.prefault({}),
+    ablation: ablationSchema,
     discriminator: z
       .object({
         /** Spatial size after the five stride-2 convs; default `ceil(imageSize / 32)`. */
@@ -135,6 +207,8 @@ export const squidConfigSchema = z
   .superRefine((config, ctx) => {
     for (const message of structureProblems(config.model))
       ctx.addIssue({ code: 'custom', message, path: ['model'] });
+    for (const { key, message } of ablationProblems(config.ablation, config.model))
+      ctx.addIssue({ code: 'custom', message, path: ['ablation', key] });
     const { size } = config.discriminator;
     const expected = discriminatorSize(config.model.imageSize);
     if (size !== undefined && size !== expected) {

@@ -38,6 +38,16 @@ export type GeneratorOutput = {
   distLoss: tf.Scalar;
 };
 
+/**
+ * What a forward computes when the teacher may be ablated (`ablation.teacher: false`): the
+ * teacher's reconstruction and the distillation loss are then absent.
+ */
+export type GeneratorParts = {
+  recon: tf.Tensor4D;
+  teacherRecon?: tf.Tensor4D;
+  distLoss?: tf.Scalar;
+};
+
 type DecoderMemory = MemoryMatrixBlockV3 | MemoryMatrixBlock;
 
 /** Official layout of an activation: NHWC → NCHW for images, as is otherwise. */
@@ -49,22 +59,30 @@ function official(t: tf.Tensor): tf.Tensor {
  * The SQUID generator (official `AE`): patch-wise residual encoder, in-painting block with
  * memory queues, student decoder with decoder memories, teacher decoder and distillation.
  * Input and outputs NHWC. State names are the official ones without the `generator.` prefix.
+ * `config.ablation` takes components out (the in-painting block, the teacher) or swaps them;
+ * an ablated component is not built, so it has no state and costs nothing.
  */
 export class SquidGenerator implements Stateful {
   readonly geometry: ModelGeometry;
   readonly encoder: Encoder;
-  readonly inpaint: InpaintBlock;
+  /** The in-painting block; null with `ablation.inpainting: false`. */
+  readonly inpaintBlock: InpaintBlock | null;
   /** Decoder memory per U-Net level j (null = identity), applied after decoder step `level − 1 − j`. */
   readonly memoryBlocks: (DecoderMemory | null)[];
   readonly decoder: Decoder;
-  readonly teacher: Decoder;
+  /** The teacher decoder; null with `ablation.teacher: false`. */
+  readonly teacherDecoder: Decoder | null;
 
   constructor(
     readonly config: SquidConfig,
     rng: Rng,
   ) {
     const m = config.model;
+    const a = config.ablation;
     const g = modelGeometry(m);
+    // Every memory read (in-painting and decoder memories) shrinks by `model.shrink`, or not at all.
+    const shrink = a.addressing === 'softmax' ? ('softmax' as const) : m.shrink;
+    const shared = !a.spaceAware;
     this.geometry = g;
     this.encoder = new Encoder({
       inChannels: m.inChannels,
@@ -79,17 +97,22 @@ export class SquidGenerator implements Stateful {
       outChannels: m.inChannels,
       rng,
     });
-    this.inpaint = new InpaintBlock({
-      channels: g.bottleneck.channels,
-      numPatch: m.numPatch,
-      height: g.bottleneck.size,
-      width: g.bottleneck.size,
-      slots: m.numSlots,
-      shrink: m.shrink,
-      ratio: m.ratio,
-      drop: m.drop,
-      rng,
-    });
+    this.inpaintBlock = a.inpainting
+      ? new InpaintBlock({
+          channels: g.bottleneck.channels,
+          numPatch: m.numPatch,
+          height: g.bottleneck.size,
+          width: g.bottleneck.size,
+          slots: m.numSlots,
+          shrink,
+          memory: a.memory,
+          shared,
+          shortcut: a.shortcut,
+          ratio: m.ratio,
+          drop: m.drop,
+          rng,
+        })
+      : null;
     this.memoryBlocks = m.decoderMemory.map((d, j) => {
       if (!d) return null;
       const side = g.stitched[j] ? g.patchSpatial[j] * m.numPatch : g.patchSpatial[j];
@@ -99,7 +122,8 @@ export class SquidGenerator implements Stateful {
         channels: g.filters[j],
         height: side,
         width: side,
-        shrink: m.shrink,
+        shrink,
+        shared,
         ratio: m.ratio,
         rng,
       };
@@ -107,19 +131,46 @@ export class SquidGenerator implements Stateful {
         ? new MemoryMatrixBlockV3(options)
         : new MemoryMatrixBlock(options);
     });
-    this.teacher = new Decoder({
-      featuresRoot: m.featuresRoot,
-      level: m.level,
-      ops: m.ops,
-      outChannels: m.inChannels,
-      rng,
-      names: { ups: 'teacher_ups', out: 'teacher_out' },
-    });
+    this.teacherDecoder = a.teacher
+      ? new Decoder({
+          featuresRoot: m.featuresRoot,
+          level: m.level,
+          ops: m.ops,
+          outChannels: m.inChannels,
+          rng,
+          names: { ups: 'teacher_ups', out: 'teacher_out' },
+        })
+      : null;
   }
 
-  /** x `[B, S, S, C]` in [0, 1] → reconstructions and distillation loss. */
+  /** The in-painting block (an error when `ablation.inpainting` is false). */
+  get inpaint(): InpaintBlock {
+    if (!this.inpaintBlock)
+      throw new Error('SquidGenerator: no in-painting block (ablation.inpainting is false)');
+    return this.inpaintBlock;
+  }
+
+  /** The teacher decoder (an error when `ablation.teacher` is false). */
+  get teacher(): Decoder {
+    if (!this.teacherDecoder)
+      throw new Error('SquidGenerator: no teacher decoder (ablation.teacher is false)');
+    return this.teacherDecoder;
+  }
+
+  /** x `[B, S, S, C]` in [0, 1] → reconstructions and distillation loss (needs the teacher; see {@link forwardParts}). */
   forward(x: tf.Tensor4D, opts: GeneratorForwardOptions): GeneratorOutput {
+    if (!this.teacherDecoder)
+      throw new Error(
+        'SquidGenerator.forward: no teacher decoder (ablation.teacher is false); use forwardParts',
+      );
     return this.run(x, opts, true) as GeneratorOutput;
+  }
+
+  /** As {@link forward}, for any ablation: without a teacher, `teacherRecon` and `distLoss` are absent. */
+  forwardParts(x: tf.Tensor4D, opts: GeneratorForwardOptions): GeneratorParts {
+    // Through `forward` when there is a teacher, so that whatever wraps `forward` (the training
+    // parity test replays the official masks that way) sees the trainer's forwards too.
+    return this.teacherDecoder ? this.forward(x, opts) : this.run(x, opts, false);
   }
 
   /**
@@ -130,11 +181,7 @@ export class SquidGenerator implements Stateful {
     return (this.run(x, { training: false }, false) as { recon: tf.Tensor4D }).recon;
   }
 
-  private run(
-    x: tf.Tensor4D,
-    opts: GeneratorForwardOptions,
-    withTeacher: boolean,
-  ): GeneratorOutput | { recon: tf.Tensor4D } {
+  private run(x: tf.Tensor4D, opts: GeneratorForwardOptions, withTeacher: boolean): GeneratorParts {
     const m = this.config.model;
     const [, h, w, c] = x.shape;
     if (h !== m.imageSize || w !== m.imageSize || c !== m.inChannels) {
@@ -166,21 +213,26 @@ export class SquidGenerator implements Stateful {
       const bottleneck = features[L];
       keep('out.embedding', stitchPatches(bottleneck, P));
 
-      const inpaintCapture = cap ? new Map<string, tf.Tensor>() : undefined;
-      const inpainted = this.inpaint.apply(bottleneck, {
-        training: opts.training,
-        rng: opts.rng,
-        masks: opts.masks,
-        normUpdates: norm.update,
-        capture: inpaintCapture,
-      });
-      if (cap && inpaintCapture) {
-        for (const [name, t] of inpaintCapture) {
-          cap.get(`gen.inpaint_block.${name}`)?.dispose();
-          cap.set(`gen.inpaint_block.${name}`, t);
+      const inpaint = (block: InpaintBlock) => {
+        const inpaintCapture = cap ? new Map<string, tf.Tensor>() : undefined;
+        const y = block.apply(bottleneck, {
+          training: opts.training,
+          rng: opts.rng,
+          masks: opts.masks,
+          normUpdates: norm.update,
+          capture: inpaintCapture,
+        });
+        if (cap && inpaintCapture) {
+          for (const [name, t] of inpaintCapture) {
+            cap.get(`gen.inpaint_block.${name}`)?.dispose();
+            cap.set(`gen.inpaint_block.${name}`, t);
+          }
         }
-      }
-      keep('gen.inpaint_block', inpainted);
+        keep('gen.inpaint_block', y);
+        return y;
+      };
+      // Without the block (ablation), the bottleneck goes straight to the decoder.
+      const inpainted = this.inpaintBlock ? inpaint(this.inpaintBlock) : bottleneck;
 
       const stitchBefore = (i: number, t: tf.Tensor4D) => (i === stitchStep ? stitchPatches(t, P) : t);
       const student = this.decoder.apply(inpainted, skips, {
@@ -212,9 +264,9 @@ export class SquidGenerator implements Stateful {
       const recon = tf.sigmoid(student.logits) as tf.Tensor4D;
       keep('out.recon', recon);
       if (cap) keep('out.patch', splitPatches(recon, P));
-      if (!withTeacher) return { recon };
+      if (!withTeacher || !this.teacherDecoder) return { recon };
       // The teacher learns from the encoder but must not train it: detached inputs.
-      const teacher = this.teacher.apply(
+      const teacher = this.teacherDecoder.apply(
         stopGradient(bottleneck),
         skips.map((s) => stopGradient(s)),
         {
@@ -243,7 +295,7 @@ export class SquidGenerator implements Stateful {
 
   /** Enqueues the features of the last training forward into every in-painting queue (after the G step). */
   updateMemory(): void {
-    this.inpaint.updateQueues();
+    this.inpaintBlock?.updateQueues();
   }
 
   /** Official state_dict order: encoder, up blocks, in-painting, decoder memories, out conv, teacher. */
@@ -253,18 +305,18 @@ export class SquidGenerator implements Stateful {
     return [
       ...enc,
       ...dec.filter((e) => e.name.startsWith('up_blocks.')),
-      ...prefixState('inpaint_block', this.inpaint.state()),
+      ...(this.inpaintBlock ? prefixState('inpaint_block', this.inpaintBlock.state()) : []),
       ...this.memoryBlocks.flatMap((b, j) => (b ? prefixState(`memory_blocks.${j}`, b.state()) : [])),
       ...dec.filter((e) => e.name.startsWith('out_conv.')),
-      ...this.teacher.state(),
+      ...(this.teacherDecoder?.state() ?? []),
     ];
   }
 
   dispose(): void {
     this.encoder.dispose();
-    this.inpaint.dispose();
+    this.inpaintBlock?.dispose();
     for (const b of this.memoryBlocks) b?.dispose();
     this.decoder.dispose();
-    this.teacher.dispose();
+    this.teacherDecoder?.dispose();
   }
 }

@@ -99,7 +99,7 @@ export class SquidTrainer implements Stateful {
     const t = this.timings;
     if (!generatorStep || !this.reuseGeneratorForward) {
       const t0 = now();
-      const recon = tf.tidy(() => generator.forward(x, { training: true, rng: this.rng }).recon);
+      const recon = tf.tidy(() => generator.forwardParts(x, { training: true, rng: this.rng }).recon);
       t.forward += now() - t0;
       let d: number;
       try {
@@ -161,7 +161,7 @@ export class SquidTrainer implements Stateful {
     let tForwardEnd = 0;
     let dError: unknown;
     const { value, grads } = tf.variableGrads(() => {
-      const out = generator.forward(x, { training: true, rng: this.rng, normUpdates: holder ? 2 : 1 });
+      const out = generator.forwardParts(x, { training: true, rng: this.rng, normUpdates: holder ? 2 : 1 });
       t.forward += now() - t0;
       if (holder) {
         try {
@@ -174,14 +174,12 @@ export class SquidTrainer implements Stateful {
       const t1 = now();
       const recon = mse(out.recon, x);
       const adv = bceWithLogits(discriminator.forward(out.recon, { training: true }), 1);
-      const teacher = mse(out.teacherRecon, x);
-      terms.push(...[recon, adv, teacher, out.distLoss].map((s) => tf.keep(s)));
-      const loss = tf.addN([
-        tf.mul(recon, w.recon),
-        tf.mul(adv, w.g),
-        tf.mul(teacher, w.teacher),
-        tf.mul(out.distLoss, w.dist),
-      ]) as tf.Scalar;
+      // Without a teacher (ablation.teacher false) its two terms do not exist.
+      const teacher = out.teacherRecon ? mse(out.teacherRecon, x) : undefined;
+      const named = teacher && out.distLoss ? [recon, adv, teacher, out.distLoss] : [recon, adv];
+      terms.push(...named.map((s) => tf.keep(s)));
+      const weights = [w.recon, w.g, w.teacher, w.dist];
+      const loss = tf.addN(named.map((s, i) => tf.mul(s, weights[i]))) as tf.Scalar;
       tForwardEnd = now();
       t.forward += tForwardEnd - t1;
       return loss;
@@ -205,7 +203,7 @@ export class SquidTrainer implements Stateful {
     t0 = now();
     generator.updateMemory();
     t.queue += now() - t0;
-    return { g, recon, adv, teacher, dist };
+    return teacher === undefined ? { g, recon, adv } : { g, recon, adv, teacher, dist };
   }
 
   /** Optimizer state for checkpoints: `optimizer.g.*`, `optimizer.d.*`. */
