@@ -26,6 +26,7 @@ export const slowFiles: Record<string, number> = {
   'packages/squid/src/train/train-parity.test.ts': 14,
   'apps/evaluator/src/view-command.test.ts': 18,
   'apps/evaluator/src/curve-command.test.ts': 10,
+  'apps/evaluator/src/figure-command.test.ts': 20,
   'apps/evaluator/src/other-model.test.ts': 10,
   'packages/backend/src/wasm-slice.test.ts': 11,
   'scripts/test/browser-entries.test.ts': 10,

@@ -32,6 +32,14 @@ const testSize = (v: string) => {
     throw new InvalidArgumentError('must be NORMAL+ABNORMAL, e.g. 200+200');
   return { normal: Number(m[1]), abnormal: Number(m[2]) };
 };
+/** `--images`: `one-per-type` or a positive count of normal and of anomalous images. */
+const figureImages = (v: string): 'one-per-type' | number => {
+  if (v === 'one-per-type') return v;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError('must be one-per-type or a positive integer');
+  return n;
+};
 const finite = (v: string) => {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('must be a number');
@@ -47,7 +55,17 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
       writeOut: (s) => deps.stdout(s.replace(/\n$/, '')),
       writeErr: (s) => deps.stderr(s.replace(/\n$/, '')),
     })
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  squid-eval evaluate --run runs/digits                          # runs/digits/eval/report.html',
+        '  squid-eval figure --run runs/squid --run runs/ae --out fig6.png # Figure 6: the same test images through each run',
+        '  squid-eval compare runs/seed0 runs/seed1 runs/seed2',
+      ].join('\n'),
+    );
 
   program
     .command('evaluate')
@@ -246,6 +264,47 @@ export function createProgram(deps: CliDeps, exit: { code: number }): Command {
     .action(async (o) => {
       const { curveCommand } = await import('./curve-command.js');
       await curveCommand({ ...o, thresholdFrom: 'val', thresholdMethod: 'max-accuracy', gridCount: 4 }, deps);
+    });
+
+  program
+    .command('figure')
+    .description(
+      "the paper's Figure 6 for several runs: the same test images (one normal and one of each anomaly type) reconstructed by each run's model, as FILE.png, with every image's scores per run in FILE.json",
+    )
+    .requiredOption(
+      '--run <dir>',
+      'run directory, one column each (repeat: --run A --run B …); all of one image size and data set',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .addOption(checkpointOption())
+    .option(
+      '--test-size <n+m>',
+      'DigitAnatomy: normal+abnormal images of the generated test split the rows come from (default 100+100)',
+      testSize,
+    )
+    .option('--data <dir>', "data directory (default: the runs' own data)")
+    .option(
+      '--images <which>',
+      'one-per-type: the first normal image and the first of each anomaly type (data without types: the first 4 normal and 4 anomalous); N: the first N normal and N anomalous',
+      figureImages,
+      'one-per-type',
+    )
+    .requiredOption('--out <file.png>', 'the figure; its numbers go beside it as FILE.json')
+    .option('--diff', "also a |input − reconstruction| heatmap after each run's reconstruction (one scale)")
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend (default: env SQUID_BACKEND, else auto)').choices(
+        BACKENDS,
+      ),
+    )
+    .option('--json', 'print FILE.json on stdout as one line')
+    .addHelpText(
+      'after',
+      '\nExample:\n  squid-eval figure --run runs/squid --run runs/ae --run runs/memae --test-size 200+200 --out fig6.png\n' +
+        "  → fig6.png (rows: normal, each anomaly type; columns: input, each model's reconstruction) and fig6.json",
+    )
+    .action(async (o) => {
+      const { figureCommand } = await import('./figure-command.js');
+      await figureCommand({ ...o, runs: o.run }, deps);
     });
 
   program
