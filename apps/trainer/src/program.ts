@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { MODELS } from './models.js';
 import { barView, jsonView, type ProgressView, plainView } from './progress.js';
 import { resolveTrainConfig, type TrainFlags, trainFlagsSchema } from './resolve-config.js';
+import { addStudyCommand } from './study-cli.js';
 import { timeBudget } from './time-budget.js';
 
 /** What the CLI touches outside itself (replaced in tests). */
@@ -60,6 +61,9 @@ Examples:
 On a job queue (Redis; see squid-train sweep --help, squid-train worker --help):
   squid-train sweep --queue redis://HOST:6379/0 --preset zhanglab --data /shared/zhanglab --seeds 0-4 --out-root /shared/runs
   squid-train worker --queue redis://HOST:6379/0           # on each machine; SQUID_QUEUE works too
+
+Studies (SQUID against the baselines, ablations; see squid-train study --help):
+  squid-train study models --preset digitanatomy --seeds 0-2 --iterations 2000 --out-root runs/study
 
 Exit codes: 0 finished or interrupted cleanly, 1 error or non-finite loss.`;
 
@@ -168,6 +172,9 @@ export async function runTrainCli(argv: string[], io: TrainCliIo): Promise<numbe
   program.exitOverride();
   program.configureOutput(output);
   addQueueCommands(program, io, (c) => {
+    code = c;
+  });
+  addStudyCommand(program, io, (c) => {
     code = c;
   });
   program.commands.forEach((c) => {
@@ -291,9 +298,10 @@ function addQueueCommands(program: Command, io: TrainCliIo, setCode: (code: numb
     )
     .option('--queue <url>', 'Redis of the queue, redis://HOST:PORT/DB (default: env SQUID_QUEUE)')
     .addOption(
-      new Option('--model <name>', 'what to train (default squid); runs go to OUT_ROOT/<model>-<preset>-seed<N>/').choices(
-        MODELS.map((m) => m.name),
-      ),
+      new Option(
+        '--model <name>',
+        'what to train (default squid); runs go to OUT_ROOT/<model>-<preset>-seed<N>/',
+      ).choices(MODELS.map((m) => m.name)),
     )
     .addOption(
       new Option('--preset <name>', 'official configuration (tiny = test-size model)').choices([

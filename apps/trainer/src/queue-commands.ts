@@ -12,6 +12,7 @@ import {
   finished,
   formatProgress,
   JobBoard,
+  type JobOutcome,
   QueueWorker,
   queueName,
   RELEASE,
@@ -29,6 +30,60 @@ export type TrainJobResult = Pick<
   'status' | 'epoch' | 'iteration' | 'bestAuc' | 'lastAuc' | 'runDir'
 >;
 
+/** A posted set of training jobs: its queue, and whether it was posted before. */
+export interface PostedTrainJobs {
+  board: JobBoard<SweepMeta, TrainJob, TrainJobResult>;
+  /** the queue's name (`squid-train-<hash>` of the jobs) */
+  name: string;
+  existed: boolean;
+  retried: number;
+}
+
+/**
+ * Posts training jobs on the queue named after them (posting the same jobs again adds nothing
+ * and retries the failed ones); `squid-train worker`s train them. The caller closes the board.
+ */
+export async function postTrainJobs(
+  queue: string,
+  outRoot: string,
+  jobs: readonly TrainJob[],
+  attempts: number,
+  onLine: (line: string) => void,
+): Promise<PostedTrainJobs> {
+  const meta: SweepMeta = { outRoot: resolve(outRoot), runs: jobs.map((j) => j.name) };
+  const name = queueName(TRAIN_KIND, { jobs });
+  const board = await JobBoard.open<SweepMeta, TrainJob, TrainJobResult>(queue, TRAIN_KIND, name, { onLine });
+  try {
+    const { existed, retried } = await board.post(
+      meta,
+      jobs.map((j) => ({ id: j.name, data: j, size: 1 })),
+      { attempts },
+    );
+    return { board, name, existed, retried };
+  } catch (err) {
+    await board.close();
+    throw err;
+  }
+}
+
+/** Waits until every job on `board` has finished (done, failed or lost), reporting progress on `line`. */
+export async function waitForTrainJobs(
+  board: PostedTrainJobs['board'],
+  line: (text: string) => void,
+  pollMs = 2000,
+): Promise<JobOutcome<TrainJobResult, TrainJob>[]> {
+  let shown = '';
+  for (;;) {
+    const p = await board.progress();
+    const text = formatProgress(p, 0, 'runs').replace(/, 0\.0 runs\/s$/, '');
+    if (text !== shown) line(text);
+    shown = text;
+    if (finished(p)) break;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  return board.outcomes();
+}
+
 /**
  * `squid-train sweep`: posts one training job per seed × contamination to the queue of this
  * sweep (posting it again adds nothing); with `--wait`, waits and prints each run's outcome.
@@ -36,37 +91,27 @@ export type TrainJobResult = Pick<
  */
 export async function sweepCommand(flags: SweepFlags & { queue: string }, io: TrainCliIo): Promise<number> {
   const jobs = sweepJobs(flags);
-  const meta: SweepMeta = { outRoot: resolve(flags.outRoot), runs: jobs.map((j) => j.name) };
-  const name = queueName(TRAIN_KIND, { jobs });
-  const board = await JobBoard.open<SweepMeta, TrainJob, TrainJobResult>(flags.queue, TRAIN_KIND, name, {
-    onLine: (l) => io.stderr(`squid-train sweep: ${l}`),
-  });
+  const outRoot = resolve(flags.outRoot);
+  const { board, name, existed, retried } = await postTrainJobs(
+    flags.queue,
+    outRoot,
+    jobs,
+    flags.attempts,
+    (l) => io.stderr(`squid-train sweep: ${l}`),
+  );
   try {
-    const { existed, retried } = await board.post(
-      meta,
-      jobs.map((j) => ({ id: j.name, data: j, size: 1 })),
-      { attempts: flags.attempts },
-    );
+    const runs = jobs.map((j) => j.name);
     const url = redactUrl(flags.queue);
-    if (flags.json) io.stdout(JSON.stringify({ type: 'queued', queue: name, runs: meta.runs, existed }));
+    if (flags.json) io.stdout(JSON.stringify({ type: 'queued', queue: name, runs, existed }));
     io.stderr(
-      `squid-train sweep: ${existed ? `already queued${retried ? ` (${retried} failed runs retried)` : ''}` : 'queued'}: ${jobs.length} runs (${meta.runs.join(', ')}) into ${meta.outRoot} on ${url} (queue ${name})`,
+      `squid-train sweep: ${existed ? `already queued${retried ? ` (${retried} failed runs retried)` : ''}` : 'queued'}: ${jobs.length} runs (${runs.join(', ')}) into ${outRoot} on ${url} (queue ${name})`,
     );
     if (!flags.wait) {
       io.stderr(`start workers with: squid-train worker --queue ${url}`);
       return 0;
     }
-    let shown = '';
-    for (;;) {
-      const p = await board.progress();
-      const line = formatProgress(p, 0, 'runs').replace(/, 0\.0 runs\/s$/, '');
-      if (line !== shown) io.stderr(`squid-train sweep: ${line}`);
-      shown = line;
-      if (finished(p)) break;
-      await new Promise((r) => setTimeout(r, 2000));
-    }
     let failed = 0;
-    for (const o of await board.outcomes()) {
+    for (const o of await waitForTrainJobs(board, (l) => io.stderr(`squid-train sweep: ${l}`))) {
       if (o.state === 'completed' && o.value) {
         const r = o.value;
         io.stdout(

@@ -1,0 +1,337 @@
+import { join } from 'node:path';
+import { writeFileAtomicSync } from '@squid-ad/backend';
+import type { EvaluationReport } from '@squid-ad/evaluator';
+import { type MeanStd, meanStd, rocCurve, type Series, seriesSvg } from '@squid-ad/metrics';
+import type { StudyPlan, StudyRun } from './study-plan.js';
+
+/** One evaluated run of a study (variant × seed): its test-set numbers. */
+export interface StudyRow {
+  variant: string;
+  model: string;
+  seed: number;
+  /** the run folder */
+  run: string;
+  /** iterations the evaluated checkpoint was trained for */
+  iterations: number;
+  checkpoint: string;
+  /** test images evaluated */
+  counts: { normal: number; anomalous: number };
+  /** the model's own score (its name), whose AUC, accuracy and F1 these are */
+  score: string;
+  auc: number;
+  averagePrecision: number;
+  accuracy: number;
+  f1: number;
+  /** the evaluator's threshold (fixed on the validation split during training) */
+  threshold: { value: number | null; source: string; method?: string };
+  /** AUC per anomaly type (each type against all normals) */
+  perType: Record<string, number>;
+  /** AUC of every score the report has (the model's own, recon-l1, recon-l1-worst-cell) */
+  scores: Record<string, number>;
+}
+
+/** A variant's numbers as mean ± std (ddof 1) over its seeds. */
+export interface StudySummaryRow {
+  variant: string;
+  model: string;
+  /** the model's own score, whose AUC, accuracy and F1 these are */
+  score: string;
+  seeds: number[];
+  auc: MeanStd;
+  averagePrecision: MeanStd;
+  accuracy: MeanStd;
+  f1: MeanStd;
+  perType: Record<string, MeanStd>;
+}
+
+/** `study.json`. */
+export interface StudyResult {
+  format: 'squid-study/1';
+  createdAt: string;
+  kind: string;
+  title: string;
+  preset: string;
+  seeds: number[];
+  variants: string[];
+  /** the budget of every run: epochs × iterationsPerEpoch iterations at batch batchSize */
+  iterations: number;
+  epochs: number;
+  iterationsPerEpoch: number;
+  batchSize: number;
+  /** which checkpoint of each run was evaluated */
+  checkpoint: string;
+  /** the test split's images (DigitAnatomy: generated); null before the first row */
+  test: { split: 'test'; normal: number; anomalous: number } | null;
+  rows: StudyRow[];
+  summary: StudySummaryRow[];
+  /** runs without a row yet (not trained, failed), with the reason */
+  missing: Array<{ run: string; reason: string }>;
+}
+
+/** A study row from a run's evaluation report. */
+export function studyRow(run: StudyRun, report: EvaluationReport): StudyRow {
+  const src = report.source as Record<string, unknown>;
+  return {
+    variant: run.variant,
+    model: run.model,
+    seed: run.seed,
+    run: run.out,
+    iterations: Number(src.iteration),
+    checkpoint: String(src.checkpoint),
+    counts: { normal: report.counts.normal, anomalous: report.counts.anomalous },
+    score: typeof src.score === 'string' ? src.score : 'discriminator',
+    auc: report.metrics.auc,
+    averagePrecision: report.metrics.averagePrecision,
+    accuracy: report.metrics.accuracy,
+    f1: report.metrics.f1,
+    threshold: {
+      value: report.threshold.value,
+      source: report.threshold.source,
+      ...(report.threshold.method ? { method: report.threshold.method } : {}),
+    },
+    perType: Object.fromEntries(report.perType.map((t) => [t.type, t.auc])),
+    scores: Object.fromEntries(Object.entries(report.scores ?? {}).map(([n, s]) => [n, s.auc])),
+  };
+}
+
+/** The study's result: its rows in plan order and each variant's mean ± std over the seeds it has. */
+export function studyResult(
+  plan: StudyPlan,
+  rows: readonly StudyRow[],
+  missing: StudyResult['missing'],
+  checkpoint: string,
+): StudyResult {
+  const ordered = plan.runs.flatMap((r) => rows.filter((row) => row.run === r.out));
+  const summary: StudySummaryRow[] = [];
+  for (const variant of plan.variants) {
+    const mine = ordered.filter((r) => r.variant === variant);
+    if (mine.length === 0) continue;
+    const types = [...new Set(mine.flatMap((r) => Object.keys(r.perType)))].sort();
+    summary.push({
+      variant,
+      model: mine[0].model,
+      score: mine[0].score,
+      seeds: mine.map((r) => r.seed),
+      auc: meanStd(mine.map((r) => r.auc)),
+      averagePrecision: meanStd(mine.map((r) => r.averagePrecision)),
+      accuracy: meanStd(mine.map((r) => r.accuracy)),
+      f1: meanStd(mine.map((r) => r.f1)),
+      perType: Object.fromEntries(
+        types.map((t) => [t, meanStd(mine.map((r) => r.perType[t] ?? Number.NaN).filter(Number.isFinite))]),
+      ),
+    });
+  }
+  return {
+    format: 'squid-study/1',
+    createdAt: new Date().toISOString(),
+    kind: plan.kind,
+    title: plan.title,
+    preset: plan.preset,
+    seeds: plan.seeds,
+    variants: plan.variants,
+    iterations: plan.iterations,
+    epochs: plan.epochs,
+    iterationsPerEpoch: plan.iterationsPerEpoch,
+    batchSize: plan.batchSize,
+    checkpoint,
+    test: ordered[0] ? { split: 'test', ...ordered[0].counts } : null,
+    rows: ordered,
+    summary,
+    missing,
+  };
+}
+
+const pct = (v: number) => (v * 100).toFixed(1);
+const pm = (m: MeanStd) => (m.n > 1 ? `${pct(m.mean)} ± ${pct(m.std)}` : pct(m.mean));
+
+/** The anomaly types any row has, sorted. */
+const typesOf = (r: StudyResult): string[] =>
+  [...new Set(r.rows.flatMap((x) => Object.keys(x.perType)))].sort();
+
+/** The budget and protocol, one sentence (the tables' caption). */
+function caption(r: StudyResult): string {
+  return (
+    `${r.title}: preset ${r.preset}, seeds ${r.seeds.join(', ')}; every run ${r.iterations} iterations ` +
+    `(${r.epochs} epochs × ${r.iterationsPerEpoch}) at batch ${r.batchSize} on the same data stream per seed; ` +
+    `${r.checkpoint} checkpoint evaluated on the test split${r.test ? ` (${r.test.normal} normal + ${r.test.anomalous} abnormal)` : ''}; ` +
+    `each model's own score; accuracy and F1 at the threshold fixed on the validation split; mean ± std (ddof 1) over seeds, in %.`
+  );
+}
+
+/** The summary table's cells: variant, n, AUC, accuracy, F1, then one AUC per anomaly type. */
+function summaryCells(r: StudyResult): { header: string[]; rows: string[][] } {
+  const types = typesOf(r);
+  return {
+    header: ['variant', 'score', 'seeds', 'AUC', 'accuracy', 'F1', ...types.map((t) => `AUC ${t}`)],
+    rows: r.summary.map((s) => [
+      s.variant,
+      s.score,
+      String(s.seeds.length),
+      pm(s.auc),
+      pm(s.accuracy),
+      pm(s.f1),
+      ...types.map((t) => (s.perType[t] ? pm(s.perType[t]) : '–')),
+    ]),
+  };
+}
+
+/** The per-run table's cells. */
+function runCells(r: StudyResult): { header: string[]; rows: string[][] } {
+  const types = typesOf(r);
+  return {
+    header: ['run', 'iterations', 'AUC', 'accuracy', 'F1', ...types.map((t) => `AUC ${t}`)],
+    rows: r.rows.map((x) => [
+      `${x.variant}-seed${x.seed}`,
+      String(x.iterations),
+      pct(x.auc),
+      pct(x.accuracy),
+      pct(x.f1),
+      ...types.map((t) => (x.perType[t] === undefined ? '–' : pct(x.perType[t]))),
+    ]),
+  };
+}
+
+const mdTable = ({ header, rows }: { header: string[]; rows: string[][] }): string =>
+  [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+
+/** `study.md`: the summary table, the per-run table, and the runs still missing. */
+export function studyMarkdown(r: StudyResult): string {
+  const parts = [
+    `# Study: ${r.kind} (${r.preset})`,
+    '',
+    caption(r),
+    '',
+    mdTable(summaryCells(r)),
+    '',
+    '## Runs',
+    '',
+    mdTable(runCells(r)),
+  ];
+  if (r.missing.length > 0)
+    parts.push('', '## Missing', '', ...r.missing.map((m) => `- ${m.run}: ${m.reason}`));
+  return `${parts.join('\n')}\n`;
+}
+
+/** A run's test labels and scores (from its `eval/scores.csv`), for the ROC plot. */
+export interface RunScores {
+  variant: string;
+  labels: number[];
+  scores: number[];
+}
+
+/** Reads `scores.csv` of `squid-eval evaluate`: label and score, the 6th- and 4th-last columns. */
+export function parseScoresCsv(text: string, file: string): { labels: number[]; scores: number[] } {
+  const labels: number[] = [];
+  const scores: number[] = [];
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  for (const line of lines.slice(1)) {
+    // The path (first column) may be quoted and hold commas; the last six columns never do.
+    const f = line.split(',');
+    const label = Number(f[f.length - 6]);
+    const score = Number(f[f.length - 4]);
+    if (!(label === 0 || label === 1) || !Number.isFinite(score))
+      throw new Error(`${file}: cannot read label and score from line "${line}"`);
+    labels.push(label);
+    scores.push(score);
+  }
+  return { labels, scores };
+}
+
+/** Linear interpolation of `ys` over increasing `xs` at `x` (numpy's `interp`). */
+function interp(x: number, xs: readonly number[], ys: readonly number[]): number {
+  if (x <= xs[0]) return ys[0];
+  for (let i = 1; i < xs.length; i++) {
+    if (x <= xs[i]) {
+      const dx = xs[i] - xs[i - 1];
+      return dx === 0 ? ys[i] : ys[i - 1] + ((x - xs[i - 1]) / dx) * (ys[i] - ys[i - 1]);
+    }
+  }
+  return ys[ys.length - 1];
+}
+
+/**
+ * The ROC curves of all variants in one SVG: per variant, the mean true positive rate over its
+ * seeds at each false positive rate (vertical averaging), with a ±1 std band when it has several.
+ */
+export function studyRocSvg(r: StudyResult, runs: readonly RunScores[]): string {
+  const grid = Array.from({ length: 101 }, (_, i) => i / 100);
+  const series: Series[] = [];
+  for (const s of r.summary) {
+    const curves = runs
+      .filter((x) => x.variant === s.variant)
+      .map((x) => rocCurve(x.labels, x.scores))
+      .map((c) => grid.map((f) => interp(f, c.fpr, c.tpr)));
+    if (curves.length === 0) continue;
+    series.push({
+      name: `${s.variant} (AUC ${pm(s.auc)})`,
+      points: grid.map((x, i) => {
+        const m = meanStd(curves.map((c) => c[i]));
+        return curves.length > 1
+          ? { x, y: m.mean, lower: m.mean - m.std, upper: m.mean + m.std }
+          : { x, y: m.mean };
+      }),
+    });
+  }
+  if (series.length === 0) return '';
+  return seriesSvg(series, {
+    xLabel: 'False positive rate (1 − specificity)',
+    yLabel: 'True positive rate (sensitivity)',
+    title: `ROC on the test split, mean over seeds (${r.kind}, ${r.preset})`,
+    width: 640,
+    height: 480,
+    id: 'study-roc',
+  });
+}
+
+const esc = (s: string) =>
+  s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
+
+const htmlTable = ({ header, rows }: { header: string[]; rows: string[][] }): string =>
+  `<table><thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+
+/** `study.html`: self-contained page with the tables and the ROC curves of all variants. */
+export function studyHtml(r: StudyResult, rocSvg: string): string {
+  const missing =
+    r.missing.length > 0
+      ? `<h2>Missing</h2><ul>${r.missing.map((m) => `<li>${esc(m.run)}: ${esc(m.reason)}</li>`).join('')}</ul>`
+      : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Study ${esc(r.kind)} (${esc(r.preset)})</title>
+<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em}table{border-collapse:collapse;margin:1em 0}
+th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}th:first-child,td:first-child{text-align:left}</style></head>
+<body><h1>Study: ${esc(r.kind)} (${esc(r.preset)})</h1>
+<p>${esc(caption(r))}</p>
+<h2>Summary</h2>${htmlTable(summaryCells(r))}
+<h2>ROC curves</h2>${rocSvg}
+<h2>Runs</h2>${htmlTable(runCells(r))}
+${missing}
+<p><small>Written ${esc(r.createdAt)}; the numbers are in study.json.</small></p>
+</body></html>
+`;
+}
+
+/** Paths of the files {@link writeStudy} writes. */
+export interface StudyFiles {
+  json: string;
+  md: string;
+  html: string;
+}
+
+/** Writes study.json, study.md and study.html into `outRoot`, each atomically. */
+export function writeStudy(outRoot: string, r: StudyResult, runs: readonly RunScores[]): StudyFiles {
+  const files = {
+    json: join(outRoot, 'study.json'),
+    md: join(outRoot, 'study.md'),
+    html: join(outRoot, 'study.html'),
+  };
+  writeFileAtomicSync(files.json, `${JSON.stringify(r, null, 2)}\n`);
+  writeFileAtomicSync(files.md, studyMarkdown(r));
+  writeFileAtomicSync(files.html, studyHtml(r, studyRocSvg(r, runs)));
+  return files;
+}
