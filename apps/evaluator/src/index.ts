@@ -19,9 +19,25 @@ export {
   type ThresholdSpec,
 } from './evaluation-report.js';
 export { expandInputs, IMAGE_EXTENSIONS } from './expand-inputs.js';
+export {
+  type FigureCommandOptions,
+  type FigureImage,
+  type FigureImages,
+  type FigureJson,
+  type FigureRun,
+  figureCommand,
+} from './figure-command.js';
 export { openFolderSplit } from './folder-split.js';
 export { absDifference, greyToRgb, heatmapToRgb, inferno } from './heatmap.js';
-export { type GridLayout, type GridSection, imageGrid } from './image-grid.js';
+export {
+  drawGrid,
+  type GridCell,
+  type GridLayout,
+  type GridRow,
+  type GridSection,
+  type GridSpec,
+  imageGrid,
+} from './image-grid.js';
 export { decodePng, encodePng, type RgbImage } from './png-image.js';
 export { createProgram, runCli } from './program.js';
 export { realDeps } from './real-deps.js';
