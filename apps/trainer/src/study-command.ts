@@ -156,6 +156,67 @@ async function trainOnQueue(
   return failures;
 }
 
+/**
+ * The paper's Figure 6 for the study: the same test images (a normal one and one of each anomaly
+ * type) reconstructed by the first seed's run of every variant, by `squid-eval figure` into
+ * `OUT_ROOT/figure.png` (+ figure.json); kept when figure.json already shows those runs at the
+ * same iterations. Returns the PNG's path, or undefined (with the reason said) when it fails.
+ */
+async function studyFigure(
+  plan: StudyPlan,
+  flags: StudyFlags,
+  rows: readonly StudyRow[],
+  say: (line: string) => void,
+): Promise<string | undefined> {
+  const firsts = plan.variants.flatMap((v) => rows.find((r) => r.variant === v) ?? []);
+  if (firsts.length === 0) return undefined;
+  const png = join(plan.outRoot, 'figure.png');
+  const json = join(plan.outRoot, 'figure.json');
+  if (existsSync(png) && existsSync(json)) {
+    try {
+      const old = JSON.parse(readFileSync(json, 'utf8')) as {
+        runs?: Array<{ run: string; iteration: number | null; checkpoint: string }>;
+      };
+      const same =
+        old.runs?.length === firsts.length &&
+        firsts.every(
+          (r, i) =>
+            old.runs?.[i].run === r.run &&
+            old.runs?.[i].iteration === r.iterations &&
+            old.runs?.[i].checkpoint === r.checkpoint,
+        );
+      if (same) return png;
+    } catch {
+      // An unreadable figure.json: the figure is drawn again.
+    }
+  }
+  const ev = await import('@squid-ad/evaluator');
+  const testSize = generatedTestSize(plan, flags);
+  const lines: string[] = [];
+  const deps = ev.realDeps({ stdout: () => {}, stderr: (l) => lines.push(l) });
+  say(`figure: ${firsts.map((r) => `${r.variant}-seed${r.seed}`).join(', ')} → ${png}`);
+  try {
+    const code = await ev.runCli(
+      [
+        'figure',
+        ...firsts.flatMap((r) => ['--run', r.run]),
+        ...['--checkpoint', firsts[0].checkpoint],
+        ...(testSize ? ['--test-size', `${testSize.normal}+${testSize.abnormal}`] : []),
+        ...(flags.data ? ['--data', flags.data] : []),
+        ...['--out', png],
+      ],
+      deps,
+    );
+    if (code === 0 && existsSync(png)) return png;
+    say(
+      `figure: squid-eval figure failed (exit ${code}): ${lines.at(-1) ?? 'no message'}; the study has no figure`,
+    );
+  } catch (err) {
+    say(`figure: squid-eval figure failed: ${(err as Error).message}; the study has no figure`);
+  }
+  return undefined;
+}
+
 /** The test labels and scores a run's evaluation wrote (`eval/scores.csv`), for the ROC plot. */
 async function runScores(row: StudyRow): Promise<RunScores> {
   const { parseScoresCsv } = await import('./study-report.js');
@@ -187,13 +248,13 @@ export async function studyCommand(flags: StudyFlags, io: TrainCliIo): Promise<n
   });
   const rows: StudyRow[] = [];
   const failures = new Map<string, string>();
-  const write = async (): Promise<{ result: StudyResult; files: StudyFiles }> => {
+  const write = async (figure?: string): Promise<{ result: StudyResult; files: StudyFiles }> => {
     const missing = plan.runs
       .filter((r) => !rows.some((x) => x.run === r.out))
       .map((r) => ({ run: r.name, reason: failures.get(r.name) ?? 'not trained yet' }));
     const result = studyResult(plan, rows, missing, flags.checkpoint);
     const scores = await Promise.all(result.rows.map(runScores));
-    return { result, files: writeStudy(plan.outRoot, result, scores) };
+    return { result, files: writeStudy(plan.outRoot, result, scores, figure) };
   };
   const emit = (event: Record<string, unknown>) => {
     if (flags.json) io.stdout(JSON.stringify(event));
@@ -255,7 +316,8 @@ export async function studyCommand(flags: StudyFlags, io: TrainCliIo): Promise<n
       // The tables grow with every run: a study stopped half-way shows what it has.
       await write();
     }
-    const { result, files } = await write();
+    const figure = await studyFigure(plan, flags, rows, say);
+    const { result, files } = await write(figure);
     for (const s of result.summary)
       say(
         `${s.variant}: AUC ${(s.auc.mean * 100).toFixed(1)} ± ${(s.auc.std * 100).toFixed(1)} over ${s.seeds.length} seeds`,

@@ -44,8 +44,38 @@ describe('planStudy', () => {
   it('ablation: the official SQUID first, one run per variant and seed', () => {
     expect(ABLATION_VARIANTS[0]).toEqual({ name: 'official', model: 'squid' });
     const plan = planStudy(flags({ kind: 'ablation', seeds: '0,1' }));
-    expect(plan.runs.map((r) => r.name).slice(0, 2)).toEqual(['official-seed0', 'official-seed1']);
-    expect(plan.runs).toHaveLength(2 * ABLATION_VARIANTS.length);
+    expect(plan.variants).toEqual([
+      'official',
+      'memory-matrix',
+      'shared-memory',
+      'softmax',
+      'no-inpainting',
+      'shortcut-residual',
+      'shortcut-off',
+      'no-teacher',
+    ]);
+    expect(plan.runs.map((r) => r.name).slice(0, 3)).toEqual([
+      'official-seed0',
+      'official-seed1',
+      'memory-matrix-seed0',
+    ]);
+    expect(plan.runs).toHaveLength(16);
+    // Each variant's config differs from the official one in its switch alone, defaults filled.
+    const ablation = (name: string) =>
+      (plan.runs.find((r) => r.name === name)!.config.squid as { ablation: Record<string, unknown> })
+        .ablation;
+    const official = ablation('official-seed0');
+    expect(official).toEqual({
+      memory: 'queue',
+      spaceAware: true,
+      addressing: 'gumbel',
+      inpainting: true,
+      shortcut: 'masked',
+      teacher: true,
+    });
+    expect(ablation('memory-matrix-seed1')).toEqual({ ...official, memory: 'matrix' });
+    expect(ablation('no-teacher-seed0')).toEqual({ ...official, teacher: false });
+    expect(ablation('shortcut-off-seed0')).toEqual({ ...official, shortcut: 'off' });
     expect(STUDY_KINDS.map((k) => k.name)).toEqual(['models', 'ablation']);
   });
 });

@@ -24,14 +24,26 @@ export interface StudyKind {
   variants(): StudyVariant[];
 }
 
+/** A SQUID variant with `squid.ablation` switches (packages/squid/src/config.ts) changed. */
+const ablated = (name: string, ablation: Json): StudyVariant => ({
+  name,
+  model: 'squid',
+  overrides: { squid: { ablation } },
+});
+
 /**
- * The SQUID ablations (the paper's Table 2): the official model, then one variant per switch of
- * `squid.ablation` (packages/squid/src/config.ts). Adding one is one line here.
+ * The SQUID ablations (the paper's Table 2): the official model, then one component taken out or
+ * swapped at a time, one `squid.ablation` switch each. Adding one is one line here.
  */
 export const ABLATION_VARIANTS: readonly StudyVariant[] = [
   { name: 'official', model: 'squid' },
-  // The switches are not on main yet; each becomes one line such as
-  // { name: 'memory-matrix', model: 'squid', overrides: { squid: { ablation: { memory: 'matrix' } } } },
+  ablated('memory-matrix', { memory: 'matrix' }),
+  ablated('shared-memory', { spaceAware: false }),
+  ablated('softmax', { addressing: 'softmax' }),
+  ablated('no-inpainting', { inpainting: false }),
+  ablated('shortcut-residual', { shortcut: 'residual' }),
+  ablated('shortcut-off', { shortcut: 'off' }),
+  ablated('no-teacher', { teacher: false }),
 ];
 
 /**

@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { writeFileAtomicSync } from '@squid-ad/backend';
 import type { EvaluationReport } from '@squid-ad/evaluator';
 import { type MeanStd, meanStd, rocCurve, type Series, seriesSvg } from '@squid-ad/metrics';
@@ -66,6 +67,8 @@ export interface StudyResult {
   summary: StudySummaryRow[];
   /** runs without a row yet (not trained, failed), with the reason */
   missing: Array<{ run: string; reason: string }>;
+  /** the Figure-6 grid (`squid-eval figure` of each variant's first seed), beside study.json; null without one */
+  figure: string | null;
 }
 
 /** A study row from a run's evaluation report. */
@@ -138,6 +141,7 @@ export function studyResult(
     rows: ordered,
     summary,
     missing,
+    figure: null,
   };
 }
 
@@ -211,6 +215,7 @@ export function studyMarkdown(r: StudyResult): string {
     '',
     mdTable(runCells(r)),
   ];
+  if (r.figure) parts.push('', `![the same test images reconstructed by each variant](${r.figure})`);
   if (r.missing.length > 0)
     parts.push('', '## Missing', '', ...r.missing.map((m) => `- ${m.run}: ${m.reason}`));
   return `${parts.join('\n')}\n`;
@@ -295,8 +300,11 @@ const htmlTable = ({ header, rows }: { header: string[]; rows: string[][] }): st
     .map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
 
-/** `study.html`: self-contained page with the tables and the ROC curves of all variants. */
-export function studyHtml(r: StudyResult, rocSvg: string): string {
+/**
+ * `study.html`: self-contained page with the tables, the ROC curves of all variants and, when
+ * there is one, the Figure-6 grid (`figurePng`, embedded).
+ */
+export function studyHtml(r: StudyResult, rocSvg: string, figurePng?: Buffer): string {
   const missing =
     r.missing.length > 0
       ? `<h2>Missing</h2><ul>${r.missing.map((m) => `<li>${esc(m.run)}: ${esc(m.reason)}</li>`).join('')}</ul>`
@@ -309,6 +317,11 @@ th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}th:first-child,td:f
 <p>${esc(caption(r))}</p>
 <h2>Summary</h2>${htmlTable(summaryCells(r))}
 <h2>ROC curves</h2>${rocSvg}
+${
+  figurePng
+    ? `<h2>Reconstructions</h2><p>The same test images (a normal one, then one of each anomaly type): the input, then each variant's reconstruction (its first seed's run).</p><img id="study-figure" alt="test images reconstructed by each variant" src="data:image/png;base64,${figurePng.toString('base64')}">`
+    : ''
+}
 <h2>Runs</h2>${htmlTable(runCells(r))}
 ${missing}
 <p><small>Written ${esc(r.createdAt)}; the numbers are in study.json.</small></p>
@@ -323,8 +336,14 @@ export interface StudyFiles {
   html: string;
 }
 
-/** Writes study.json, study.md and study.html into `outRoot`, each atomically. */
-export function writeStudy(outRoot: string, r: StudyResult, runs: readonly RunScores[]): StudyFiles {
+/** Writes study.json, study.md and study.html into `outRoot`, each atomically; `figure`: the grid's PNG. */
+export function writeStudy(
+  outRoot: string,
+  r: StudyResult,
+  runs: readonly RunScores[],
+  figure?: string,
+): StudyFiles {
+  if (figure) r.figure = basename(figure);
   const files = {
     json: join(outRoot, 'study.json'),
     md: join(outRoot, 'study.md'),
@@ -332,6 +351,9 @@ export function writeStudy(outRoot: string, r: StudyResult, runs: readonly RunSc
   };
   writeFileAtomicSync(files.json, `${JSON.stringify(r, null, 2)}\n`);
   writeFileAtomicSync(files.md, studyMarkdown(r));
-  writeFileAtomicSync(files.html, studyHtml(r, studyRocSvg(r, runs)));
+  writeFileAtomicSync(
+    files.html,
+    studyHtml(r, studyRocSvg(r, runs), figure ? readFileSync(figure) : undefined),
+  );
   return files;
 }

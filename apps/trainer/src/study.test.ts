@@ -161,6 +161,52 @@ describe('squid-train study (built CLI)', () => {
     // One ROC curve per variant, each with its seeds' band.
     expect(html.match(/class="series"/g)).toHaveLength(2);
     expect(html.match(/class="band"/g)).toHaveLength(2);
+    // The Figure-6 grid of squid-eval figure: the first seed's run of each variant, in the page.
+    expect(study.figure).toBe('figure.png');
+    const figure = JSON.parse(readFileSync(join(local, 'figure.json'), 'utf8'));
+    expect(figure.runs.map((r: { run: string; iteration: number }) => [r.run, r.iteration])).toEqual([
+      [join(local, 'squid-seed0'), 4],
+      [join(local, 'ae-seed0'), 4],
+    ]);
+    expect(html).toMatch(/<img id="study-figure" [^>]*src="data:image\/png;base64,iVBOR/);
+  }, 600_000);
+
+  it('ablation: the official SQUID and one run per switch, each trained with its switch', async () => {
+    const out = join(root, 'ablation');
+    const args = [
+      ...['study', 'ablation', '--preset', 'tiny', '--seeds', '0', '--iterations', '2', '--config', config],
+      ...['--test-size', '10+10', '--backend', 'wasm', '--out-root', out, '--json'],
+    ];
+    const c = start(args);
+    expect(await c.done, c.stderr()).toBe(0);
+    const study = readStudy(out);
+    const variants = [
+      'official',
+      'memory-matrix',
+      'shared-memory',
+      'softmax',
+      'no-inpainting',
+      'shortcut-residual',
+      'shortcut-off',
+      'no-teacher',
+    ];
+    expect(study.rows.map((r) => r.variant)).toEqual(variants);
+    const ablations = variants.map(
+      (v) => JSON.parse(readFileSync(join(out, `${v}-seed0`, 'config.json'), 'utf8')).squid.ablation,
+    );
+    const official = ablations[0];
+    expect(official).toMatchObject({ memory: 'queue', spaceAware: true, teacher: true, shortcut: 'masked' });
+    expect(ablations.slice(1)).toEqual([
+      { ...official, memory: 'matrix' },
+      { ...official, spaceAware: false },
+      { ...official, addressing: 'softmax' },
+      { ...official, inpainting: false },
+      { ...official, shortcut: 'residual' },
+      { ...official, shortcut: 'off' },
+      { ...official, teacher: false },
+    ]);
+    expect(readFileSync(join(out, 'study.md'), 'utf8')).toContain('| no-teacher | discriminator | 1 |');
+    expect(JSON.parse(readFileSync(join(out, 'figure.json'), 'utf8')).runs).toHaveLength(8);
   }, 600_000);
 
   it.skipIf(skipRedis)(
