@@ -2,7 +2,7 @@
 // auto-encoder at the tiny preset), trained through the library here: the PNG's geometry, its
 // pixels against loadRun's own reconstructions, the JSON's numbers, and runs refused for
 // another image size.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, tf } from '@squid-ad/backend';
@@ -236,6 +236,24 @@ describe('squid-eval figure', () => {
       'Example:\n  squid-eval figure --run runs/squid --run runs/ae --run runs/memae --test-size 200+200 --out fig6.png',
     );
   });
+
+  it('refuses a run of another data set at the same size, naming it', async () => {
+    // the tiny AE's folder, its config saying it trained on ZhangLab (same 48 px network and weights)
+    const zl = join(dir, 'ae-zhanglab');
+    cpSync(aeRun, zl, { recursive: true });
+    const config = JSON.parse(readFileSync(join(zl, 'config.json'), 'utf8'));
+    config.ae.preset = 'zhanglab';
+    writeFileSync(join(zl, 'config.json'), JSON.stringify(config));
+    const cli = captured();
+    const out = join(dir, 'mixed-data.png');
+    expect(
+      await runCli(['figure', '--run', squidRun, '--run', zl, '--test-size', '4+4', '--out', out], cli.deps),
+    ).toBe(1);
+    expect(cli.err.filter((l) => !l.startsWith('backend '))).toEqual([
+      `squid-eval: ${zl}: trained on zhanglab, ${squidRun} on digitanatomy; a figure shows the same images through every run: use runs of one data set (or pass --data)`,
+    ]);
+    expect(existsSync(out)).toBe(false);
+  }, 120_000);
 
   it('refuses an --out that is not a PNG and a bad --images, before loading anything', async () => {
     const a = captured();
