@@ -265,6 +265,19 @@ function interp(x: number, xs: readonly number[], ys: readonly number[]): number
 export function studyRocSvg(r: StudyResult, runs: readonly RunScores[]): string {
   const grid = Array.from({ length: 101 }, (_, i) => i / 100);
   const series: Series[] = [];
+  // matplotlib's ten colours: the ablation study has eight variants, one colour each.
+  const palette = [
+    '#1f77b4',
+    '#ff7f0e',
+    '#2ca02c',
+    '#d62728',
+    '#9467bd',
+    '#8c564b',
+    '#e377c2',
+    '#7f7f7f',
+    '#bcbd22',
+    '#17becf',
+  ];
   for (const s of r.summary) {
     const curves = runs
       .filter((x) => x.variant === s.variant)
@@ -273,6 +286,7 @@ export function studyRocSvg(r: StudyResult, runs: readonly RunScores[]): string 
     if (curves.length === 0) continue;
     series.push({
       name: `${s.variant} (AUC ${pm(s.auc)})`,
+      color: palette[series.length % palette.length],
       points: grid.map((x, i) => {
         const m = meanStd(curves.map((c) => c[i]));
         return curves.length > 1
@@ -282,6 +296,14 @@ export function studyRocSvg(r: StudyResult, runs: readonly RunScores[]): string 
     });
   }
   if (series.length === 0) return '';
+  series.push({
+    name: 'chance (AUC 50)',
+    color: '#bbb',
+    points: [
+      { x: 0, y: 0 },
+      { x: 1, y: 1 },
+    ],
+  });
   return seriesSvg(series, {
     xLabel: 'False positive rate (1 − specificity)',
     yLabel: 'True positive rate (sensitivity)',

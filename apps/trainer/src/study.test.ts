@@ -158,8 +158,8 @@ describe('squid-train study (built CLI)', () => {
     );
     const html = readFileSync(join(local, 'study.html'), 'utf8');
     expect(html).toContain('id="study-roc"');
-    // One ROC curve per variant, each with its seeds' band.
-    expect(html.match(/class="series"/g)).toHaveLength(2);
+    // One ROC curve per variant, each with its seeds' band, and the chance diagonal.
+    expect(html.match(/class="series"/g)).toHaveLength(3);
     expect(html.match(/class="band"/g)).toHaveLength(2);
     // The Figure-6 grid of squid-eval figure: the first seed's run of each variant, in the page.
     expect(study.figure).toBe('figure.png');
