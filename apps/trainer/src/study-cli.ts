@@ -22,7 +22,9 @@ iterations = epochs × iterations per epoch (default per epoch: one DigitAnatomy
 1,600 images / batch 16 = 100; CheXpert 84; capped at --iterations), at the preset's batch size,
 on the same data stream for every variant of a seed. It is then evaluated with squid-eval's
 evaluator on the preset's test split (DigitAnatomy: 200 + 200 generated images) into RUN/eval/;
-study.json, study.md and study.html (tables, ROC curves of all variants) go into OUT_ROOT.
+study.json, study.md and study.html (tables, ROC curves of all variants, and the Figure-6 grid
+of squid-eval figure over each variant's first seed: figure.png, figure.json) go into OUT_ROOT,
+rewritten after every run.
 
 Run the same command again after a stop (Ctrl-C, kill -9, a reboot): finished runs are neither
 trained nor evaluated again, an interrupted run resumes from its last checkpoint.
@@ -42,7 +44,10 @@ export function addStudyCommand(program: Command, io: TrainCliIo, setCode: (code
     .description(
       'run a study: every variant × seed at one iteration budget, trained here one after another (resumable) or on the job queue, evaluated on the test split, tabulated in OUT_ROOT/study.{json,md,html}',
     )
-    .argument('<kind>', 'models (SQUID and every baseline) or ablation (SQUID and its ablation switches)')
+    .argument(
+      '<kind>',
+      'models (SQUID and every baseline) or ablation (the official SQUID, then memory-matrix, shared-memory, softmax, no-inpainting, shortcut-residual, shortcut-off, no-teacher: one squid.ablation switch each)',
+    )
     .addOption(
       new Option('--preset <name>', 'data and recipe of every run')
         .choices(['digitanatomy', 'zhanglab', 'chexpert', 'tiny'])

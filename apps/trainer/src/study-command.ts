@@ -30,6 +30,19 @@ export function runState(run: StudyRun, epochs: number): RunState {
   return { state: 'partial', epoch: m.epoch, stepInEpoch: m.stepInEpoch };
 }
 
+/** How far a run without a row has got, in words. */
+function progressOf(run: StudyRun, epochs: number): string {
+  let s: RunState;
+  try {
+    s = runState(run, epochs);
+  } catch (err) {
+    return `its checkpoint cannot be read: ${(err as Error).message}`;
+  }
+  if (s.state === 'new') return 'not trained yet';
+  if (s.state === 'finished') return 'trained, not evaluated yet';
+  return `trained ${s.epoch} of ${epochs} epochs${s.stepInEpoch > 0 ? ` + ${s.stepInEpoch} iterations` : ''}; run the study again to continue`;
+}
+
 /** The generated test split's size (DigitAnatomy and tiny), or undefined for file data sets. */
 function generatedTestSize(
   plan: StudyPlan,
@@ -251,7 +264,7 @@ export async function studyCommand(flags: StudyFlags, io: TrainCliIo): Promise<n
   const write = async (figure?: string): Promise<{ result: StudyResult; files: StudyFiles }> => {
     const missing = plan.runs
       .filter((r) => !rows.some((x) => x.run === r.out))
-      .map((r) => ({ run: r.name, reason: failures.get(r.name) ?? 'not trained yet' }));
+      .map((r) => ({ run: r.name, reason: failures.get(r.name) ?? progressOf(r, plan.epochs) }));
     const result = studyResult(plan, rows, missing, flags.checkpoint);
     const scores = await Promise.all(result.rows.map(runScores));
     return { result, files: writeStudy(plan.outRoot, result, scores, figure) };
