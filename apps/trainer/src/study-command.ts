@@ -136,7 +136,7 @@ async function trainHere(
   }
 }
 
-/** Trains the unfinished runs on the job queue and waits for them; returns the failures by run name. */
+/** Trains `runs` on the job queue and waits for them; returns the failures by run name. */
 async function trainOnQueue(
   queue: string,
   plan: StudyPlan,
@@ -274,9 +274,12 @@ export async function studyCommand(flags: StudyFlags, io: TrainCliIo): Promise<n
   };
   try {
     if (flags.queue) {
+      // Every run of the study is posted, the finished ones too (a worker finds them finished and
+      // trains nothing): the queue is named after its jobs, so a study started again waits on the
+      // same queue instead of posting the runs still in training a second time.
       const todo = plan.runs.filter((r) => runState(r, plan.epochs).state !== 'finished');
       if (todo.length > 0)
-        for (const [name, reason] of await trainOnQueue(flags.queue, plan, todo, flags.attempts, say))
+        for (const [name, reason] of await trainOnQueue(flags.queue, plan, plan.runs, flags.attempts, say))
           failures.set(name, reason);
     }
     for (const [i, run] of plan.runs.entries()) {

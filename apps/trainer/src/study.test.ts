@@ -210,11 +210,18 @@ describe('squid-train study (built CLI)', () => {
   }, 600_000);
 
   it.skipIf(skipRedis)(
-    `--queue on a real Redis with 2 workers gives the same rows${skipRedis ? ` (skipped: ${skipRedis})` : ''}`,
+    `--queue on a real Redis with 2 workers gives the same rows, after a restart of the study too${skipRedis ? ` (skipped: ${skipRedis})` : ''}`,
     async () => {
       const queued = join(root, 'queued');
+      const first = start([...studyArgs(queued), '--queue', redis!.url]);
+      await new Promise<void>((resolve) => first.onStderr((t) => t.includes('queued: 4 runs') && resolve()));
+      // The study killed while it waits and started again waits on the same queue: nothing posted twice.
+      first.kill('SIGKILL');
+      await first.done;
       const s = start([...studyArgs(queued), '--queue', redis!.url]);
-      await new Promise<void>((resolve) => s.onStderr((t) => t.includes('queued: 4 runs') && resolve()));
+      await new Promise<void>((resolve) =>
+        s.onStderr((t) => t.includes('already queued: 4 runs') && resolve()),
+      );
       const worker = [
         'worker',
         '--queue',
