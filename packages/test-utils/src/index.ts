@@ -147,6 +147,8 @@ export function expectClose(
 export interface BackendVariant {
   backend: 'cpu' | 'wasm';
   nativeKernels: boolean;
+  /** the oneDNN kernels' precision (default float32; bfloat16 needs a CPU with native bf16) */
+  precision?: 'float32' | 'bfloat16';
 }
 
 /** cpu and wasm, each with stock TensorFlow.js kernels and with the oneDNN kernels (for `describe.each`). */
@@ -159,9 +161,15 @@ export const BACKEND_VARIANTS: readonly BackendVariant[] = (['cpu', 'wasm'] as c
  * Starts a variant's backend; returns why it cannot run here (the oneDNN kernels are optional:
  * `no native kernels: <reason>`, for `ctx.skip`), or undefined.
  */
-export async function startVariant({ backend, nativeKernels }: BackendVariant): Promise<string | undefined> {
-  const report = await initBackend({ backend, nativeKernels });
-  return nativeKernels && !report.nativeKernels.enabled
-    ? `no native kernels: ${report.nativeKernels.reason}`
-    : undefined;
+export async function startVariant({
+  backend,
+  nativeKernels,
+  precision,
+}: BackendVariant): Promise<string | undefined> {
+  const report = await initBackend({ backend, nativeKernels, ...(precision ? { precision } : {}) });
+  if (nativeKernels && !report.nativeKernels.enabled)
+    return `no native kernels: ${report.nativeKernels.reason}`;
+  if (precision && report.precision !== precision)
+    return `no ${precision}: ${report.precisionNote ?? 'not available'}`;
+  return undefined;
 }
