@@ -18,6 +18,7 @@ export const slowFiles: Record<string, number> = {
   'apps/trainer/src/disk-faults.test.ts': 60,
   'apps/trainer/src/fault-injection.test.ts': 55,
   'apps/trainer/src/study.test.ts': 110,
+  'packages/squid/src/ablation.test.ts': 70,
   'apps/trainer/src/queue-sweep.test.ts': 33,
   'packages/squid/src/train/train-run.test.ts': 31,
   'apps/evaluator/src/queue-redis-restart.test.ts': 30,
