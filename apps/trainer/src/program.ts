@@ -71,7 +71,7 @@ Exit codes: 0 finished or interrupted cleanly, 1 error or non-finite loss.`;
 export function buildProgram(action: (flags: TrainFlags) => Promise<void>): Command {
   const program = new Command('squid-train')
     .description(
-      'Train SQUID (CVPR 2023) anomaly detection on DigitAnatomy, ZhangLab or CheXpert into a resumable run folder.',
+      'Train SQUID (CVPR 2023) anomaly detection, or a baseline it is compared with (--model), on DigitAnatomy, ZhangLab or CheXpert into a resumable run folder.',
     )
     .addOption(
       new Option(
