@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import {
   appendFileWholeSync,
   backendReport,
-  prefixState,
   Rng,
   type RngState,
   type StateEntry,
