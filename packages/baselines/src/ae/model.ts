@@ -1,8 +1,8 @@
 import { prefixState, Rng, type StateEntry, tf } from '@squid-ad/backend';
 import { mse } from '@squid-ad/gan-core';
 import type { Inference, ModelInstance, ModelTrainer } from '@squid-ad/model-api';
+import { adamTrainer } from '../adam-trainer.js';
 import { cropTo, DcganDecoder, DcganEncoder, nextPowerOfTwo, padToPowerOfTwo } from '../dcgan/index.js';
-import { AdamTrainer } from './adam-trainer.js';
 import type { AeConfig } from './config.js';
 import { perImageMse } from './recon-error.js';
 import { fromTanhRange, toTanhRange } from './tanh-range.js';
@@ -52,10 +52,17 @@ export class AeModel implements ModelInstance {
 
   /** Adam on MSE(x̂, x) over the batch in [−1, 1] units (PyTorch `MSELoss()`, mean). */
   createTrainer(): ModelTrainer {
-    return new AdamTrainer(this.state(), this.config.optimizer, (images) => {
-      const { input, recon } = this.forward(images, true);
-      const loss = mse(recon, input);
-      return { total: loss, terms: { recon: loss } };
+    const { lr, betas, eps, weightDecay } = this.config.optimizer;
+    return adamTrainer({
+      model: this,
+      adam: { lr, betas, eps, weightDecay },
+      // GANomaly's optimiser has no schedule.
+      lrAt: () => lr,
+      loss: (images) => {
+        const { input, recon } = this.forward(images, true);
+        const loss = mse(recon, input);
+        return { objective: loss, terms: { recon: loss } };
+      },
     });
   }
 

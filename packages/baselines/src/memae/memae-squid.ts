@@ -1,7 +1,7 @@
 import { Rng, tf } from '@squid-ad/backend';
 import { cosineLr, mse } from '@squid-ad/gan-core';
 import { type ModelInstance, type ModelPlugin, recipeOf } from '@squid-ad/model-api';
-import { adamTrainer, type BatchLoss } from './adam-trainer.js';
+import { adamTrainer, type BatchLoss } from '../adam-trainer.js';
 import { type MemaeSquidConfig, memaeSquidConfigSchema, memaeSquidPresetConfig } from './config.js';
 import { meanAbsError } from './residual-score.js';
 import { SquidMemae } from './squid-network.js';

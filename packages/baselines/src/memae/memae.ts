@@ -1,7 +1,7 @@
 import { Rng, tf } from '@squid-ad/backend';
 import { mse } from '@squid-ad/gan-core';
 import { type ModelInstance, type ModelPlugin, recipeOf } from '@squid-ad/model-api';
-import { adamTrainer, type BatchLoss } from './adam-trainer.js';
+import { adamTrainer, type BatchLoss } from '../adam-trainer.js';
 import { type MemaeConfig, memaeConfigSchema, memaePresetConfig } from './config.js';
 import { addressingEntropy } from './gong-memory.js';
 import { GongMemae } from './gong-network.js';

@@ -1,6 +1,6 @@
 import { prefixState, Rng, type StateEntry, tf } from '@squid-ad/backend';
 import type { Inference, ModelInstance, ModelTrainer } from '@squid-ad/model-api';
-import { AdamTrainer } from '../ae/adam-trainer.js';
+import { adamTrainer } from '../adam-trainer.js';
 import { fromTanhRange, toTanhRange } from '../ae/tanh-range.js';
 import { cropTo, DcganDecoder, DcganEncoder, nextPowerOfTwo, padToPowerOfTwo } from '../dcgan/index.js';
 import type { VaeConfig } from './config.js';
@@ -90,14 +90,20 @@ export class VaeModel implements ModelInstance {
    * `loss` (that mean), `recon` and `kl` (their batch means).
    */
   createTrainer(rng: Rng): ModelTrainer {
-    return new AdamTrainer(this.state(), this.config.optimizer, (images) => {
-      const eps = standardNormal([images.shape[0], 1, 1, this.config.network.nz], rng) as tf.Tensor4D;
-      const terms = this.trainingTerms(images, eps);
-      const loss = tf.mean(terms.total) as tf.Scalar;
-      return {
-        total: loss,
-        terms: { loss, recon: tf.mean(terms.recon) as tf.Scalar, kl: tf.mean(terms.kl) as tf.Scalar },
-      };
+    const { lr, betas, eps: adamEps, weightDecay } = this.config.optimizer;
+    return adamTrainer({
+      model: this,
+      adam: { lr, betas, eps: adamEps, weightDecay },
+      lrAt: () => lr,
+      loss: (images) => {
+        const eps = standardNormal([images.shape[0], 1, 1, this.config.network.nz], rng) as tf.Tensor4D;
+        const terms = this.trainingTerms(images, eps);
+        const loss = tf.mean(terms.total) as tf.Scalar;
+        return {
+          objective: loss,
+          terms: { loss, recon: tf.mean(terms.recon) as tf.Scalar, kl: tf.mean(terms.kl) as tf.Scalar },
+        };
+      },
     });
   }
 

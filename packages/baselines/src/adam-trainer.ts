@@ -21,8 +21,10 @@ export interface AdamTrainerOptions {
 
 /**
  * A one-optimiser trainer: each step is one Adam update on the gradient of `loss` w.r.t. every
- * parameter of `model`, as `opt.zero_grad(); loss.backward(); opt.step()`. A non-finite term
- * throws (NonFiniteLossError) before the update. No randomness: the MemAE iterations draw none.
+ * parameter of `model`, as `opt.zero_grad(); loss.backward(); opt.step()`: the training iteration
+ * of the single-network baselines (AE, VAE, both MemAEs). A non-finite term throws
+ * (NonFiniteLossError) before the update. A loss that draws noise (the VAE's ε) takes it from the
+ * run's Rng itself.
  * Optimiser state is named `optimizer.exp_avg.<param>`, `optimizer.exp_avg_sq.<param>`, `optimizer.step`.
  */
 export function adamTrainer(o: AdamTrainerOptions): ModelTrainer {
