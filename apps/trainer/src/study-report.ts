@@ -46,19 +46,22 @@ export interface StudySummaryRow {
 }
 
 /** `study.json`. */
-export interface StudyResult {
+export interface StudyResult
+  extends Pick<
+    StudyPlan,
+    // the budget of every run: epochs × iterationsPerEpoch iterations at batch batchSize
+    | 'kind'
+    | 'title'
+    | 'preset'
+    | 'seeds'
+    | 'variants'
+    | 'iterations'
+    | 'epochs'
+    | 'iterationsPerEpoch'
+    | 'batchSize'
+  > {
   format: 'squid-study/1';
   createdAt: string;
-  kind: string;
-  title: string;
-  preset: string;
-  seeds: number[];
-  variants: string[];
-  /** the budget of every run: epochs × iterationsPerEpoch iterations at batch batchSize */
-  iterations: number;
-  epochs: number;
-  iterationsPerEpoch: number;
-  batchSize: number;
   /** which checkpoint of each run was evaluated */
   checkpoint: string;
   /** the test split's images (DigitAnatomy: generated); null before the first row */
