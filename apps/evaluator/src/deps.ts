@@ -1,5 +1,5 @@
 import type { BackendReport, tf } from '@squid-ad/backend';
-import type { ModelPlugin } from '@squid-ad/squid';
+import type { AnyModelPlugin } from '@squid-ad/squid';
 import type { CheckpointChoice } from './run-checkpoint.js';
 
 /**
@@ -77,9 +77,7 @@ export type OpenSplit = (args: {
   generated?: { normal: number; abnormal: number };
 }) => Promise<EvalSplit>;
 
-/** A model plug-in of any config type (SQUID or a baseline). */
-// biome-ignore lint/suspicious/noExplicitAny: plug-ins of any config type
-export type AnyModelPlugin = ModelPlugin<any>;
+export type { AnyModelPlugin };
 
 /** Everything the CLI reaches outside itself. */
 export interface CliDeps {

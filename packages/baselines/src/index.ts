@@ -1,7 +1,7 @@
 // Public API of @squid-ad/baselines: the detectors SQUID is compared with, each a
 // `ModelPlugin` (see @squid-ad/model-api) that squid-train and squid-eval run like SQUID.
 // A new model: a folder here with its plug-in, exported below and added to `baselineModels`.
-import type { ModelPlugin } from '@squid-ad/model-api';
+import type { AnyModelPlugin } from '@squid-ad/model-api';
 import { aePlugin } from './ae/index.js';
 import { fAnoGanPlugin } from './f-anogan/index.js';
 import { ganomalyPlugin } from './ganomaly/index.js';
@@ -35,8 +35,7 @@ export {
 export { klToStandardNormal, negElbo, type VaeConfig, vaeConfigSchema, vaePlugin } from './vae/index.js';
 
 /** Every baseline, in the order of the paper's Table 1 and Figure 6: AE, VAE, MemAE (both), GANomaly, f-AnoGAN. */
-// biome-ignore lint/suspicious/noExplicitAny: plug-ins of different config types in one list
-export const baselineModels: ModelPlugin<any>[] = [
+export const baselineModels: AnyModelPlugin[] = [
   aePlugin,
   vaePlugin,
   memaePlugin,

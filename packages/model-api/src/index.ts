@@ -2,6 +2,7 @@
 // (SQUID and the baselines), the config pieces they share, and a conformance check.
 export { type ConformanceReport, checkImages, checkModelPlugin } from './conformance.js';
 export {
+  type AnyModelPlugin,
   type BaseModelConfig,
   baseConfigSchema,
   checkFinite,

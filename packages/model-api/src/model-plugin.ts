@@ -150,6 +150,10 @@ export interface ModelPlugin<C = BaseModelConfig> {
   calibrated?(raw: Float32Array, stats: RawStats): Float32Array;
 }
 
+/** A plug-in of any config type: what lists of models (`[squidModel, ...baselineModels]`) hold. */
+// biome-ignore lint/suspicious/noExplicitAny: plug-ins of different config types in one list
+export type AnyModelPlugin = ModelPlugin<any>;
+
 /** A loss became NaN or ±Inf: the update was not applied. */
 export class NonFiniteLossError extends Error {
   constructor(

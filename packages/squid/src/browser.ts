@@ -4,6 +4,7 @@
 
 // The plug-in interface, so a user of SQUID alone needs no second import.
 export {
+  type AnyModelPlugin,
   type ModelInstance,
   type ModelPlugin,
   type ModelTrainer,

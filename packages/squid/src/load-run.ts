@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { tf } from '@squid-ad/backend';
-import type { ModelPlugin } from '@squid-ad/model-api';
+import type { AnyModelPlugin } from '@squid-ad/model-api';
 import { type CheckpointFile, readCheckpoint, restoreState } from './checkpoint.js';
 import { type CheckpointName, readRunConfig, runPaths } from './run-folder.js';
 import { type NormStats, type RunScores, type ScoreNorm, scorer } from './score.js';
@@ -10,13 +10,10 @@ import type { CheckpointMeta } from './train/train-run.js';
 
 export type { RunScores } from './score.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: plug-ins of any config type
-type AnyPlugin = ModelPlugin<any>;
-
 /** A trained run, ready to score images. */
 export interface SquidRun {
   /** The plug-in of the run's model (`squid`, `ganomaly`, …): its name, title and score name. */
-  model: Pick<AnyPlugin, 'name' | 'title' | 'scoreName'>;
+  model: Pick<AnyModelPlugin, 'name' | 'title' | 'scoreName'>;
   /** The model's config (the run config's key of the model's name; SQUID: a SquidConfig). */
   config: unknown;
   /** Image side the model scores, in pixels. */
@@ -61,7 +58,7 @@ export interface ScoringCheckpoint {
 export function readScoringCheckpoint(
   runDir: string,
   checkpoint?: CheckpointName,
-  models: readonly AnyPlugin[] = [squidModel],
+  models: readonly AnyModelPlugin[] = [squidModel],
 ): ScoringCheckpoint {
   const runConfig = readRunConfig(runDir, models);
   const paths = runPaths(runDir);
@@ -77,7 +74,7 @@ export function readScoringCheckpoint(
 }
 
 /** The data set a model config trains on: its own data recipe (SQUID), else its preset's. */
-export function datasetOf(plugin: AnyPlugin, modelConfig: unknown): string {
+export function datasetOf(plugin: AnyModelPlugin, modelConfig: unknown): string {
   const own = (modelConfig as { data?: { dataset?: string } }).data?.dataset;
   const { preset } = plugin.recipe(modelConfig);
   return own ?? (preset === 'tiny' ? 'digitanatomy' : preset);
@@ -89,7 +86,7 @@ export function datasetOf(plugin: AnyPlugin, modelConfig: unknown): string {
  */
 export async function loadRun(
   runDir: string,
-  opts: { checkpoint?: CheckpointName; models?: readonly AnyPlugin[] } = {},
+  opts: { checkpoint?: CheckpointName; models?: readonly AnyModelPlugin[] } = {},
 ): Promise<SquidRun> {
   const models = opts.models ?? [squidModel];
   const { runConfig, name, path, file, meta } = readScoringCheckpoint(runDir, opts.checkpoint, models);

@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { appendFileWholeSync, writeFileAtomicSync } from '@squid-ad/backend';
-import type { ModelPlugin } from '@squid-ad/model-api';
+import type { AnyModelPlugin } from '@squid-ad/model-api';
 import { parseRunConfig, type RunConfig } from './train/run-config.js';
 
 /** Which checkpoint of a run: the latest, the best validated, or one kept after epoch N (`run.keepEvery`). */
@@ -74,11 +74,7 @@ export function createRunFolder(dir: string): RunPaths {
 }
 
 /** Reads a run's `config.json`; errors name the file. */
-export function readRunConfig(
-  dir: string,
-  // biome-ignore lint/suspicious/noExplicitAny: plug-ins of any config type
-  models?: readonly ModelPlugin<any>[],
-): RunConfig {
+export function readRunConfig(dir: string, models?: readonly AnyModelPlugin[]): RunConfig {
   const path = runPaths(dir).config;
   if (!existsSync(path)) throw new Error(`${dir} is not a squid run folder (no config.json)`);
   let json: unknown;

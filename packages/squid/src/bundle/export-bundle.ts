@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkFreeSpace, writeFileAtomicSync } from '@squid-ad/backend';
-import type { ModelPlugin } from '@squid-ad/model-api';
+import type { AnyModelPlugin } from '@squid-ad/model-api';
 import { readScoringCheckpoint } from '../load-run.js';
 import type { CheckpointName } from '../run-folder.js';
 import { squidModel } from '../squid-plugin.js';
@@ -24,8 +24,7 @@ export interface ExportBundleOptions {
   /** Storage of the float weights (default float32; float16 halves the file). */
   precision?: 'float32' | 'float16';
   /** The models the run may name (default: SQUID alone). */
-  // biome-ignore lint/suspicious/noExplicitAny: plug-ins of any config type
-  models?: readonly ModelPlugin<any>[];
+  models?: readonly AnyModelPlugin[];
 }
 
 /** A bundle in memory: the manifest and the weights file it names. */

@@ -1,12 +1,9 @@
 import { tf } from '@squid-ad/backend';
-import type { ModelPlugin } from '@squid-ad/model-api';
+import type { AnyModelPlugin } from '@squid-ad/model-api';
 import { type NormStats, type RunScores, type ScoreNorm, scorer } from '../score.js';
 import { squidModel } from '../squid-plugin.js';
 import { BUNDLE_MANIFEST, type BundleManifest, parseBundleManifest } from './manifest.js';
 import { decodeSafetensors } from './safetensors-bytes.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: plug-ins of any config type
-type AnyPlugin = ModelPlugin<any>;
 
 /** The two files of a bundle, as text/bytes (from disk, `fetch`, or a file picker). */
 export interface BundleFiles {
@@ -23,7 +20,7 @@ export interface BundleFiles {
 export interface SquidBundle {
   manifest: BundleManifest;
   /** The bundle's model: plug-in name, title and the name of its score. */
-  model: Pick<AnyPlugin, 'name' | 'title' | 'scoreName'>;
+  model: Pick<AnyModelPlugin, 'name' | 'title' | 'scoreName'>;
   /** The model's config, parsed by its plug-in (SQUID: a SquidConfig). */
   config: unknown;
   /** Image side the model scores, in pixels. */
@@ -43,7 +40,7 @@ export interface LoadBundleOptions {
   /** Check the weights' SHA-256 against the manifest (default true; skipped where no WebCrypto). */
   verify?: boolean;
   /** The models a bundle may hold (default: SQUID alone). */
-  models?: readonly AnyPlugin[];
+  models?: readonly AnyModelPlugin[];
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string | undefined> {

@@ -1,4 +1,4 @@
-import type { ModelPlugin } from '@squid-ad/model-api';
+import type { AnyModelPlugin } from '@squid-ad/model-api';
 import { z } from 'zod';
 import { type SquidConfig, squidConfigSchema } from '../config.js';
 import { squidModel } from '../squid-plugin.js';
@@ -64,15 +64,12 @@ export type RunConfig = { model: string; run: RunOptions; squid?: SquidConfig } 
 /** A SQUID run's config (`model: 'squid'`, the `squid` key present). */
 export type SquidRunConfig = z.output<typeof runConfigSchema>;
 
-// biome-ignore lint/suspicious/noExplicitAny: plug-ins of any config type
-type AnyPlugin = ModelPlugin<any>;
-
 /** The plug-in a run config names, from `models` (an error lists the ones there are). */
 export function pluginOf(
   config: { model?: unknown },
-  models: readonly AnyPlugin[],
+  models: readonly AnyModelPlugin[],
   source = 'run config',
-): AnyPlugin {
+): AnyModelPlugin {
   const name = config.model ?? 'squid';
   const plugin = models.find((m) => m.name === name);
   if (!plugin)
@@ -95,7 +92,7 @@ export function modelConfigOf<C = unknown>(config: RunConfig): C {
 export function parseRunConfig(
   input: unknown,
   source: string,
-  options: { strict?: boolean; models?: readonly AnyPlugin[] } = {},
+  options: { strict?: boolean; models?: readonly AnyModelPlugin[] } = {},
 ): RunConfig {
   const obj = (input !== null && typeof input === 'object' ? input : {}) as Record<string, unknown>;
   const plugin = pluginOf(obj, options.models ?? [squidModel], source);

@@ -10,8 +10,8 @@ import {
 } from '@squid-ad/backend';
 import { BadImageError, type Position } from '@squid-ad/datasets';
 import {
+  type AnyModelPlugin,
   type ModelInstance,
-  type ModelPlugin,
   type ModelTrainer,
   NonFiniteLossError,
 } from '@squid-ad/model-api';
@@ -113,8 +113,7 @@ export interface TrainOptions {
   /** A host the user has checked is gone: its trainer's `train.lock` is taken over (`--break-lock HOST`). */
   breakLock?: string;
   /** The models a run config may name (default: SQUID alone); the config's `model` picks one. */
-  // biome-ignore lint/suspicious/noExplicitAny: plug-ins of any config type
-  models?: readonly ModelPlugin<any>[];
+  models?: readonly AnyModelPlugin[];
   /** Injected data (tests); default: built from the config. */
   data?: TrainingData;
   /** Polled between iterations: when true, checkpoint and return `interrupted`. */
@@ -257,8 +256,7 @@ function checkRunFolder(options: TrainOptions): void {
 }
 
 async function trainUnlocked(
-  // biome-ignore lint/suspicious/noExplicitAny: plug-ins of any config type
-  options: TrainOptions & { data: TrainingData; plugin: ModelPlugin<any> },
+  options: TrainOptions & { data: TrainingData; plugin: AnyModelPlugin },
 ): Promise<TrainResult> {
   const { runDir, config, data, plugin } = options;
   const paths = runPaths(runDir);

@@ -5,7 +5,7 @@ import {
   type ImageDataset,
   zhangLabDataset,
 } from '@squid-ad/datasets';
-import type { ModelPlugin } from '@squid-ad/model-api';
+import type { AnyModelPlugin } from '@squid-ad/model-api';
 import type { SquidConfig } from '../config.js';
 import { getPreset } from '../presets.js';
 import { squidModel } from '../squid-plugin.js';
@@ -28,8 +28,7 @@ export interface TrainingData {
 export async function trainingData(
   config: RunConfig,
   log?: (line: string) => void,
-  // biome-ignore lint/suspicious/noExplicitAny: plug-ins of any config type
-  models: readonly ModelPlugin<any>[] = [squidModel],
+  models: readonly AnyModelPlugin[] = [squidModel],
 ): Promise<TrainingData> {
   const { run } = config;
   const modelConfig = modelConfigOf<{ data?: SquidConfig['data'] }>(config);
