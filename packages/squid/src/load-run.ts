@@ -7,6 +7,7 @@ import { type NormStats, type RunScores, type ScoreNorm, scorer } from './score.
 import { squidModel } from './squid-plugin.js';
 import { modelConfigOf, pluginOf, type RunConfig } from './train/run-config.js';
 import type { CheckpointMeta } from './train/train-run.js';
+import { dataRecipeOf } from './train/training-data.js';
 
 export type { RunScores } from './score.js';
 
@@ -73,13 +74,6 @@ export function readScoringCheckpoint(
   return { runConfig, name, path, file, meta: { ...meta, norm: meta.norm } };
 }
 
-/** The data set a model config trains on: its own data recipe (SQUID), else its preset's. */
-export function datasetOf(plugin: AnyModelPlugin, modelConfig: unknown): string {
-  const own = (modelConfig as { data?: { dataset?: string } }).data?.dataset;
-  const { preset } = plugin.recipe(modelConfig);
-  return own ?? (preset === 'tiny' ? 'digitanatomy' : preset);
-}
-
 /**
  * Loads a run folder written by `trainRun` / `squid-train` (default: the best checkpoint, else
  * last). `models`: the plug-ins the run may name (default SQUID alone).
@@ -106,7 +100,7 @@ export async function loadRun(
     model: { name: plugin.name, title: plugin.title, scoreName: plugin.scoreName },
     config,
     imageSize: recipe.imageSize,
-    data: { dataset: datasetOf(plugin, config), seed: recipe.train.seed },
+    data: { dataset: dataRecipeOf(plugin, config).dataset, seed: recipe.train.seed },
     runConfig,
     checkpoint: { name, path, epoch: meta.epoch, iteration: meta.iteration, auc: meta.auc },
     norm,

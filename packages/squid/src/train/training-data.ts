@@ -25,17 +25,26 @@ export interface TrainingData {
  * Builds the training and validation sets a run config names. `log` receives the files skipped
  * under `run.data.skipBad` (one line each, with the reason).
  */
+/**
+ * The data recipe (data set, augmentation) a model trains on: its config's own when it carries
+ * one (SQUID's does: it may be a custom one), otherwise its preset's, the same stream as SQUID's.
+ */
+export function dataRecipeOf(plugin: AnyModelPlugin, modelConfig: unknown): SquidConfig['data'] {
+  return (
+    (modelConfig as { data?: SquidConfig['data'] }).data ?? getPreset(plugin.recipe(modelConfig).preset).data
+  );
+}
+
 export async function trainingData(
   config: RunConfig,
   log?: (line: string) => void,
   models: readonly AnyModelPlugin[] = [squidModel],
 ): Promise<TrainingData> {
   const { run } = config;
-  const modelConfig = modelConfigOf<{ data?: SquidConfig['data'] }>(config);
-  const { preset, imageSize: size, train: schedule } = pluginOf(config, models).recipe(modelConfig);
-  // A model config may carry its own data recipe (SQUID's does: it may be a custom one);
-  // otherwise the model trains on its preset's data, the same stream as SQUID's.
-  const data = modelConfig.data ?? getPreset(preset).data;
+  const modelConfig = modelConfigOf(config);
+  const plugin = pluginOf(config, models);
+  const { preset, imageSize: size, train: schedule } = plugin.recipe(modelConfig);
+  const data = dataRecipeOf(plugin, modelConfig);
   const aug = data.augmentation;
   const augment: AffineOptions | false =
     aug.kind === 'affine' ? { translate: aug.translate, scale: [aug.scaleMin, aug.scaleMax] } : false;
