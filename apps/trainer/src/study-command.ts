@@ -4,6 +4,7 @@ import { type BackendChoice, describeBackend, initBackend } from '@squid-ad/back
 import { type CheckpointMeta, RunFolderError, readCheckpointMeta, runPaths, trainRun } from '@squid-ad/squid';
 import { MODELS } from './models.js';
 import type { TrainCliIo } from './program.js';
+import { barView, plainView, type ProgressView } from './progress.js';
 import { planStudy, type StudyFlags, type StudyPlan, type StudyRun } from './study-plan.js';
 import {
   type RunScores,
@@ -115,6 +116,7 @@ async function trainHere(
   state: RunState,
   shouldStop: () => boolean,
   say: (line: string) => void,
+  view?: ProgressView,
 ): Promise<'completed' | 'interrupted' | string> {
   say(
     `${run.name}: ${state.state === 'partial' ? `resuming at epoch ${state.epoch + 1}, step ${state.stepInEpoch}` : 'training'} in ${run.out}`,
@@ -126,6 +128,7 @@ async function trainHere(
       models: MODELS,
       resume: state.state === 'partial',
       shouldStop,
+      ...(view ? { onProgress: (p) => view.step(p) } : {}),
       log: (l) => say(`${run.name}: ${l}`),
     });
     if (result.status === 'non-finite') return result.message ?? 'non-finite loss';
@@ -133,6 +136,8 @@ async function trainHere(
   } catch (err) {
     if (err instanceof RunFolderError) return err.message;
     throw err;
+  } finally {
+    view?.stop();
   }
 }
 
@@ -245,7 +250,13 @@ async function runScores(row: StudyRow): Promise<RunScores> {
  */
 export async function studyCommand(flags: StudyFlags, io: TrainCliIo): Promise<number> {
   const plan = planStudy(flags);
-  const say = (line: string) => io.stderr(`squid-train study: ${line}`);
+  // A run's progress: a bar on a terminal (lines pass through it, so none lands inside the bar),
+  // a line every 30 s in a log; none under --json, whose stdout carries the events.
+  const bar = !flags.json && io.tty ? barView(io.tty) : undefined;
+  const say = (line: string) =>
+    bar ? bar.line(`squid-train study: ${line}`) : io.stderr(`squid-train study: ${line}`);
+  const progressView = (prefix: string): ProgressView | undefined =>
+    flags.json ? undefined : (bar ?? plainView((l) => say(`${prefix}${l}`)));
   say(
     `${plan.kind} on ${plan.preset}: ${plan.variants.length} variants (${plan.variants.join(', ')}) × seeds ${plan.seeds.join(', ')} = ${plan.runs.length} runs of ${plan.iterations} iterations (${plan.epochs} epochs × ${plan.iterationsPerEpoch}, batch ${plan.batchSize}) into ${plan.outRoot}`,
   );
@@ -300,6 +311,7 @@ export async function studyCommand(flags: StudyFlags, io: TrainCliIo): Promise<n
           state,
           () => stopRequested !== undefined,
           (l) => say(`${at} ${l}`),
+          progressView(`${at} ${run.name}: `),
         );
         if (outcome === 'interrupted') {
           const { files } = await write();

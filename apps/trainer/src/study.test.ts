@@ -91,7 +91,7 @@ describe('squid-train study (built CLI)', () => {
     // first run (squid-seed0) is trained and evaluated by then.
     await new Promise<void>((resolve) =>
       a.onStderr((text) => {
-        if (/\[2\/4\] squid-seed1: epoch 1\/2/.test(text) && a.exitCode === null && a.signalCode === null) {
+        if (/\[2\/4\] squid-seed1: epoch 1\/2:/.test(text) && a.exitCode === null && a.signalCode === null) {
           a.kill('SIGKILL');
           resolve();
         }
@@ -112,6 +112,8 @@ describe('squid-train study (built CLI)', () => {
     expect(b.stderr()).toMatch(/squid-seed0: trained already \(4 iterations\)/);
     expect(b.stderr()).toMatch(/squid-seed0: evaluated already/);
     expect(b.stderr()).toMatch(/squid-seed1: resuming at epoch 2, step 0/);
+    // Progress in a log (not a terminal): a line per run at least at each epoch's last step.
+    expect(b.stderr()).toMatch(/\[2\/4\] squid-seed1: epoch 2\/2 step 2\/2 .* img\/s ETA /);
     expect(b.stderr()).not.toMatch(/squid-seed0: training/);
     // The finished run's files are the same files, untouched.
     expect(stamp(join(seed0, 'checkpoints', 'last.safetensors'))).toEqual(before.last);
