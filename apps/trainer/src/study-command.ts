@@ -4,7 +4,7 @@ import { type BackendChoice, describeBackend, initBackend } from '@squid-ad/back
 import { type CheckpointMeta, RunFolderError, readCheckpointMeta, runPaths, trainRun } from '@squid-ad/squid';
 import { MODELS } from './models.js';
 import type { TrainCliIo } from './program.js';
-import { barView, plainView, type ProgressView } from './progress.js';
+import { barView, type ProgressView, plainView } from './progress.js';
 import { planStudy, type StudyFlags, type StudyPlan, type StudyRun } from './study-plan.js';
 import {
   type RunScores,
