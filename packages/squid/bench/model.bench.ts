@@ -25,8 +25,20 @@
 // Flags: --quick (1 timed run), --configs a,b (subset; the first is the baseline), --presets a,b,
 // --ops train,infer (subset), --profile. Inference: the median (and minimum) of 9 calls at
 // batch 1, 3 at batch 16.
+//
+// --official DIR (a checkout of github.com/tiangexiang/SQUID) times the official PyTorch code in
+// the same sitting: for each configuration, preset and op, squid and official/time_official.py
+// (same op, same thread count, `config: 'official×N'`) run in the order squid, official,
+// official, squid, so that a drift in machine load hits both alike. Each run prints its own
+// lines (squid's twice, the official code's with `impl: 'official'`), then per preset, op, batch
+// (and mode) { op: 'vs-official', ms, msPerImage, officialSameRun: { ms, msPerImage, ratio } }:
+// the mean of each side's two medians, ratio = official / squid (> 1 = squid faster). Needs a
+// python3 with torch (`apt-get install python3-torch libopenblas0-openmp`; SQUID_OFFICIAL_PYTHON
+// picks the interpreter); without it the bench says so and measures squid alone.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeBackend, initBackend, kernelProfile, measurePeakMemory, Rng, tf } from '@squid-ad/backend';
 import { createSquidModel, discriminate, type PresetName, presets, SquidTrainer } from '../src/index.js';
@@ -199,6 +211,34 @@ async function measure(config: string, preset: PresetName, op: Op): Promise<void
   model.dispose();
 }
 
+/**
+ * The official checkout and a python3 with torch to time it, or undefined (said on stderr in one
+ * line) when --official is not given or something is missing.
+ */
+function findOfficial(dir: string | undefined): { dir: string; python: string; script: string } | undefined {
+  if (dir === undefined) return undefined;
+  if (!existsSync(join(dir, 'models', 'squid.py'))) {
+    console.error(
+      `official: ${dir} has no models/squid.py; get the official code with \`git clone https://github.com/tiangexiang/SQUID\` and pass that folder; measuring squid alone`,
+    );
+    return undefined;
+  }
+  const candidates = [process.env.SQUID_OFFICIAL_PYTHON, 'python3', '/usr/bin/python3'].filter(
+    (p): p is string => !!p,
+  );
+  const python = candidates.find(
+    (p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0,
+  );
+  if (!python) {
+    console.error(
+      `official: none of ${candidates.join(', ')} imports torch; \`apt-get install python3-torch libopenblas0-openmp\` (or set SQUID_OFFICIAL_PYTHON); measuring squid alone`,
+    );
+    return undefined;
+  }
+  const script = fileURLToPath(new URL('./official/time_official.py', import.meta.url));
+  return { dir, python, script };
+}
+
 const child = flag('--child');
 if (child) {
   const [config, preset, op] = child.split('|') as [string, PresetName, Op];
@@ -208,14 +248,101 @@ if (child) {
   const pick = (name: string, all: string[]) => flag(name)?.split(',') ?? all;
   const presetNames = pick('--presets', ['digitanatomy', 'zhanglab']) as PresetName[];
   const configs = pick('--configs', Object.keys(CONFIGS));
-  const measured: Array<{
-    config: string;
-    preset: string;
-    op: string;
-    batch: number;
-    mode?: string;
-    ms?: number;
-  }> = [];
+  const official = findOfficial(flag('--official'));
+  type Line = { config: string; preset: string; op: string; batch: number; mode?: string; ms?: number };
+  const measured: Line[] = [];
+  const write = (line: Record<string, unknown>) =>
+    process.stdout.write(`${JSON.stringify({ bench: 'squid-model', ...line })}\n`);
+  /** One squid measurement in its own process: its JSON lines, or [] after an error line. */
+  const runSquid = (config: string, preset: PresetName, op: Op): Line[] => {
+    const r = spawnSync(
+      process.execPath,
+      [...process.execArgv, self, '--child', `${config}|${preset}|${op}`, ...argv],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        encoding: 'utf8',
+        env: { ...process.env, ...CONFIGS[config] },
+        maxBuffer: 1 << 26,
+      },
+    );
+    if (r.status === 0) {
+      process.stdout.write(r.stdout);
+      return r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line));
+    }
+    const stderr = r.stderr ?? '';
+    const error = /Aborted\(\)/.test(stderr)
+      ? 'wasm heap exhausted (Aborted)'
+      : (stderr.match(/^\w*Error: .*$/m)?.[0] ?? `exit code ${r.status}`);
+    write({ config, preset, op, error });
+    return [];
+  };
+  /** One measurement of the official code (time_official.py) on `threads` threads. */
+  const runOfficial = (preset: PresetName, op: Op, threads: number): Line[] => {
+    if (!official) return [];
+    const config = `official×${threads}`;
+    // As many warm-up and timed calls as squid's measurement (inference: 9 at both batches).
+    const [warmup, reps] = quick ? [1, 1] : op === 'train' ? [3, 4] : [1, 9];
+    const args = ['--official', official.dir, '--preset', preset, '--ops', op, '--threads', String(threads)];
+    const r = spawnSync(
+      official.python,
+      [official.script, ...args, '--warmup', String(warmup), '--reps', String(reps)],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        encoding: 'utf8',
+        maxBuffer: 1 << 26,
+      },
+    );
+    if (r.status !== 0) {
+      const error = (r.stderr ?? '').trim().split('\n').pop() || `exit code ${r.status}`;
+      write({ config, preset, op, error: `official code: ${error}` });
+      return [];
+    }
+    const lines: Line[] = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => ({ config, ...JSON.parse(line) }));
+    for (const line of lines) write(line);
+    return lines;
+  };
+  /** Per batch (and mode) the mean of each side's two medians and their ratio official / squid. */
+  const writeVsOfficial = (first: Line[], second: Line[], officialRuns: Line[][]) => {
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    for (const a of first) {
+      if (a.ms === undefined) continue;
+      const b = second.find((l) => l.batch === a.batch && l.mode === a.mode);
+      const o = officialRuns.flatMap((run) => run.filter((l) => l.batch === a.batch && l.ms !== undefined));
+      if (b?.ms === undefined || o.length !== 2) continue;
+      const squidMs = mean([a.ms, b.ms]);
+      const officialMs = mean(o.map((l) => l.ms as number));
+      const ref = OFFICIAL_ELSEWHERE[a.preset as keyof typeof OFFICIAL_ELSEWHERE];
+      write({
+        op: 'vs-official',
+        of: a.op,
+        config: a.config,
+        preset: a.preset,
+        batch: a.batch,
+        mode: a.mode,
+        order: 'squid, official, official, squid',
+        ms: round(squidMs),
+        msPerImage: round(squidMs / a.batch, 2),
+        squidRuns: [a.ms, b.ms],
+        officialSameRun: {
+          config: o[0].config,
+          ms: round(officialMs),
+          msPerImage: round(officialMs / a.batch, 2),
+          runs: o.map((l) => l.ms),
+          ratio: round(officialMs / squidMs, 2),
+        },
+        officialElsewhere:
+          a.op === 'train'
+            ? { ms: ref.trainMsPerIteration, note: ELSEWHERE_NOTE }
+            : { msPerImage: ref.inferMsPerImage, note: ELSEWHERE_NOTE },
+      });
+    }
+  };
   for (const config of configs) {
     const env = CONFIGS[config];
     if (!env) throw new Error(`unknown config ${config}; known: ${Object.keys(CONFIGS).join(', ')}`);
@@ -223,26 +350,17 @@ if (child) {
       const ops = pick('--ops', ['train', 'infer']) as Op[];
       if (argv.includes('--profile')) ops.push('profile-train', 'profile-infer');
       for (const op of ops) {
-        const r = spawnSync(
-          process.execPath,
-          [...process.execArgv, self, '--child', `${config}|${preset}|${op}`, ...argv],
-          {
-            stdio: ['ignore', 'pipe', 'pipe'],
-            encoding: 'utf8',
-            env: { ...process.env, ...env },
-            maxBuffer: 1 << 26,
-          },
-        );
-        if (r.status === 0) {
-          process.stdout.write(r.stdout);
-          for (const line of r.stdout.split('\n').filter(Boolean)) measured.push(JSON.parse(line));
-        } else {
-          const stderr = r.stderr ?? '';
-          const error = /Aborted\(\)/.test(stderr)
-            ? 'wasm heap exhausted (Aborted)'
-            : (stderr.match(/^\w*Error: .*$/m)?.[0] ?? `exit code ${r.status}`);
-          process.stdout.write(`${JSON.stringify({ bench: 'squid-model', config, preset, op, error })}\n`);
+        if (!official || op.startsWith('profile')) {
+          measured.push(...runSquid(config, preset, op));
+          continue;
         }
+        // squid, official, official, squid: a linear drift in load cancels out of both means.
+        const threads = Number(env.SQUID_ONEDNN_THREADS ?? env.SQUID_THREADS);
+        const squidFirst = runSquid(config, preset, op);
+        const officialRuns = [runOfficial(preset, op, threads), runOfficial(preset, op, threads)];
+        const squidSecond = runSquid(config, preset, op);
+        measured.push(...squidFirst);
+        writeVsOfficial(squidFirst, squidSecond, officialRuns);
       }
     }
   }
