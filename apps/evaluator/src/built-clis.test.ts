@@ -135,6 +135,16 @@ describe('built CLIs, run from outside the repository', () => {
       ]);
       expect(trained.status, trained.stderr).toBe(0);
       expect(JSON.parse(readFileSync(join(outside, dir, 'config.json'), 'utf8')).model).toBe(name);
+      // f-AnoGAN plans its two stages from the run's length, so a run of it cannot be lengthened.
+      const fixed = plugin.fixedLength?.(plugin.presetConfig('tiny'));
+      expect(Boolean(fixed)).toBe(name === 'f-anogan');
+      if (fixed) {
+        const longer = run(squidTrain, ['--out', dir, '--resume', '--epochs', '2']);
+        expect(longer.status, longer.stderr).toBe(1);
+        expect(longer.stderr).toContain(
+          `cannot resume ${dir} for 2 epochs: it was started for 1, and f-anogan cannot change a run's length (${fixed}); resume it with --epochs 1, or train a new run with --epochs 2`,
+        );
+      }
 
       const evaluate = ['evaluate', '--run', dir, '--test-size', '4+4', '--threshold-from', 'oracle'];
       const ev = run(squidEval, [...evaluate, '--resamples', '20']);

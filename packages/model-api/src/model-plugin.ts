@@ -148,6 +148,12 @@ export interface ModelPlugin<C = BaseModelConfig> {
    * normal training images. Default: the raw score itself (already an anomaly score).
    */
   calibrated?(raw: Float32Array, stats: RawStats): Float32Array;
+  /**
+   * Why a run of `config` must end at the length it was started with, for a model whose
+   * schedule is planned from the run's total iterations (f-AnoGAN's two stages); undefined, or
+   * no method, when a resumed run may be extended (`squid-train --resume --epochs N`).
+   */
+  fixedLength?(config: C): string | undefined;
 }
 
 /** A plug-in of any config type: what lists of models (`[squidModel, ...baselineModels]`) hold. */

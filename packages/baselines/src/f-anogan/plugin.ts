@@ -11,4 +11,10 @@ export const fAnoGanPlugin: ModelPlugin<FAnoGanConfig> = {
   presetConfig: fAnoGanPresetConfig,
   recipe: recipeOf,
   create: (config, seed) => new FAnoGanModel(config, seed),
+  // Stage 1 is the first ganFraction of the run's iterations: lengthening a run part-way would
+  // send it back from the encoder stage to WGAN-GP training.
+  fixedLength: (c) =>
+    c.ganFraction > 0 && c.ganFraction < 1
+      ? `its WGAN-GP stage is the first ganFraction = ${c.ganFraction} of the run's iterations, the encoder stage the rest`
+      : undefined,
 };

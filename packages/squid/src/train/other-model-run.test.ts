@@ -63,6 +63,34 @@ describe('run config of a plug-in model', () => {
 });
 
 describe('trainRun with a plug-in model', () => {
+  it('lengthens a run on resume unless the model planned its schedule from the length (--force overrides)', async () => {
+    const planned = { ...testModel, fixedLength: () => 'its schedule is planned from the total' };
+    const dir = join(root, 'fixed-length');
+    await trainRun({ runDir: dir, config: config(1), models: [planned] });
+    await expect(
+      trainRun({ runDir: dir, config: config(2), resume: true, models: [planned] }),
+    ).rejects.toThrow(
+      `cannot resume ${dir} for 2 epochs: it was started for 1, and test-ae cannot change a run's length (its schedule is planned from the total); resume it with --epochs 1, or train a new run with --epochs 2`,
+    );
+    // The same length resumes (nothing left to train); so does a longer one with --force, or
+    // without the rule (testModel itself).
+    expect((await trainRun({ runDir: dir, config: config(1), resume: true, models: [planned] })).status).toBe(
+      'completed',
+    );
+    const forced = await trainRun({
+      runDir: dir,
+      config: config(2),
+      resume: true,
+      force: true,
+      models: [planned],
+    });
+    expect(forced).toMatchObject({ status: 'completed', iteration: 4 });
+    expect((await trainRun({ runDir: dir, config: config(3), resume: true, models })).status).toBe(
+      'completed',
+    );
+    expect((readMetrics(dir) as unknown as EpochMetrics[]).map((r) => r.iteration)).toEqual([2, 4, 6]);
+  });
+
   it('resumes exactly, logs its losses by name, and loadRun scores with its own score', async () => {
     const before = tf.memory().numTensors;
     const straight = join(root, 'straight');

@@ -248,6 +248,15 @@ function checkRunFolder(options: TrainOptions): void {
         `cannot resume ${runDir}: the config differs from its config.json (use --force to resume anyway):\n  ${diff.join('\n  ')}`,
       );
     }
+    // The epoch count may grow on resume, unless the model planned its schedule from it.
+    const plugin = pluginOf(config, options.models ?? [squidModel]);
+    const [was, now] = [old, config].map((c) => plugin.recipe(modelConfigOf(c)).train.epochs);
+    const why = was !== now ? plugin.fixedLength?.(modelConfigOf(config)) : undefined;
+    if (why && !options.force) {
+      throw new RunFolderError(
+        `cannot resume ${runDir} for ${now} epochs: it was started for ${was}, and ${plugin.name} cannot change a run's length (${why}); resume it with --epochs ${was}, or train a new run with --epochs ${now}`,
+      );
+    }
   } else if (existsSync(lastPath)) {
     throw new RunFolderError(
       `${runDir} already holds a run (${lastPath}); use --resume to continue it or another --out`,
