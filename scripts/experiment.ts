@@ -15,7 +15,9 @@
 //          bfloat16 runs go to <schedule>-bf16-seed<N>/)
 //          --against float32/results.json (compare these runs, seed by seed, with saved runs of
 //          another precision: recon MSE ratio and paired AUC differences, with issue #26's marks).
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+//          --resume (continue each seed's run folder from its last checkpoint, and skip finished
+//          ones, instead of starting it anew: an experiment of hours survives a stop).
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -26,7 +28,14 @@ import {
   writeFileAtomicSync,
 } from '@squid-ad/backend';
 import { meanStd } from '@squid-ad/metrics';
-import { type EpochMetrics, getPreset, parseRunConfig, trainRun } from '@squid-ad/squid';
+import {
+  type EpochMetrics,
+  getPreset,
+  parseRunConfig,
+  readMetrics,
+  runPaths,
+  trainRun,
+} from '@squid-ad/squid';
 
 /**
  * The official code (tiangexiang/SQUID, `configs/digit_best.py`), run on the same 2-core machine
@@ -73,6 +82,7 @@ function options() {
         against: { type: 'string' },
         json: { type: 'boolean', default: false },
         from: { type: 'string' },
+        resume: { type: 'boolean', default: false },
       },
     });
   } catch (err) {
@@ -126,6 +136,27 @@ interface OfficialSameTest {
   recon: number;
   auc: number;
   l1: number;
+}
+
+/** One epoch's row of the results: its losses, its test AUCs (%) and the official figures. */
+function epochResult(seed: number, m: EpochMetrics, seconds: number): EpochResult {
+  const auc = Object.fromEntries(
+    Object.entries(m.val?.scores ?? {}).map(([name, s]) => [
+      name,
+      {
+        overall: pct(s.auc),
+        perType: Object.fromEntries(Object.entries(s.perType).map(([t, v]) => [t, pct(v)])),
+      },
+    ]),
+  );
+  return {
+    epoch: m.epoch,
+    iteration: m.iteration,
+    loss: m.loss,
+    auc,
+    seconds,
+    ...officialAt(seed, m.iteration),
+  };
 }
 
 /** The official figures after `iteration` iterations (they cover 100, 200, 300, 400). */
@@ -182,8 +213,11 @@ if (values.from) {
 }
 for (const seed of values.from ? [] : seeds) {
   const runDir = join(values.out, `${values.schedule}${precision === 'bfloat16' ? '-bf16' : ''}-seed${seed}`);
-  rmSync(runDir, { recursive: true, force: true });
-  mkdirSync(runDir, { recursive: true });
+  const resume = values.resume && existsSync(runPaths(runDir).checkpoint('last'));
+  if (!resume) {
+    rmSync(runDir, { recursive: true, force: true });
+    mkdirSync(runDir, { recursive: true });
+  }
   const preset = getPreset('digitanatomy');
   const config = parseRunConfig(
     {
@@ -208,6 +242,7 @@ for (const seed of values.from ? [] : seeds) {
   const result = await trainRun({
     runDir,
     config,
+    resume,
     onProgress: (p) => {
       if (!values.json && process.stderr.isTTY)
         process.stderr.write(
@@ -215,30 +250,19 @@ for (const seed of values.from ? [] : seeds) {
         );
     },
     onEpoch: (m) => {
-      const auc = Object.fromEntries(
-        Object.entries(m.val?.scores ?? {}).map(([name, s]) => [
-          name,
-          {
-            overall: pct(s.auc),
-            perType: Object.fromEntries(Object.entries(s.perType).map(([t, v]) => [t, pct(v)])),
-          },
-        ]),
-      );
-      results[seed].push({
-        epoch: m.epoch,
-        iteration: m.iteration,
-        loss: m.loss,
-        auc,
-        seconds: (performance.now() - started) / 1000,
-        ...officialAt(seed, m.iteration),
-      });
-      const { official } = officialAt(seed, m.iteration);
-      const d = auc.discriminator;
+      const r = epochResult(seed, m, (performance.now() - started) / 1000);
+      const d = r.auc.discriminator;
       say(
-        `\rseed ${seed} iteration ${m.iteration}: recon ${m.loss.recon?.toFixed(4)} (official ${official?.recon ?? '–'}), ` +
-          `D AUC ${d?.overall ?? '–'} % (official ${official?.auc ?? '–'} %), ${((performance.now() - started) / 60_000).toFixed(1)} min`,
+        `\rseed ${seed} iteration ${m.iteration}: recon ${m.loss.recon?.toFixed(4)} (official ${r.official?.recon ?? '–'}), ` +
+          `D AUC ${d?.overall ?? '–'} % (official ${r.official?.auc ?? '–'} %), ${((performance.now() - started) / 60_000).toFixed(1)} min`,
       );
     },
+  });
+  // Every epoch from the run's metrics.jsonl, those of an earlier, resumed process included.
+  let seconds = 0;
+  results[seed] = (readMetrics(runDir) as unknown as EpochMetrics[]).map((m) => {
+    seconds += m.seconds;
+    return epochResult(seed, m, seconds);
   });
   if (result.status !== 'completed') {
     console.error(`experiment: seed ${seed} ${result.status}: ${result.message ?? ''}`);

@@ -56,6 +56,7 @@ describe('run config of a plug-in model', () => {
   it('changes what resume compares: the model epochs are free, anything else is a difference', () => {
     const a = config(2);
     expect(configDifferences(a, config(5))).toEqual([]);
+    expect(configDifferences(a, { ...a, run: { ...a.run, sampleEvery: 1, keepEvery: 3 } })).toEqual([]);
     const b = config(2);
     (b['test-ae'] as { train: { seed: number } }).train.seed = 9;
     expect(configDifferences(a, b)).toEqual(['test-ae.train.seed: 0 → 9']);

@@ -115,15 +115,17 @@ export function parseRunConfig(
 /**
  * Differences between two run configs that change what a resumed run computes, as
  * `path: old → new` lines. The epoch count is left out (`--epochs` is the total length and may
- * grow on resume), and so are `run.data.skipBad` and `run.keepEvery`.
+ * grow on resume), and so are `run.data.skipBad`, `run.keepEvery` and `run.sampleEvery`.
  */
 export function configDifferences(a: RunConfig, b: RunConfig): string[] {
   const ignored = new Set([
     `${a.model}.train.epochs`,
     // How unreadable files are handled: a run stopped by one may continue skipping it.
     'run.data.skipBad',
-    // Which checkpoints are kept on disk changes nothing that is computed.
+    // Which checkpoints are kept on disk, and how often a sample grid is drawn, change nothing
+    // that is computed.
     'run.keepEvery',
+    'run.sampleEvery',
   ]);
   const out: string[] = [];
   const walk = (x: unknown, y: unknown, path: string) => {
