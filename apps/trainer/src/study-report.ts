@@ -43,6 +43,13 @@ export interface StudySummaryRow {
   accuracy: MeanStd;
   f1: MeanStd;
   perType: Record<string, MeanStd>;
+  /** AUC of `recon-l1` (mean |input − reconstruction|), the score every model has: one yardstick for all rows */
+  reconL1: MeanStd | null;
+  /**
+   * This variant's AUC minus the first variant's (official SQUID), paired by seed over the seeds
+   * both have: mean and standard error (std / √n, NaN for one seed); null for the first variant.
+   */
+  vsFirst: { variant: string; mean: number; se: number; n: number } | null;
 }
 
 /** `study.json`. */
@@ -109,10 +116,15 @@ export function studyResult(
 ): StudyResult {
   const ordered = plan.runs.flatMap((r) => rows.filter((row) => row.run === r.out));
   const summary: StudySummaryRow[] = [];
+  const first = plan.variants[0];
+  const firstAuc = new Map(ordered.filter((r) => r.variant === first).map((r) => [r.seed, r.auc]));
   for (const variant of plan.variants) {
     const mine = ordered.filter((r) => r.variant === variant);
     if (mine.length === 0) continue;
     const types = [...new Set(mine.flatMap((r) => Object.keys(r.perType)))].sort();
+    const l1 = mine.map((r) => r.scores['recon-l1']).filter((v) => v !== undefined && Number.isFinite(v));
+    const diffs = mine.filter((r) => firstAuc.has(r.seed)).map((r) => r.auc - firstAuc.get(r.seed)!);
+    const paired = diffs.length > 0 ? meanStd(diffs) : null;
     summary.push({
       variant,
       model: mine[0].model,
@@ -125,6 +137,16 @@ export function studyResult(
       perType: Object.fromEntries(
         types.map((t) => [t, meanStd(mine.map((r) => r.perType[t] ?? Number.NaN).filter(Number.isFinite))]),
       ),
+      reconL1: l1.length === mine.length ? meanStd(l1) : null,
+      vsFirst:
+        variant === first || !paired
+          ? null
+          : {
+              variant: first,
+              mean: paired.mean,
+              se: paired.n > 1 ? paired.std / Math.sqrt(paired.n) : Number.NaN,
+              n: paired.n,
+            },
     });
   }
   return {
@@ -150,6 +172,11 @@ export function studyResult(
 
 const pct = (v: number) => (v * 100).toFixed(1);
 const pm = (m: MeanStd) => (m.n > 1 ? `${pct(m.mean)} ± ${pct(m.std)}` : pct(m.mean));
+/** A paired difference in points, signed: `−3.2 ± 1.1` (± standard error; none for one seed). */
+const delta = (d: { mean: number; se: number }) => {
+  const m = (d.mean * 100).toFixed(1).replace('-', '−');
+  return `${d.mean >= 0 ? '+' : ''}${m}${Number.isFinite(d.se) ? ` ± ${pct(d.se)}` : ''}`;
+};
 
 /** The anomaly types any row has, sorted. */
 const typesOf = (r: StudyResult): string[] =>
@@ -161,7 +188,8 @@ function caption(r: StudyResult): string {
     `${r.title}: preset ${r.preset}, seeds ${r.seeds.join(', ')}; every run ${r.iterations} iterations ` +
     `(${r.epochs} epochs × ${r.iterationsPerEpoch}) at batch ${r.batchSize} on the same data stream per seed; ` +
     `${r.checkpoint} checkpoint evaluated on the test split${r.test ? ` (${r.test.normal} normal + ${r.test.anomalous} abnormal)` : ''}; ` +
-    `each model's own score; accuracy and F1 at the threshold fixed on the validation split; mean ± std (ddof 1) over seeds, in %.`
+    `each model's own score; accuracy and F1 at the threshold fixed on the validation split; mean ± std (ddof 1) over seeds, in %. ` +
+    `ΔAUC: the AUC minus ${r.variants[0]}'s, paired by seed, mean ± standard error; recon-l1: the AUC of the mean |input − reconstruction|, which every model has.`
   );
 }
 
@@ -169,15 +197,27 @@ function caption(r: StudyResult): string {
 function summaryCells(r: StudyResult): { header: string[]; rows: string[][] } {
   const types = typesOf(r);
   return {
-    header: ['variant', 'score', 'seeds', 'AUC', 'accuracy', 'F1', ...types.map((t) => `AUC ${t}`)],
+    header: [
+      'variant',
+      'score',
+      'seeds',
+      'AUC',
+      `ΔAUC vs ${r.variants[0]}`,
+      'accuracy',
+      'F1',
+      ...types.map((t) => `AUC ${t}`),
+      'AUC recon-l1',
+    ],
     rows: r.summary.map((s) => [
       s.variant,
       s.score,
       String(s.seeds.length),
       pm(s.auc),
+      s.vsFirst ? delta(s.vsFirst) : '–',
       pm(s.accuracy),
       pm(s.f1),
       ...types.map((t) => (s.perType[t] ? pm(s.perType[t]) : '–')),
+      s.reconL1 ? pm(s.reconL1) : '–',
     ]),
   };
 }
@@ -186,7 +226,7 @@ function summaryCells(r: StudyResult): { header: string[]; rows: string[][] } {
 function runCells(r: StudyResult): { header: string[]; rows: string[][] } {
   const types = typesOf(r);
   return {
-    header: ['run', 'iterations', 'AUC', 'accuracy', 'F1', ...types.map((t) => `AUC ${t}`)],
+    header: ['run', 'iterations', 'AUC', 'accuracy', 'F1', ...types.map((t) => `AUC ${t}`), 'AUC recon-l1'],
     rows: r.rows.map((x) => [
       `${x.variant}-seed${x.seed}`,
       String(x.iterations),
@@ -194,6 +234,7 @@ function runCells(r: StudyResult): { header: string[]; rows: string[][] } {
       pct(x.accuracy),
       pct(x.f1),
       ...types.map((t) => (x.perType[t] === undefined ? '–' : pct(x.perType[t]))),
+      x.scores['recon-l1'] === undefined ? '–' : pct(x.scores['recon-l1']),
     ]),
   };
 }

@@ -154,7 +154,7 @@ describe('squid-train study (built CLI)', () => {
     expect(study.summary.map((s) => s.variant)).toEqual(['squid', 'ae']);
 
     const md = readFileSync(join(local, 'study.md'), 'utf8');
-    expect(md).toContain('| variant | score | seeds | AUC | accuracy | F1 | AUC flip |');
+    expect(md).toContain('| variant | score | seeds | AUC | ΔAUC vs squid | accuracy | F1 | AUC flip |');
     expect(md).toContain(
       `| squid | discriminator | 2 | ${(squid.auc.mean * 100).toFixed(1)} ± ${(squid.auc.std * 100).toFixed(1)} |`,
     );
