@@ -205,6 +205,11 @@ const datasetSchema = z.object({
   scale: digitAnatomySchema.shape.scale,
   /** Train: samples per epoch, each epoch draws new ones (official: 32·50 = 1,600). */
   length: z.number().int().positive().default(1600),
+  /**
+   * Train: fraction of the training items that are abnormal (the paper's contamination study,
+   * Figure 10); each item's draw comes from the seed, so a run sees the same items every epoch.
+   */
+  contamination: z.number().min(0).max(0.95).default(0),
   /** Test: counts of normal and abnormal samples. */
   normal: z.number().int().min(0).default(100),
   abnormal: z.number().int().min(0).default(100),
@@ -212,21 +217,41 @@ const datasetSchema = z.object({
 export type DigitAnatomyDatasetOptions = z.input<typeof datasetSchema>;
 
 /**
+ * The training items: each is, with probability `contamination`, abnormal of a type drawn uniformly
+ * (from its own generator seeded by `seed` and its index, so the abnormal items of a smaller
+ * fraction are among those of a larger one, of the same type); the rest are normal. Without
+ * contamination nothing is drawn.
+ */
+function trainItems(length: number, seed: number, contamination: number): DatasetItem[] {
+  return Array.from({ length }, (_, i): DatasetItem => {
+    const path = `digitanatomy:train/${i}`;
+    if (contamination > 0) {
+      const rng = Rng.fromSeed(mixSeed(seed, 0xc047, i));
+      const abnormal = rng.next() < contamination;
+      const type = ANOMALY_TYPES[rng.int(ANOMALY_TYPES.length)];
+      if (abnormal) return { path, label: 1, type, cells: [] };
+    }
+    return { path, label: 0, type: 'normal', cells: [] };
+  });
+}
+
+/**
  * DigitAnatomy as an {@link ImageDataset} (image size 3·cell, generated in memory): `train` draws
- * fresh normal samples from each batch slot's own generator, `test` is {@link digitAnatomyTestSet}.
+ * fresh samples from each batch slot's own generator (normal ones, and with `contamination` an
+ * abnormal one of its item's type, made as the test set makes it from train digits), `test` is
+ * {@link digitAnatomyTestSet}. A contaminated item's affected cells change with every draw, so its
+ * `cells` are empty.
  */
 export function digitAnatomyDataset(options: DigitAnatomyDatasetOptions = {}): ImageDataset {
   const o = datasetSchema.parse(options);
   const side = 3 * o.cell;
   if (o.split === 'train') {
-    const items: DatasetItem[] = Array.from({ length: o.length }, (_, i) => ({
-      path: `digitanatomy:train/${i}`,
-      label: 0,
-      type: 'normal',
-      cells: [],
-    }));
-    const load = async (_item: DatasetItem, _index: number, rng: Rng) =>
-      makeNormal(rng, { cell: o.cell, scale: o.scale, split: 'train' }).image;
+    const items = trainItems(o.length, o.seed, o.contamination);
+    const recipe = { cell: o.cell, scale: o.scale, split: 'train' as const };
+    const load = async (item: DatasetItem, _index: number, rng: Rng) =>
+      item.label === 0
+        ? makeNormal(rng, recipe).image
+        : makeAbnormal(rng, item.type as AnomalyType, recipe).image;
     return new ImageDataset('digitanatomy:train', side, items, load);
   }
   const samples = digitAnatomyTestSet(o);

@@ -22,7 +22,7 @@ export type OpenDatasetOptions = { root?: string; split: 'train' | 'val' | 'test
 > & { length?: number; normal?: number; abnormal?: number; cell?: number };
 
 /**
- * One entry point for trainers: `train` (normal images, for training), `val` and `test`
+ * One entry point for trainers: `train` (normal images, plus `contamination`), `val` and `test`
  * (labelled). DigitAnatomy `val` is a fixed set drawn with another seed than `test` (both from the
  * test digit instances); for `folder`, `val` is the hold-out and `test` is every image.
  */
@@ -31,7 +31,14 @@ export async function openDataset(kind: DatasetKind, options: OpenDatasetOptions
   if (kind === 'digitanatomy') {
     const seed = options.seed ?? 0;
     const cell = options.cell ?? PRESET_IMAGE_SIZE.digitanatomy / 3;
-    if (split === 'train') return digitAnatomyDataset({ split: 'train', seed, cell, length: options.length });
+    if (split === 'train')
+      return digitAnatomyDataset({
+        split: 'train',
+        seed,
+        cell,
+        length: options.length,
+        contamination: options.contamination,
+      });
     return digitAnatomyDataset({
       split: 'test',
       cell,
