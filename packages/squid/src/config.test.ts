@@ -82,6 +82,19 @@ describe('squidConfigSchema', () => {
     expect(() => parseSquidConfig({ model: { level: 6 } })).toThrow(/model\.level/);
   });
 
+  it('refuses a Gumbel top-k larger than a memory it reads; softmax and hard shrinkage need no slots', () => {
+    expect(() => parseSquidConfig({ model: { shrink: 10, numSlots: 8 } }, 'c.json')).toThrow(
+      /c\.json: invalid SQUID config\n {2}model\.shrink: shrink 10 \(Gumbel top-k\) needs at least 10 slots in every memory; numSlots is 8$/,
+    );
+    expect(() => parseSquidConfig({ model: { shrink: 10, memNumSlots: 9 } })).toThrow(/memNumSlots is 9/);
+    expect(parseSquidConfig({ model: { shrink: 16, numSlots: 16, memNumSlots: 16 } }).model.shrink).toBe(16);
+    expect(parseSquidConfig({ model: { shrink: 10.5, numSlots: 8 } }).model.shrink).toBe(10.5);
+    expect(
+      parseSquidConfig({ model: { shrink: 10, numSlots: 8 }, ablation: { addressing: 'softmax' } }).model
+        .numSlots,
+    ).toBe(8);
+  });
+
   it('defaults the DigitAnatomy augmentation to the official crop and checks its range', () => {
     expect(parseSquidConfig({}).data.augmentation).toEqual({
       kind: 'random-resized-crop',

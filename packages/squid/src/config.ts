@@ -119,6 +119,21 @@ export function ablationProblems(
   return problems;
 }
 
+/**
+ * Why `model.shrink` cannot address the memories (empty when it can): Gumbel top-k keeps k slots
+ * of every memory it reads, so each needs at least k (a hard-shrinkage λ or softmax needs none).
+ */
+export function shrinkProblems(model: ModelConfig, ablation: AblationConfig): string[] {
+  const k = model.shrink;
+  if (ablation.addressing !== 'gumbel' || !Number.isInteger(k)) return [];
+  const problems: string[] = [];
+  const topK = `shrink ${k} (Gumbel top-k) needs at least ${k} slots in every memory`;
+  if (ablation.inpainting && k > model.numSlots) problems.push(`${topK}; numSlots is ${model.numSlots}`);
+  if (model.decoderMemory.some((m) => m !== null) && k > model.memNumSlots)
+    problems.push(`${topK}; memNumSlots is ${model.memNumSlots}`);
+  return problems;
+}
+
 const adamSchema = (eps: number, weightDecay: number) =>
   z
     .object({
@@ -209,6 +224,8 @@ export const squidConfigSchema = z
       ctx.addIssue({ code: 'custom', message, path: ['model'] });
     for (const { key, message } of ablationProblems(config.ablation, config.model))
       ctx.addIssue({ code: 'custom', message, path: ['ablation', key] });
+    for (const message of shrinkProblems(config.model, config.ablation))
+      ctx.addIssue({ code: 'custom', message, path: ['model', 'shrink'] });
     const { size } = config.discriminator;
     const expected = discriminatorSize(config.model.imageSize);
     if (size !== undefined && size !== expected) {

@@ -27,7 +27,10 @@ export const runOptionsSchema = z
       .object({
         /** Root of the chest data set (zhanglab, chexpert); DigitAnatomy needs none. */
         dir: z.string().nullable().default(null),
-        /** Fraction of abnormal images mixed into training (chest data sets). */
+        /**
+         * Fraction of abnormal images mixed into training: chest data sets draw them from the abnormal
+         * training images, DigitAnatomy generates them (the four anomaly types, by the seed).
+         */
         contamination: z.number().min(0).max(0.95).default(0),
         /** DigitAnatomy: freshly generated training images per data epoch (official: 32·50 = 1,600). */
         trainLength: z.number().int().positive().default(1600),
