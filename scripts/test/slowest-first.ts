@@ -36,7 +36,7 @@ export const slowFiles: Record<string, number> = {
   'packages/squid/src/score.test.ts': 13,
   'apps/trainer/src/program.test.ts': 10,
   'packages/datasets/src/cli.test.ts': 6,
-  'packages/squid/src/train/training-data.test.ts': 7,
+  'packages/squid/src/train/training-data.test.ts': 8,
   'packages/baselines/src/f-anogan/plugin.test.ts': 40,
   'packages/baselines/src/f-anogan/critic-loss.test.ts': 14,
   'packages/baselines/src/f-anogan/stage-losses.test.ts': 10,

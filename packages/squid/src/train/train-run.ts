@@ -340,8 +340,10 @@ async function trainUnlocked(
     const { batchSize, epochs } = recipe.train;
     const nCritic = (recipe.train as { nCritic?: number }).nCritic;
     const steps = recipe.train.iterationsPerEpoch ?? data.train.stepsPerEpoch(batchSize, true);
+    // A contaminated training set says how many of its images are abnormal.
+    const abnormal = data.train.items.filter((item) => item.label === 1).length;
     logLine(
-      `${epochs} epochs × ${steps} iterations, batch ${batchSize}${nCritic !== undefined ? `, n_critic ${nCritic}` : ''}, ${data.train.length} training images per data epoch`,
+      `${epochs} epochs × ${steps} iterations, batch ${batchSize}${nCritic !== undefined ? `, n_critic ${nCritic}` : ''}, ${data.train.length} training images per data epoch${abnormal > 0 ? ` (${abnormal} abnormal: contamination ${config.run.data.contamination})` : ''}`,
     );
     const normSet = await normImageSet(data.train, config.run.normImages);
     let valSet: ImageSet | null | undefined;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@squid-ad/backend';
@@ -71,6 +71,10 @@ describe('trainingData (DigitAnatomy contamination)', () => {
         const runDir = join(root, name);
         const result = await trainRun({ runDir, config });
         expect(result).toMatchObject({ status: 'completed', iteration: 2 });
+        const log = readFileSync(runPaths(runDir).log, 'utf8');
+        expect(log.includes('8 training images per data epoch (3 abnormal: contamination 0.5)')).toBe(
+          contamination === 0.5,
+        );
         const { tensors } = readCheckpoint(runPaths(runDir).checkpoint('last'));
         return tensors;
       };
