@@ -3,7 +3,10 @@ export { barView, jsonView, type ProgressView, plainView } from './progress.js';
 export { deepMerge, resolveTrainConfig, type TrainFlags, trainFlagsSchema } from './resolve-config.js';
 export {
   ABLATION_VARIANTS,
+  CONTAMINATION_FRACTIONS,
+  CONTAMINATION_VARIANTS,
   planStudy,
+  ROBUSTNESS_VARIANTS,
   STUDY_KINDS,
   type StudyFlags,
   type StudyKind,

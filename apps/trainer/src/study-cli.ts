@@ -20,7 +20,8 @@ const HELP_AFTER = `
 Each run (variant × seed) trains into OUT_ROOT/<variant>-seed<N>/ for exactly --iterations
 iterations = epochs × iterations per epoch (default per epoch: one DigitAnatomy data epoch,
 1,600 images / batch 16 = 100; CheXpert 84; capped at --iterations), at the preset's batch size,
-on the same data stream for every variant of a seed. It is then evaluated with squid-eval's
+on the same data stream for every variant of a seed (contamination: that stream with a
+fraction of its items abnormal). It is then evaluated with squid-eval's
 evaluator on the preset's test split (DigitAnatomy: 200 + 200 generated images) into RUN/eval/;
 study.json, study.md and study.html (tables, ROC curves of all variants, and the Figure-6 grid
 of squid-eval figure over each variant's first seed: figure.png, figure.json) go into OUT_ROOT,
@@ -32,6 +33,8 @@ trained nor evaluated again, an interrupted run resumes from its last checkpoint
 Examples:
   squid-train study models --preset digitanatomy --seeds 0-2 --iterations 2000 --out-root runs/study-models
   squid-train study ablation --preset digitanatomy --seeds 0-2 --iterations 2000 --out-root runs/study-ablation
+  squid-train study contamination --preset digitanatomy --seeds 0-2 --iterations 2000 --out-root runs/study-contamination
+  squid-train study robustness --preset digitanatomy --seeds 0-2 --iterations 2000 --out-root runs/study-robustness
   squid-train study models --preset tiny --seeds 0,1 --iterations 4 --models ae,squid --out-root /tmp/s
   squid-train study models … --queue redis://HOST:6379/0     # runs trained by squid-train workers
 
@@ -46,7 +49,7 @@ export function addStudyCommand(program: Command, io: TrainCliIo, setCode: (code
     )
     .argument(
       '<kind>',
-      'models (SQUID and every baseline) or ablation (the official SQUID, then memory-matrix, shared-memory, softmax, no-inpainting, shortcut-residual, shortcut-off, no-teacher: one squid.ablation switch each)',
+      'models (SQUID and every baseline), ablation (the official SQUID, then memory-matrix, shared-memory, softmax, no-inpainting, shortcut-residual, shortcut-off, no-teacher: one squid.ablation switch each), contamination (SQUID trained with 0-50 % abnormal images: contamination-0, -10, …, -50) or robustness (the official SQUID, then one hyper-parameter changed: slots-50/100/400 of the memory queue, official 200; Gumbel topk-1/3/10, official 5; mask-0.5/0.75/1 ratio, official 0.95)',
     )
     .addOption(
       new Option('--preset <name>', 'data and recipe of every run')
