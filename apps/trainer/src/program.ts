@@ -116,7 +116,7 @@ export function buildProgram(action: (flags: TrainFlags) => Promise<void>): Comm
     )
     .option(
       '--contamination <f>',
-      'fraction of abnormal training images (chest data sets)',
+      'fraction of abnormal training images (chest: from the abnormal training images; digitanatomy: generated, the four anomaly types)',
       float('--contamination'),
     )
     .option(
@@ -314,7 +314,7 @@ function addQueueCommands(program: Command, io: TrainCliIo, setCode: (code: numb
     .option('--seeds <list>', 'seeds: 0-4, 0,2,5 or 0-2,7', '0')
     .option(
       '--contamination <list>',
-      'fractions of abnormal training images, e.g. 0,0.05,0.1 (chest data sets)',
+      'fractions of abnormal training images, e.g. 0,0.05,0.1 (chest: real ones; digitanatomy: generated)',
     )
     .requiredOption('--out-root <dir>', 'folder of the runs (shared by every worker, same path)')
     .option('--data <dir>', 'data set root (zhanglab, chexpert), at the same path on every worker')
