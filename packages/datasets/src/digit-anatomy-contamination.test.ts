@@ -7,6 +7,7 @@ import {
   makeAbnormal,
   makeNormal,
 } from './digit-anatomy.js';
+import { openDataset } from './open-dataset.js';
 import { mixSeed } from './seed.js';
 
 const CELL = 16;
@@ -80,6 +81,13 @@ describe('DigitAnatomy training contamination', () => {
     const kinds = items.map((item) => item.type);
     expect(kinds).toEqual(['normal', 'flip', 'normal', 'normal', 'zero', 'normal', 'zero', 'normal']);
     expect(items.map((item) => item.label)).toEqual([0, 1, 0, 0, 1, 0, 1, 0]);
+    const opened = await openDataset('digitanatomy', {
+      split: 'train',
+      cell: CELL,
+      contamination: 0.5,
+      ...options,
+    });
+    expect(opened.items).toEqual(items);
     const dirty = await stream({ contamination: 0.5, ...options }, batch);
     const clean = await stream({ contamination: 0, ...options }, batch);
     expect(await stream({ contamination: 0.5, ...options }, batch)).toEqual(dirty);
