@@ -1,5 +1,6 @@
 // Body of onednn.bench.ts. oneDNN kernels against the wasm backend's own: per-op GFLOP/s (conv forward, backward-data,
-// backward-filter, matMul) on SQUID-like shapes, then a batch-16 conv-net training step with and
+// backward-filter, matMul) on SQUID-like shapes, training BatchNorm + ReLU fused vs a separate ReLU
+// pass, then a batch-16 conv-net training step with and
 // without the native kernels. One JSON line per measurement on stdout:
 // { bench, op, shape, backend, ms, gflops } and { bench: 'train-step', ..., speedup }.
 // Flags: --quick (smaller time budget), --thread-sweep (training step per wasm/oneDNN thread
@@ -231,6 +232,7 @@ async function main(): Promise<void> {
     convBench(rng, 'wasm');
     enableNativeKernels({ backends: ['wasm'] });
     convBench(rng, 'wasm+onednn');
+    batchNormBench();
   }
 
   // Batch 16 of 64x64 images (the digitanatomy patch count times batch would be 144 patches of 32 px).
@@ -272,6 +274,46 @@ async function main(): Promise<void> {
     }))(oneDnn().cacheStats()),
   });
   x.dispose();
+}
+
+/**
+ * Training BatchNorm + ReLU forward at SQUID's shapes: the ReLU fused into oneDNN's primitive
+ * (what the kernel runs) against the former separate pass, alternated in this process.
+ */
+function batchNormBench(): void {
+  const addon = oneDnn();
+  const cases: [string, Shape4][] = [
+    ['digit encoder level 1 (batch 16)', [16, 96, 96, 32]],
+    ['digit patches 32 px (16 x 9)', [144, 32, 32, 32]],
+    ['digit patches 8 px, 64 ch', [144, 8, 8, 64]],
+  ];
+  for (const [name, [n, h, w, c]] of cases) {
+    const size = n * h * w * c;
+    const x = Float32Array.from({ length: size }, (_, i) => Math.sin(i * 0.37));
+    const gamma = new Float32Array(c).fill(1);
+    const beta = new Float32Array(c);
+    const [y, mean, variance] = [new Float32Array(size), new Float32Array(c), new Float32Array(c)];
+    const run = (relu: 1 | 2) => () =>
+      addon.batchNormForward!(x, gamma, beta, y, mean, variance, Int32Array.of(n, h, w, c, relu), 1e-5);
+    const fused: { ms: number; cpuMs: number }[] = [];
+    const separate: { ms: number; cpuMs: number }[] = [];
+    for (let r = 0; r < 3; r++) {
+      fused.push(time(run(1), budget / 3));
+      separate.push(time(run(2), budget / 3));
+    }
+    const median = (v: number[]) => v.sort((a, b) => a - b)[1];
+    const f = { ms: median(fused.map((t) => t.ms)), cpuMs: median(fused.map((t) => t.cpuMs)) };
+    const sp = { ms: median(separate.map((t) => t.ms)), cpuMs: median(separate.map((t) => t.cpuMs)) };
+    emit({
+      bench: 'op',
+      op: 'batchNormForward+relu',
+      shape: name,
+      fused: { ms: +f.ms.toFixed(3), cpuMs: +f.cpuMs.toFixed(3) },
+      separatePass: { ms: +sp.ms.toFixed(3), cpuMs: +sp.cpuMs.toFixed(3) },
+      speedup: +(sp.ms / f.ms).toFixed(2),
+      cpuSpeedup: +(sp.cpuMs / f.cpuMs).toFixed(2),
+    });
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, initBackend, tf } from '@squid-ad/backend';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadAddon } from './addon.js';
 import { disableNativeKernels, enableNativeKernels, nativeAvailable } from './index.js';
 
 const { available, reason } = nativeAvailable();
@@ -61,6 +62,55 @@ describe('fused BatchNorm kernels', () => {
       for (const [k, got] of variance.dataSync().entries())
         expect(Math.abs(got - v[k]) / v[k]).toBeLessThan(1e-5);
       tf.dispose([y, mean, variance]);
+    },
+  );
+
+  it.skipIf(!available)(
+    `fuse the ReLU into oneDNN's primitive (an optimised kernel, not the reference one) with the same bits as the separate pass${skip}`,
+    () => {
+      const addon = loadAddon().addon!;
+      // SQUID's shapes: the encoder's first level at batch 16, a patch level at 16 × 9 patches.
+      for (const [n, h, w, c] of [
+        [16, 24, 24, 32],
+        [144, 8, 8, 64],
+        [3, 5, 7, 13],
+      ]) {
+        const size = n * h * w * c;
+        const x = Float32Array.from(
+          { length: size },
+          (_, i) => Math.sin(i * 0.37) * (1 + (i % c)) + 0.1 * (i % 5),
+        );
+        const gamma = Float32Array.from({ length: c }, (_, i) => (i % 3 === 0 ? -0.7 : 0.5 + i * 0.1));
+        const beta = Float32Array.from({ length: c }, (_, i) => 0.05 * i - 0.4);
+        const run = (relu: number) => {
+          const out = { y: new Float32Array(size), mean: new Float32Array(c), variance: new Float32Array(c) };
+          addon.batchNormForward!(
+            x,
+            gamma,
+            beta,
+            out.y,
+            out.mean,
+            out.variance,
+            Int32Array.of(n, h, w, c, relu),
+            1e-5,
+          );
+          return out;
+        };
+        const fused = run(1);
+        const separate = run(2);
+        const plain = run(0);
+        expect(
+          Buffer.from(fused.y.buffer).equals(Buffer.from(separate.y.buffer)),
+          `[${n}, ${h}, ${w}, ${c}]`,
+        ).toBe(true);
+        expect(Array.from(fused.mean)).toEqual(Array.from(separate.mean));
+        expect(Array.from(fused.variance)).toEqual(Array.from(separate.variance));
+        // The ReLU really ran: negatives of the plain output are zeros, the rest unchanged.
+        expect(plain.y.some((v) => v < 0)).toBe(true);
+        expect(Array.from(fused.y)).toEqual(Array.from(plain.y, (v) => Math.max(v, 0)));
+        const impl = addon.cacheStats().implementations[`bn,${n},${h},${w},${c},1e-05,relu`];
+        expect(impl, `[${n}, ${h}, ${w}, ${c}]`).toMatch(/^(?!ref)/);
+      }
     },
   );
 });
