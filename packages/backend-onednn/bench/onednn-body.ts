@@ -1,6 +1,6 @@
 // Body of onednn.bench.ts. oneDNN kernels against the wasm backend's own: per-op GFLOP/s (conv forward, backward-data,
 // backward-filter, matMul) on SQUID-like shapes, training BatchNorm + ReLU fused vs a separate ReLU
-// pass, then a batch-16 conv-net training step with and
+// pass, ResizeBilinearGrad native vs JS, then a batch-16 conv-net training step with and
 // without the native kernels. One JSON line per measurement on stdout:
 // { bench, op, shape, backend, ms, gflops } and { bench: 'train-step', ..., speedup }.
 // Flags: --quick (smaller time budget), --thread-sweep (training step per wasm/oneDNN thread
@@ -233,6 +233,7 @@ async function main(): Promise<void> {
     enableNativeKernels({ backends: ['wasm'] });
     convBench(rng, 'wasm+onednn');
     batchNormBench();
+    resizeGradBench();
   }
 
   // Batch 16 of 64x64 images (the digitanatomy patch count times batch would be 144 patches of 32 px).
@@ -313,6 +314,49 @@ function batchNormBench(): void {
       speedup: +(sp.ms / f.ms).toFixed(2),
       cpuSpeedup: +(sp.cpuMs / f.cpuMs).toFixed(2),
     });
+  }
+}
+
+/**
+ * The gradient of SQUID's bilinear ×2 upsampling (half-pixel centres): the addon's kernel
+ * against @squid-ad/backend's JS one (same bits), alternated in this process.
+ */
+function resizeGradBench(): void {
+  const cases: Shape4[] = [
+    [16, 48, 48, 32],
+    [16, 24, 24, 64],
+    [144, 16, 16, 64],
+  ];
+  for (const [n, h, w, c] of cases) {
+    const images = tf.zeros([n, h, w, c]);
+    const dy = tf.randomUniform([n, 2 * h, 2 * w, c], -1, 1, 'float32', 1);
+    const attrs = { alignCorners: false, halfPixelCenters: true } as unknown as tf.NamedAttrMap;
+    const run = () => {
+      const dx = tf.engine().runKernel('ResizeBilinearGrad', { images, dy }, attrs) as tf.Tensor;
+      dx.dataSync();
+      dx.dispose();
+    };
+    const js: { ms: number; cpuMs: number }[] = [];
+    const native: { ms: number; cpuMs: number }[] = [];
+    for (let r = 0; r < 3; r++) {
+      disableNativeKernels();
+      js.push(time(run, budget / 3));
+      enableNativeKernels({ backends: ['wasm'] });
+      native.push(time(run, budget / 3));
+    }
+    const median = (v: number[]) => v.sort((a, b) => a - b)[1];
+    const j = { ms: median(js.map((t) => t.ms)), cpuMs: median(js.map((t) => t.cpuMs)) };
+    const o = { ms: median(native.map((t) => t.ms)), cpuMs: median(native.map((t) => t.cpuMs)) };
+    emit({
+      bench: 'op',
+      op: 'ResizeBilinearGrad',
+      shape: `[${n}, ${h}, ${w}, ${c}] x2`,
+      js: { ms: +j.ms.toFixed(3), cpuMs: +j.cpuMs.toFixed(3) },
+      native: { ms: +o.ms.toFixed(3), cpuMs: +o.cpuMs.toFixed(3) },
+      speedup: +(j.ms / o.ms).toFixed(2),
+      cpuSpeedup: +(j.cpuMs / o.cpuMs).toFixed(2),
+    });
+    tf.dispose([images, dy]);
   }
 }
 

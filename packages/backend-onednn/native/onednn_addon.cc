@@ -10,6 +10,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdlib>
@@ -708,7 +709,64 @@ Napi::Value ClearCache(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// resizeBilinearGrad(dy, dx, dims: Int32Array[batch, xh, xw, yh, yw, depth, alignCorners, halfPixelCenters])
+// The gradient of a bilinear resize of [batch, xh, xw, depth] images to yh×yw: each dy entry
+// scattered onto the four source pixels the forward read. The arithmetic of @squid-ad/backend's
+// JS kernel (resize-bilinear-grad.ts) exactly, so the same bits: float64 coordinates and weights,
+// each update a float64 sum rounded to float32 when stored, in the same order (no FMA:
+// -ffp-contract=off). Images in parallel; that kernel runs on one thread.
+Napi::Value ResizeBilinearGradJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      info[2].As<Napi::Int32Array>().ElementLength() < 8) {
+    throw Napi::TypeError::New(env, "resize dims must be an Int32Array [batch, xh, xw, yh, yw, depth, align, half]");
+  }
+  auto d = info[2].As<Napi::Int32Array>();
+  for (uint32_t i = 0; i < 6; i++) {
+    if (d[i] <= 0) throw Napi::RangeError::New(env, "resize dims must be positive");
+  }
+  const int64_t batch = d[0], xh = d[1], xw = d[2], yh = d[3], yw = d[4], depth = d[5];
+  const bool align = d[6] == 1;
+  const double half = d[7] == 1 ? 0.5 : 0.0;
+  const float* dy = F32(info[0], static_cast<size_t>(batch * yh * yw * depth), "dy");
+  float* dx = F32(info[1], static_cast<size_t>(batch * xh * xw * depth), "dx");
+  const double row_ratio = static_cast<double>(align && yh > 1 ? xh - 1 : xh) / static_cast<double>(align && yh > 1 ? yh - 1 : yh);
+  const double col_ratio = static_cast<double>(align && yw > 1 ? xw - 1 : xw) / static_cast<double>(align && yw > 1 ? yw - 1 : yw);
+#pragma omp parallel for schedule(static) if (batch > 1)
+  for (int64_t b = 0; b < batch; b++) {
+    float* image = dx + b * xh * xw * depth;
+    std::memset(image, 0, sizeof(float) * static_cast<size_t>(xh * xw * depth));
+    const float* src = dy + b * yh * yw * depth;
+    for (int64_t r = 0; r < yh; r++) {
+      const double fr = row_ratio * (static_cast<double>(r) + half) - half;
+      const int64_t top = std::max<int64_t>(0, static_cast<int64_t>(std::floor(fr)));
+      const int64_t bottom = std::min<int64_t>(xh - 1, static_cast<int64_t>(std::ceil(fr)));
+      const double rl = fr - static_cast<double>(top);
+      for (int64_t c = 0; c < yw; c++, src += depth) {
+        const double fc = col_ratio * (static_cast<double>(c) + half) - half;
+        const int64_t left = std::max<int64_t>(0, static_cast<int64_t>(std::floor(fc)));
+        const int64_t right = std::min<int64_t>(xw - 1, static_cast<int64_t>(std::ceil(fc)));
+        const double cl = fc - static_cast<double>(left);
+        float* tl = image + (top * xw + left) * depth;
+        float* tr = image + (top * xw + right) * depth;
+        float* bl = image + (bottom * xw + left) * depth;
+        float* br = image + (bottom * xw + right) * depth;
+        const double wtl = (1 - rl) * (1 - cl), wtr = (1 - rl) * cl, wbl = rl * (1 - cl), wbr = rl * cl;
+        for (int64_t k = 0; k < depth; k++) {
+          const double v = src[k];
+          tl[k] = static_cast<float>(static_cast<double>(tl[k]) + v * wtl);
+          tr[k] = static_cast<float>(static_cast<double>(tr[k]) + v * wtr);
+          bl[k] = static_cast<float>(static_cast<double>(bl[k]) + v * wbl);
+          br[k] = static_cast<float>(static_cast<double>(br[k]) + v * wbr);
+        }
+      }
+    }
+  }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("resizeBilinearGrad", Napi::Function::New(env, ResizeBilinearGradJs));
   exports.Set("convForward", Napi::Function::New(env, ConvForwardJs<false>));
   exports.Set("convForwardBf16", Napi::Function::New(env, ConvForwardJs<true>));
   exports.Set("convBackwardDataBf16", Napi::Function::New(env, ConvBackwardDataJs<true>));

@@ -70,6 +70,11 @@ export interface OneDnnAddon {
     dims: Int32Array,
     eps: number,
   ): void;
+  /**
+   * The gradient of a bilinear resize, NHWC; dims = [batch, xh, xw, yh, yw, depth, alignCorners,
+   * halfPixelCenters]; writes dx (all of it).
+   */
+  resizeBilinearGrad?(dy: Float32Array, dx: Float32Array, dims: Int32Array): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   version(): string;

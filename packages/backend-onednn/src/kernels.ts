@@ -14,6 +14,7 @@ export const KERNEL_NAMES = [
   'FusedConv2D',
   'BatchMatMul',
   '_FusedMatMul',
+  'ResizeBilinearGrad',
 ] as const;
 export type NativeKernelName = (typeof KERNEL_NAMES)[number];
 
@@ -61,10 +62,13 @@ export type Plan =
   | { outShape: number[]; run(view: (t: TensorInfo) => Float32Array, out: Float32Array): void }
   | string;
 
-/** The addon's conv and matMul entry points at one precision (same arguments either way). */
+/**
+ * The addon's conv and matMul entry points at one precision (same arguments either way), and
+ * the float32-only ones (`resizeBilinearGrad`, absent from an addon built before it).
+ */
 export type NativeOps = Pick<
   OneDnnAddon,
-  'convForward' | 'convBackwardData' | 'convBackwardWeights' | 'matMul'
+  'convForward' | 'convBackwardData' | 'convBackwardWeights' | 'matMul' | 'resizeBilinearGrad'
 >;
 
 /** The ops that compute in `precision`; throws when the addon lacks its bfloat16 variants. */
@@ -81,6 +85,7 @@ export function nativeOps(addon: OneDnnAddon, precision: Precision): NativeOps {
     convBackwardData: convBackwardDataBf16,
     convBackwardWeights: convBackwardWeightsBf16,
     matMul: matMulBf16,
+    resizeBilinearGrad: addon.resizeBilinearGrad,
   };
 }
 
@@ -221,6 +226,25 @@ function planConvForward(opsFor: OpsFor, { inputs, attrs }: KernelArgs, fused: b
 }
 
 const planners: Record<NativeKernelName, Planner> = {
+  // Half-pixel centres only: the calls @squid-ad/backend's own kernel serves on wasm (the others
+  // stay with it, or on wasm with the stock one). Same bits as that kernel, images in parallel.
+  ResizeBilinearGrad: (opsFor, { inputs, attrs }) => {
+    const { images, dy } = inputs;
+    if (!images || !dy) return 'missing input';
+    const ops = opsFor(0, 1);
+    if (!ops.resizeBilinearGrad) return 'addon built without resizeBilinearGrad';
+    if (!attrs.halfPixelCenters) return 'without half-pixel centres';
+    const why = f32(images, dy);
+    if (why) return why;
+    if (images.shape.length !== 4 || dy.shape.length !== 4) return 'rank is not 4';
+    if (images.shape.includes(0) || dy.shape.includes(0)) return 'empty tensor';
+    const [batch, xh, xw, depth] = images.shape;
+    const dims = Int32Array.of(batch, xh, xw, dy.shape[1], dy.shape[2], depth, attrs.alignCorners ? 1 : 0, 1);
+    return {
+      outShape: images.shape,
+      run: (view, out) => ops.resizeBilinearGrad!(view(dy), out, dims),
+    };
+  },
   Conv2D: (opsFor, args) => planConvForward(opsFor, args, false),
   FusedConv2D: (opsFor, args) => planConvForward(opsFor, args, true),
   Conv2DBackpropInput: (opsFor, { inputs, attrs }) => {
