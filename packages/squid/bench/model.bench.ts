@@ -8,6 +8,7 @@
 //   wasm×1 / wasm×N      the wasm backend's own kernels, 1 thread vs every core (issue #8)
 //   onednn×1 / onednn×N  with @squid-ad/backend-onednn's kernels, oneDNN on 1 thread vs every
 //                        core (wasm itself single-threaded, so the sum never passes the cores)
+//   onednn×N-bf16        onednn×N with bfloat16 conv / matMul operands where that pays
 // and for each preset:
 //   op 'train'   one SquidTrainer iteration at batch 16 (D step + G step + optimizers + queue
 //                update; for n_critic = 2 the mean of a G+D and a D-only iteration, as the
@@ -66,6 +67,12 @@ const CONFIGS: Record<string, Record<string, string>> = {
   [`wasm×${cores}`]: { SQUID_THREADS: String(cores), SQUID_NATIVE_KERNELS: '0' },
   'onednn×1': { SQUID_THREADS: '1', SQUID_ONEDNN_THREADS: '1' },
   [`onednn×${cores}`]: { SQUID_THREADS: '1', SQUID_ONEDNN_THREADS: String(cores) },
+  // The same with the conv and matMul kernels in bfloat16 where that pays (issue #26).
+  [`onednn×${cores}-bf16`]: {
+    SQUID_THREADS: '1',
+    SQUID_ONEDNN_THREADS: String(cores),
+    SQUID_ONEDNN_PRECISION: 'bfloat16',
+  },
 };
 
 type Op = 'train' | 'infer' | 'profile-train' | 'profile-infer';
