@@ -277,6 +277,37 @@ async function main(): Promise<void> {
   x.dispose();
 }
 
+interface Timing {
+  ms: number;
+  cpuMs: number;
+}
+
+/**
+ * Two ways of running one op, alternated three times (`before` switches to a way, untimed):
+ * each way's median wall and CPU ms, and how many times faster `fast` ran than `slow`.
+ */
+function alternate(
+  slow: { run: () => void; before?: () => void },
+  fast: { run: () => void; before?: () => void },
+) {
+  const times: [Timing[], Timing[]] = [[], []];
+  for (let r = 0; r < 3; r++) {
+    for (const [i, way] of [slow, fast].entries()) {
+      way.before?.();
+      times[i].push(time(way.run, budget / 3));
+    }
+  }
+  const median = (v: Timing[], k: keyof Timing) => v.map((t) => t[k]).sort((a, b) => a - b)[1];
+  const [s, f] = times.map((v) => ({ ms: median(v, 'ms'), cpuMs: median(v, 'cpuMs') }));
+  const round = (t: Timing) => ({ ms: +t.ms.toFixed(3), cpuMs: +t.cpuMs.toFixed(3) });
+  return {
+    slow: round(s),
+    fast: round(f),
+    speedup: +(s.ms / f.ms).toFixed(2),
+    cpuSpeedup: +(s.cpuMs / f.cpuMs).toFixed(2),
+  };
+}
+
 /**
  * Training BatchNorm + ReLU forward at SQUID's shapes: the ReLU fused into oneDNN's primitive
  * (what the kernel runs) against the former separate pass, alternated in this process.
@@ -296,23 +327,15 @@ function batchNormBench(): void {
     const [y, mean, variance] = [new Float32Array(size), new Float32Array(c), new Float32Array(c)];
     const run = (relu: 1 | 2) => () =>
       addon.batchNormForward!(x, gamma, beta, y, mean, variance, Int32Array.of(n, h, w, c, relu), 1e-5);
-    const fused: { ms: number; cpuMs: number }[] = [];
-    const separate: { ms: number; cpuMs: number }[] = [];
-    for (let r = 0; r < 3; r++) {
-      fused.push(time(run(1), budget / 3));
-      separate.push(time(run(2), budget / 3));
-    }
-    const median = (v: number[]) => v.sort((a, b) => a - b)[1];
-    const f = { ms: median(fused.map((t) => t.ms)), cpuMs: median(fused.map((t) => t.cpuMs)) };
-    const sp = { ms: median(separate.map((t) => t.ms)), cpuMs: median(separate.map((t) => t.cpuMs)) };
+    const { slow, fast, speedup, cpuSpeedup } = alternate({ run: run(2) }, { run: run(1) });
     emit({
       bench: 'op',
       op: 'batchNormForward+relu',
       shape: name,
-      fused: { ms: +f.ms.toFixed(3), cpuMs: +f.cpuMs.toFixed(3) },
-      separatePass: { ms: +sp.ms.toFixed(3), cpuMs: +sp.cpuMs.toFixed(3) },
-      speedup: +(sp.ms / f.ms).toFixed(2),
-      cpuSpeedup: +(sp.cpuMs / f.cpuMs).toFixed(2),
+      fused: fast,
+      separatePass: slow,
+      speedup,
+      cpuSpeedup,
     });
   }
 }
@@ -336,25 +359,18 @@ function resizeGradBench(): void {
       dx.dataSync();
       dx.dispose();
     };
-    const js: { ms: number; cpuMs: number }[] = [];
-    const native: { ms: number; cpuMs: number }[] = [];
-    for (let r = 0; r < 3; r++) {
-      disableNativeKernels();
-      js.push(time(run, budget / 3));
-      enableNativeKernels({ backends: ['wasm'] });
-      native.push(time(run, budget / 3));
-    }
-    const median = (v: number[]) => v.sort((a, b) => a - b)[1];
-    const j = { ms: median(js.map((t) => t.ms)), cpuMs: median(js.map((t) => t.cpuMs)) };
-    const o = { ms: median(native.map((t) => t.ms)), cpuMs: median(native.map((t) => t.cpuMs)) };
+    const { slow, fast, speedup, cpuSpeedup } = alternate(
+      { run, before: disableNativeKernels },
+      { run, before: () => enableNativeKernels({ backends: ['wasm'] }) },
+    );
     emit({
       bench: 'op',
       op: 'ResizeBilinearGrad',
       shape: `[${n}, ${h}, ${w}, ${c}] x2`,
-      js: { ms: +j.ms.toFixed(3), cpuMs: +j.cpuMs.toFixed(3) },
-      native: { ms: +o.ms.toFixed(3), cpuMs: +o.cpuMs.toFixed(3) },
-      speedup: +(j.ms / o.ms).toFixed(2),
-      cpuSpeedup: +(j.cpuMs / o.cpuMs).toFixed(2),
+      js: slow,
+      native: fast,
+      speedup,
+      cpuSpeedup,
     });
     tf.dispose([images, dy]);
   }
