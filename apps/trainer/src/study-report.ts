@@ -49,7 +49,17 @@ export interface StudySummaryRow {
    * This variant's AUC minus the first variant's (official SQUID), paired by seed over the seeds
    * both have: mean and standard error (std / √n, NaN for one seed); null for the first variant.
    */
-  vsFirst: { variant: string; mean: number; se: number; n: number } | null;
+  vsFirst: PairedDifference | null;
+  /** The same paired difference for the recon-l1 AUC; null for the first variant or without recon-l1. */
+  reconL1VsFirst: PairedDifference | null;
+}
+
+/** A difference from the first variant, paired by seed: mean and standard error (std / √n, NaN for one seed). */
+export interface PairedDifference {
+  variant: string;
+  mean: number;
+  se: number;
+  n: number;
 }
 
 /** `study.json`. */
@@ -117,14 +127,24 @@ export function studyResult(
   const ordered = plan.runs.flatMap((r) => rows.filter((row) => row.run === r.out));
   const summary: StudySummaryRow[] = [];
   const first = plan.variants[0];
-  const firstAuc = new Map(ordered.filter((r) => r.variant === first).map((r) => [r.seed, r.auc]));
+  const firstRows = ordered.filter((r) => r.variant === first);
+  /** `value` of this variant's rows minus the first variant's, paired by seed. */
+  const vsFirst = (mine: readonly StudyRow[], value: (r: StudyRow) => number | undefined) => {
+    const base = new Map(firstRows.map((r) => [r.seed, value(r)]));
+    const diffs = mine.flatMap((r) => {
+      const a = value(r);
+      const b = base.get(r.seed);
+      return a !== undefined && b !== undefined && Number.isFinite(a) && Number.isFinite(b) ? [a - b] : [];
+    });
+    if (diffs.length === 0) return null;
+    const d = meanStd(diffs);
+    return { variant: first, mean: d.mean, se: d.n > 1 ? d.std / Math.sqrt(d.n) : Number.NaN, n: d.n };
+  };
   for (const variant of plan.variants) {
     const mine = ordered.filter((r) => r.variant === variant);
     if (mine.length === 0) continue;
     const types = [...new Set(mine.flatMap((r) => Object.keys(r.perType)))].sort();
     const l1 = mine.map((r) => r.scores['recon-l1']).filter((v) => v !== undefined && Number.isFinite(v));
-    const diffs = mine.filter((r) => firstAuc.has(r.seed)).map((r) => r.auc - firstAuc.get(r.seed)!);
-    const paired = diffs.length > 0 ? meanStd(diffs) : null;
     summary.push({
       variant,
       model: mine[0].model,
@@ -138,15 +158,8 @@ export function studyResult(
         types.map((t) => [t, meanStd(mine.map((r) => r.perType[t] ?? Number.NaN).filter(Number.isFinite))]),
       ),
       reconL1: l1.length === mine.length ? meanStd(l1) : null,
-      vsFirst:
-        variant === first || !paired
-          ? null
-          : {
-              variant: first,
-              mean: paired.mean,
-              se: paired.n > 1 ? paired.std / Math.sqrt(paired.n) : Number.NaN,
-              n: paired.n,
-            },
+      vsFirst: variant === first ? null : vsFirst(mine, (r) => r.auc),
+      reconL1VsFirst: variant === first ? null : vsFirst(mine, (r) => r.scores['recon-l1']),
     });
   }
   return {
@@ -189,7 +202,7 @@ function caption(r: StudyResult): string {
     `(${r.epochs} epochs × ${r.iterationsPerEpoch}) at batch ${r.batchSize} on the same data stream per seed; ` +
     `${r.checkpoint} checkpoint evaluated on the test split${r.test ? ` (${r.test.normal} normal + ${r.test.anomalous} abnormal)` : ''}; ` +
     `each model's own score; accuracy and F1 at the threshold fixed on the validation split; mean ± std (ddof 1) over seeds, in %. ` +
-    `ΔAUC: the AUC minus ${r.variants[0]}'s, paired by seed, mean ± standard error; recon-l1: the AUC of the mean |input − reconstruction|, which every model has.`
+    `ΔAUC: the AUC minus ${r.variants[0]}'s, paired by seed, mean ± standard error; recon-l1: the AUC of the mean |input − reconstruction|, which every model has, and Δ recon-l1 its paired difference.`
   );
 }
 
@@ -207,6 +220,7 @@ function summaryCells(r: StudyResult): { header: string[]; rows: string[][] } {
       'F1',
       ...types.map((t) => `AUC ${t}`),
       'AUC recon-l1',
+      `Δ recon-l1 vs ${r.variants[0]}`,
     ],
     rows: r.summary.map((s) => [
       s.variant,
@@ -218,6 +232,7 @@ function summaryCells(r: StudyResult): { header: string[]; rows: string[][] } {
       pm(s.f1),
       ...types.map((t) => (s.perType[t] ? pm(s.perType[t]) : '–')),
       s.reconL1 ? pm(s.reconL1) : '–',
+      s.reconL1VsFirst ? delta(s.reconL1VsFirst) : '–',
     ]),
   };
 }
