@@ -17,6 +17,8 @@ describe('rocSvg', () => {
     expect(svg.endsWith('</svg>')).toBe(true);
     expect(svg).toContain('id="roc"');
     expect(svg).toContain('AUC = 0.750');
+    // its accessible name, the plot's title, first inside the root element
+    expect(svg).toMatch(/^<svg [^>]*><title>ROC \(AUC = 0\.750\)<\/title>/);
     // 360×360 with margins left 52, right 16, top 34, bottom 46: plot box 292 × 280
     const pts = polylinePoints(svg);
     expect(pts).toEqual([

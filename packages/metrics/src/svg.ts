@@ -65,7 +65,8 @@ function frame(xLabel: string, yLabel: string, options: PlotOptions, xd = UNIT, 
   const open =
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"` +
     `${options.id ? ` id="${escapeXml(options.id)}"` : ''} font-family="sans-serif" font-size="11">` +
-    `<rect width="100%" height="100%" fill="#fff"/>`;
+    // The accessible name of the image, which screen readers and linters (a11y) look for.
+    `<title>${escapeXml(title || `${yLabel} against ${xLabel}`)}</title><rect width="100%" height="100%" fill="#fff"/>`;
   return { px, py, open, axes: parts.join(''), close: '</svg>' };
 }
 
