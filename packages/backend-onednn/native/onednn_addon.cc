@@ -170,6 +170,11 @@ struct Reordered {
     }
   }
   memory& Inner() { return same ? user : inner; }
+  // Binds an operand the caller already holds in the inner layout (a bf16 copy kept across calls).
+  memory& Preconverted(void* data) {
+    inner.set_data_handle(data);
+    return inner;
+  }
   // Binds the caller's array and converts it into the inner layout when they differ.
   memory& In(dnnl::stream& strm, float* data) {
     user.set_data_handle(data);
@@ -386,7 +391,9 @@ Napi::Value ConvBackwardWeightsJs(const Napi::CallbackInfo& info) {
 // matMul(a, b, bias | null, out, params Int32Array [batchA, batchB, M, K, N, transposeA,
 // transposeB, hasBias, act], alpha): out[bt] = act(op(a[bt]) x op(b[bt]) + bias); a batch of 1
 // broadcasts. Transposes are expressed as strides, so in f32 no operand is copied; in bf16 each
-// operand is converted with its strides kept (a contiguous pass), bias and out stay f32.
+// operand is converted with its strides kept (a contiguous pass), bias and out stay f32. In bf16,
+// b may also come as a Uint16Array already in bf16 (the same elements in the same order, rounded
+// to nearest even): a constant weight converted once by the caller instead of on every call.
 template <bool Bf16>
 Napi::Value MatMulJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -400,7 +407,21 @@ Napi::Value MatMulJs(const Napi::CallbackInfo& info) {
   int64_t act = q[8];
   int64_t bo = ba > bb ? ba : bb;
   float* a = F32(info[0], ba * m * k, "a");
-  float* b = F32(info[1], bb * k * n, "b");
+  const bool b_is_bf16 = Bf16 && info[1].IsTypedArray() &&
+                         info[1].As<Napi::TypedArray>().TypedArrayType() == napi_uint16_array;
+  uint16_t* b16 = nullptr;
+  float* b = nullptr;
+  if (b_is_bf16) {
+    auto arr = info[1].As<Napi::Uint16Array>();
+    if (arr.ElementLength() < static_cast<size_t>(bb * k * n)) {
+      std::ostringstream s;
+      s << "b has " << arr.ElementLength() << " elements, needs " << bb * k * n;
+      throw Napi::RangeError::New(env, s.str());
+    }
+    b16 = arr.Data();
+  } else {
+    b = F32(info[1], bb * k * n, "b");
+  }
   float* bias = has_bias ? F32(info[2], n, "bias") : nullptr;
   float* c = F32(info[3], bo * m * n, "out");
   float alpha = info.Length() > 5 && info[5].IsNumber() ? info[5].As<Napi::Number>().FloatValue() : 0.f;
@@ -435,7 +456,9 @@ Napi::Value MatMulJs(const Napi::CallbackInfo& info) {
     auto& strm = Stream();
     e->c.set_data_handle(c);
     std::unordered_map<int, memory> args{
-        {DNNL_ARG_SRC, e->a.In(strm, a)}, {DNNL_ARG_WEIGHTS, e->b.In(strm, b)}, {DNNL_ARG_DST, e->c}};
+        {DNNL_ARG_SRC, e->a.In(strm, a)},
+        {DNNL_ARG_WEIGHTS, b16 ? e->b.Preconverted(b16) : e->b.In(strm, b)},
+        {DNNL_ARG_DST, e->c}};
     if (bias) {
       e->bias.set_data_handle(bias);
       args[DNNL_ARG_BIAS] = e->bias;

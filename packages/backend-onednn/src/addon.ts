@@ -17,10 +17,13 @@ export interface OneDnnAddon {
   convBackwardData(dy: Float32Array, filter: Float32Array, dx: Float32Array, params: Int32Array): void;
   /** dfilter[KH,KW,C,O] from x[N,H,W,C] and dy[N,OH,OW,O]. */
   convBackwardWeights(x: Float32Array, dy: Float32Array, dfilter: Float32Array, params: Int32Array): void;
-  /** out[B,M,N] = act(op(a) x op(b) + bias[N]); params: see matMulParams. */
+  /**
+   * out[B,M,N] = act(op(a) x op(b) + bias[N]); params: see matMulParams. b as a Uint16Array (its
+   * elements already in bf16, same order) only for matMulBf16.
+   */
   matMul(
     a: Float32Array,
-    b: Float32Array,
+    b: Float32Array | Uint16Array,
     bias: Float32Array | null,
     out: Float32Array,
     params: Int32Array,

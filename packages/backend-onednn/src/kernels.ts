@@ -1,5 +1,6 @@
 import { storageView, tf } from '@squid-ad/backend';
 import type { OneDnnAddon } from './addon.js';
+import { constantBf16, isConstant } from './constant-operands.js';
 import { activationCode, convParams, planMatMul } from './params.js';
 import type { Precision } from './precision.js';
 
@@ -69,7 +70,10 @@ export type Plan =
 export type NativeOps = Pick<
   OneDnnAddon,
   'convForward' | 'convBackwardData' | 'convBackwardWeights' | 'matMul' | 'resizeBilinearGrad'
->;
+> & {
+  /** true for the bfloat16 ops: matMul then takes a constant b as its bf16 copy. */
+  bf16?: boolean;
+};
 
 /** The ops that compute in `precision`; throws when the addon lacks its bfloat16 variants. */
 export function nativeOps(addon: OneDnnAddon, precision: Precision): NativeOps {
@@ -86,6 +90,7 @@ export function nativeOps(addon: OneDnnAddon, precision: Precision): NativeOps {
     convBackwardWeights: convBackwardWeightsBf16,
     matMul: matMulBf16,
     resizeBilinearGrad: addon.resizeBilinearGrad,
+    bf16: true,
   };
 }
 
@@ -126,6 +131,12 @@ export function bf16WeightGradientPays(info: Conv2DInfo): boolean {
     info.inChannels <= 2 * info.outChannels
   );
 }
+
+/** Elements a bf16 matMul converts on each call: a constant b (markConstant) is converted once. */
+const converted = (a: TensorInfo, b: TensorInfo) => size(a) + (isConstant(b) ? 0 : size(b));
+/** A matMul's b as the ops take it: a constant b's bf16 copy for the bf16 ops, else its float32 view. */
+const operandB = (ops: NativeOps, b: TensorInfo, view: (t: TensorInfo) => Float32Array) =>
+  ops.bf16 && isConstant(b) ? constantBf16(b, () => view(b)) : view(b);
 
 /** The ops for one call of `flops` that converts `converted` elements to bf16 when it runs in bf16. */
 export type OpsFor = (flops: number, converted: number) => NativeOps;
@@ -289,10 +300,10 @@ const planners: Record<NativeKernelName, Planner> = {
     const plan = planMatMul(a.shape, b.shape, !!attrs.transposeA, !!attrs.transposeB);
     if (typeof plan === 'string') return plan;
     if (plan.outShape.some((d) => d === 0) || a.shape.includes(0)) return 'empty tensor';
-    const ops = opsFor(2 * tf.util.sizeFromShape(plan.outShape) * plan.params[3], size(a) + size(b));
+    const ops = opsFor(2 * tf.util.sizeFromShape(plan.outShape) * plan.params[3], converted(a, b));
     return {
       outShape: plan.outShape,
-      run: (view, out) => ops.matMul(view(a), view(b), null, out, plan.params, 0),
+      run: (view, out) => ops.matMul(view(a), operandB(ops, b, view), null, out, plan.params, 0),
     };
   },
   _FusedMatMul: (opsFor, { inputs, attrs }) => {
@@ -309,10 +320,11 @@ const planners: Record<NativeKernelName, Planner> = {
     if (bad) return bad;
     if (plan.outShape.some((d) => d === 0) || a.shape.includes(0)) return 'empty tensor';
     const alpha = Number(attrs.leakyreluAlpha ?? 0.2);
-    const ops = opsFor(2 * tf.util.sizeFromShape(plan.outShape) * plan.params[3], size(a) + size(b));
+    const ops = opsFor(2 * tf.util.sizeFromShape(plan.outShape) * plan.params[3], converted(a, b));
     return {
       outShape: plan.outShape,
-      run: (view, out) => ops.matMul(view(a), view(b), bias ? view(bias) : null, out, plan.params, alpha),
+      run: (view, out) =>
+        ops.matMul(view(a), operandB(ops, b, view), bias ? view(bias) : null, out, plan.params, alpha),
     };
   },
 };

@@ -2,6 +2,7 @@
 // without a `node:` import. Backend selection (initBackend), tensor files and the native
 // kernels are Node-only; in a browser pick a backend with `tf.setBackend`.
 
+export { markConstant } from './constant-tensors.js';
 export {
   BATCH_NORM_TRAIN,
   BATCH_NORM_TRAIN_GRAD,

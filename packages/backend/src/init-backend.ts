@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { setConstantTarget } from './constant-tensors.js';
 import { probeNativeBinding } from './native-binding.js';
 import { installResizeBilinearGrad } from './resize-bilinear-grad.js';
 import { tf } from './tf.js';
@@ -140,7 +141,9 @@ async function tryBackend(backend: ConcreteBackend, threads: number): Promise<st
 }
 
 /** @squid-ad/backend-onednn, once an initBackend has imported it. */
-let nativeModule: { disableNativeKernels(): void } | undefined;
+let nativeModule:
+  | { disableNativeKernels(): void; markConstant?(tensors: Iterable<{ dataId: object }>): void }
+  | undefined;
 
 /**
  * Imports @squid-ad/backend-onednn. It is not our dependency (it depends on us), so when our own
@@ -171,6 +174,7 @@ async function tryNativeKernels(
   wanted: boolean,
   precision: PrecisionChoice | undefined,
 ): Promise<Pick<BackendReport, 'nativeKernels' | 'precision' | 'precisionNote'>> {
+  setConstantTarget(undefined);
   const off = (reason: string) => ({
     nativeKernels: { enabled: false, reason },
     precision: 'float32' as const,
@@ -189,6 +193,7 @@ async function tryNativeKernels(
     nativeModule = mod;
     const status = mod.enableNativeKernels({ backends: [tfBackend], ...(precision ? { precision } : {}) });
     if (!status.enabled) return off(status.reason);
+    setConstantTarget(mod.markConstant ? (tensors) => mod.markConstant?.(tensors) : undefined);
     return {
       nativeKernels: { enabled: true },
       precision: status.precision ?? 'float32',

@@ -19,6 +19,9 @@
 //                `mode` 'batched' (the batch in one forward, what squid runs) and 'per-image'
 //                (one forward per image, the former path; same numbers bit for bit), timed
 //                alternately in the same process, and their ratio (`op: 'batched-speedup'`);
+//                the weights are marked constant as loadRun does, and in bfloat16 an unmarked
+//                twin ('batched-unmarked': bf16 copies made on every call) gives
+//                `op: 'constant-weights-speedup'`;
 //   op 'profile-train' / 'profile-infer' (with `--profile`) time per kernel, top 15.
 // One JSON line each: { bench: 'squid-model', config, backend, nativeKernels, threads, preset,
 // op, batch, ms, imagesPerSec, officialElsewhere, peakMB, ... }, then per preset, op and batch
@@ -41,7 +44,15 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeBackend, initBackend, kernelProfile, measurePeakMemory, Rng, tf } from '@squid-ad/backend';
+import {
+  describeBackend,
+  initBackend,
+  kernelProfile,
+  markConstant,
+  measurePeakMemory,
+  Rng,
+  tf,
+} from '@squid-ad/backend';
 import { createSquidModel, discriminate, type PresetName, presets, SquidTrainer } from '../src/index.js';
 
 const argv = process.argv.slice(2);
@@ -127,7 +138,14 @@ async function measure(config: string, preset: PresetName, op: Op): Promise<void
 
   if (op === 'infer' || op === 'profile-infer') {
     // What squid-eval and loadRun().score run (discriminate: logits and reconstruction errors),
-    // given 1 image as the official test loop and 16 as squid-eval's default batch.
+    // given 1 image as the official test loop and 16 as squid-eval's default batch. loadRun marks
+    // the weights constant (bf16 matMuls convert them once); in bfloat16 an unmarked twin of the
+    // model (same seed, same weights) times the per-call conversion alongside ('batched-unmarked').
+    const weights = (m: typeof model) =>
+      [...m.generator.state(), ...m.discriminator.state()].map((e) => e.variable);
+    markConstant(weights(model));
+    const twin =
+      report.precision === 'bfloat16' && op === 'infer' ? createSquidModel(squid, Rng.fromSeed(0)) : null;
     for (const batch of op === 'infer' ? [1, 16] : [1]) {
       const x = tf.randomUniform([batch, size, size, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
       const score = () => {
@@ -138,12 +156,17 @@ async function measure(config: string, preset: PresetName, op: Op): Promise<void
         for (const line of await kernelProfile(score)) emit({ batch, ...line });
       } else {
         // Batch 1 varies run to run (thread wake-ups between small kernels): median of 9.
-        const modes = {
+        const modes: Record<string, () => void> = {
           batched: score,
           'per-image': () => {
             discriminate(model, x, 'per-image', { perImage: true });
           },
         };
+        if (twin) {
+          modes['batched-unmarked'] = () => {
+            discriminate(twin, x, 'per-image');
+          };
+        }
         const times = timedAlternately(modes, quick ? 1 : batch === 1 ? 9 : 3);
         for (const [mode, t] of Object.entries(times)) {
           const msPerImage = t.ms / batch;
@@ -162,9 +185,16 @@ async function measure(config: string, preset: PresetName, op: Op): Promise<void
         process.stdout.write(
           `${JSON.stringify({ bench: 'squid-model', op: 'batched-speedup', config, preset, batch, baseline: 'per-image', speedup })}\n`,
         );
+        if (twin) {
+          const constant = round(times['batched-unmarked'].ms / times.batched.ms, 2);
+          process.stdout.write(
+            `${JSON.stringify({ bench: 'squid-model', op: 'constant-weights-speedup', config, preset, batch, baseline: 'batched-unmarked', speedup: constant })}\n`,
+          );
+        }
       }
       x.dispose();
     }
+    twin?.dispose();
   } else {
     const batch = 16;
     squid.train.batchSize = batch;

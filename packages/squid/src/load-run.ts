@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { tf } from '@squid-ad/backend';
+import { markConstant, type tf } from '@squid-ad/backend';
 import type { AnyModelPlugin } from '@squid-ad/model-api';
 import { type CheckpointFile, readCheckpoint, restoreState } from './checkpoint.js';
 import { type CheckpointName, readRunConfig, runPaths } from './run-folder.js';
@@ -88,12 +88,15 @@ export async function loadRun(
   const config = modelConfigOf(runConfig);
   const recipe = plugin.recipe(config);
   const model = plugin.create(config, recipe.train.seed, runConfig.run);
+  const state = model.scoringState?.() ?? model.state();
   try {
-    restoreState(path, file.tensors, model.scoringState?.() ?? model.state());
+    restoreState(path, file.tensors, state);
   } catch (err) {
     model.dispose();
     throw err;
   }
+  // A loaded run only scores: its weights stay as restored, so bf16 kernels may convert them once.
+  markConstant(state.map((e) => e.variable));
   const norm = meta.norm;
   const reconCell = runConfig.run.reconCell;
   return {

@@ -1,0 +1,155 @@
+// A matMul operand marked constant is converted to bf16 once: the addon takes the copy as is, the
+// result is the bits of the per-call conversion, and bf16 then pays for the memory-read shape.
+import { initBackend, markConstant as markConstantViaBackend, Rng, tf } from '@squid-ad/backend';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bf16Support,
+  disableNativeKernels,
+  enableNativeKernels,
+  isConstant,
+  markConstant,
+  nativeAvailable,
+  nativeKernelStats,
+  oneDnn,
+  planMatMul,
+  toBf16,
+} from './index.js';
+
+const { available, reason } = nativeAvailable();
+const support = bf16Support();
+const runs = available && support.runs;
+const skip = runs ? '' : ` [skipped: ${available ? `no bfloat16 kernels: ${support.reason}` : reason}]`;
+
+const uniform = (n: number, seed: number) => {
+  const rng = Rng.fromSeed(seed);
+  return Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
+};
+
+describe('toBf16', () => {
+  it('rounds to nearest even as the addon does, keeps NaN quiet and infinities', () => {
+    // 1 + 2^-8 is a tie between 1 and 1 + 2^-7: even is 1; 1 + 3·2^-8 ties up to 1 + 2^-6.
+    const v = new Float32Array([1, 1 + 2 ** -8, 1 + 3 * 2 ** -8, 1 + 2 ** -8 + 2 ** -20, -2.5, 0, -0]);
+    const bits = Array.from(toBf16(v));
+    expect(bits).toEqual([0x3f80, 0x3f80, 0x3f82, 0x3f81, 0xc020, 0x0000, 0x8000]);
+    const special = toBf16(
+      new Float32Array([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN]),
+    );
+    expect(Array.from(special.subarray(0, 2))).toEqual([0x7f80, 0xff80]);
+    expect(special[2] & 0x7fc0).toBe(0x7fc0); // a quiet NaN
+    // A view into a larger buffer converts its own elements only.
+    const big = new Float32Array([3, 1 + 3 * 2 ** -8, 7]);
+    expect(Array.from(toBf16(big.subarray(1, 2)))).toEqual([0x3f82]);
+  });
+});
+
+describe('constant matMul operands', () => {
+  beforeAll(async () => {
+    await initBackend({ backend: 'wasm', nativeKernels: false });
+  });
+  afterAll(() => disableNativeKernels());
+
+  it.skipIf(!runs)(`the addon takes b already in bf16 and gives the same bits${skip}`, () => {
+    const [m, k, n] = [3, 40, 24];
+    const a = uniform(m * k, 1);
+    const b = uniform(k * n, 2);
+    for (const transposeB of [false, true]) {
+      const { params } = planMatMul([m, k], transposeB ? [n, k] : [k, n], false, transposeB) as {
+        params: Int32Array;
+      };
+      const perCall = new Float32Array(m * n);
+      const once = new Float32Array(m * n);
+      oneDnn().matMulBf16?.(a, b, null, perCall, params, 0);
+      oneDnn().matMulBf16?.(a, toBf16(b), null, once, params, 0);
+      expect(Array.from(once)).toEqual(Array.from(perCall));
+      // ... and it ran in bf16: float32 gives other bits.
+      const f32 = new Float32Array(m * n);
+      oneDnn().matMul(a, b, null, f32, params, 0);
+      expect(Array.from(once)).not.toEqual(Array.from(f32));
+    }
+    // The float32 kernel refuses bf16 bits, and a short array is named.
+    const { params } = planMatMul([m, k], [k, n], false, false) as { params: Int32Array };
+    expect(() => oneDnn().matMul(a, toBf16(b), null, new Float32Array(m * n), params, 0)).toThrow(
+      /b must be a Float32Array/,
+    );
+    expect(() =>
+      oneDnn().matMulBf16?.(a, toBf16(b).subarray(1), null, new Float32Array(m * n), params, 0),
+    ).toThrow(/b has 959 elements, needs 960/);
+  });
+
+  it.skipIf(!runs)(
+    `a memory read runs in bf16 once its memory is marked constant, with the per-call bits${skip}`,
+    async () => {
+      await tf.setBackend('wasm');
+      // SQUID's memory read at a small size: q [4, 4096] · M [200, 4096]ᵀ, then w [4, 200] · M.
+      // Converting M on every call does not pay (≈8 flops per converted element); converting q
+      // (and w) alone does (400 and 16 384).
+      const q = tf.tensor2d(uniform(4 * 4096, 3), [4, 4096]);
+      const memory = tf.tensor2d(uniform(200 * 4096, 4), [200, 4096]);
+      const w = tf.tensor2d(uniform(4 * 200, 5), [4, 200]);
+      const read = () =>
+        [tf.matMul(q, memory, false, true), tf.matMul(w, memory)].map((t) => {
+          const v = t.dataSync() as Float32Array;
+          t.dispose();
+          return v;
+        });
+      enableNativeKernels({ backends: ['wasm'], precision: 'float32' });
+      const f32 = read();
+      enableNativeKernels({ backends: ['wasm'], precision: 'bfloat16' });
+      const before = tf.memory().numTensors;
+      // Unmarked: float32 kernels, the same bits as the float32 precision.
+      const unmarked = read();
+      expect(unmarked.map((v) => Array.from(v))).toEqual(f32.map((v) => Array.from(v)));
+
+      markConstant([memory]);
+      expect(isConstant(memory)).toBe(true);
+      expect(isConstant(q)).toBe(false);
+      const calls = nativeKernelStats()['wasm/BatchMatMul']?.native ?? 0;
+      const marked = read();
+      expect((nativeKernelStats()['wasm/BatchMatMul']?.native ?? 0) - calls).toBe(2);
+      // The addon's bf16 matMul converting everything per call, bit for bit.
+      const direct = (a: tf.Tensor2D, transposeB: boolean) => {
+        const [m, k] = a.shape;
+        const n = (200 * 4096) / k;
+        const { params } = planMatMul(a.shape, transposeB ? [n, k] : [k, n], false, transposeB) as {
+          params: Int32Array;
+        };
+        const out = new Float32Array(m * n);
+        oneDnn().matMulBf16?.(
+          a.dataSync() as Float32Array,
+          memory.dataSync() as Float32Array,
+          null,
+          out,
+          params,
+          0,
+        );
+        return Array.from(out);
+      };
+      expect(Array.from(marked[0])).toEqual(direct(q, true));
+      expect(Array.from(marked[1])).toEqual(direct(w, false));
+      expect(Array.from(marked[0])).not.toEqual(Array.from(f32[0]));
+      // Read again from the kept copy: same bits, no tensor left behind.
+      expect(read().map((v) => Array.from(v))).toEqual(marked.map((v) => Array.from(v)));
+      expect(tf.memory().numTensors).toBe(before);
+
+      // Under float32 the mark changes nothing.
+      enableNativeKernels({ backends: ['wasm'], precision: 'float32' });
+      expect(read().map((v) => Array.from(v))).toEqual(f32.map((v) => Array.from(v)));
+      tf.dispose([q, memory, w]);
+    },
+  );
+
+  it.skipIf(!runs)(
+    `@squid-ad/backend's markConstant reaches the kernels once initBackend enabled them${skip}`,
+    async () => {
+      const t = tf.tensor1d([1, 2, 3]);
+      disableNativeKernels();
+      await initBackend({ backend: 'wasm', nativeKernels: false });
+      markConstantViaBackend([t]);
+      expect(isConstant(t)).toBe(false);
+      await initBackend({ backend: 'wasm', precision: 'bfloat16' });
+      markConstantViaBackend([t]);
+      expect(isConstant(t)).toBe(true);
+      t.dispose();
+    },
+  );
+});
