@@ -3,6 +3,9 @@
 import { initBackend, markConstant as markConstantViaBackend, Rng, tf } from '@squid-ad/backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BF16_MIN_FLOPS,
+  BF16_MIN_FLOPS_CONSTANT,
+  bf16Pays,
   bf16Support,
   disableNativeKernels,
   enableNativeKernels,
@@ -39,6 +42,20 @@ describe('toBf16', () => {
     // A view into a larger buffer converts its own elements only.
     const big = new Float32Array([3, 1 + 3 * 2 ** -8, 7]);
     expect(Array.from(toBf16(big.subarray(1, 2)))).toEqual([0x3f82]);
+  });
+});
+
+describe('bf16Pays with a constant operand', () => {
+  it('drops the flop floor to BF16_MIN_FLOPS_CONSTANT, keeps the conversion rule', () => {
+    // SQUID's smallest memory read at one image: 1×1024 · 1024×200, 0.4 MFLOP, converting q only.
+    const flops = 2 * 1024 * 200;
+    expect(flops).toBeLessThan(BF16_MIN_FLOPS);
+    expect(flops).toBeGreaterThanOrEqual(BF16_MIN_FLOPS_CONSTANT);
+    expect(bf16Pays(flops, 1024)).toBe(false);
+    expect(bf16Pays(flops, 1024, true)).toBe(true);
+    expect(bf16Pays(BF16_MIN_FLOPS_CONSTANT - 2, 1, true)).toBe(false);
+    // Converting too much still does not pay: 400 flops per element needed at this size is 64.
+    expect(bf16Pays(flops, flops / 63, true)).toBe(false);
   });
 });
 
@@ -130,6 +147,32 @@ describe('constant matMul operands', () => {
       // Read again from the kept copy: same bits, no tensor left behind.
       expect(read().map((v) => Array.from(v))).toEqual(marked.map((v) => Array.from(v)));
       expect(tf.memory().numTensors).toBe(before);
+
+      // A read too small for bf16 unmarked (0.4 MFLOP) runs in bf16 once its memory is marked.
+      const small = tf.tensor2d(uniform(200 * 1024, 6), [200, 1024]);
+      const q1 = tf.tensor2d(uniform(1024, 7), [1, 1024]);
+      const logits = () => {
+        const t = tf.matMul(q1, small, false, true);
+        const v = Array.from(t.dataSync());
+        t.dispose();
+        return v;
+      };
+      const plain = logits();
+      markConstant([small]);
+      const kept = logits();
+      expect(kept).not.toEqual(plain);
+      const { params } = planMatMul([1, 1024], [200, 1024], false, true) as { params: Int32Array };
+      const want = new Float32Array(200);
+      oneDnn().matMulBf16?.(
+        q1.dataSync() as Float32Array,
+        small.dataSync() as Float32Array,
+        null,
+        want,
+        params,
+        0,
+      );
+      expect(kept).toEqual(Array.from(want));
+      tf.dispose([small, q1]);
 
       // Under float32 the mark changes nothing.
       enableNativeKernels({ backends: ['wasm'], precision: 'float32' });

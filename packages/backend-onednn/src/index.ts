@@ -2,6 +2,7 @@ export { type AddonLoad, loadAddon, type OneDnnAddon } from './addon.js';
 export { isConstant, markConstant, toBf16 } from './constant-operands.js';
 export {
   BF16_MIN_FLOPS,
+  BF16_MIN_FLOPS_CONSTANT,
   BF16_MIN_INTENSITY,
   bf16Pays,
   bf16WeightGradientPays,

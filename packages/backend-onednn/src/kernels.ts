@@ -105,9 +105,22 @@ export const BF16_MIN_FLOPS = 2 ** 22;
  */
 export const BF16_MIN_INTENSITY = 64;
 
-/** Whether running an op of `flops` in bf16, converting `converted` input elements, pays. */
-export function bf16Pays(flops: number, converted: number): boolean {
-  return flops >= BF16_MIN_FLOPS && flops >= BF16_MIN_INTENSITY * converted;
+/**
+ * The flop floor when one operand is a constant kept in bf16 (markConstant). Reading it from the
+ * kept copy paid at every size measured (2026-12-08, idle 2-core Zen 4, nine distinct memories so
+ * that they come from DRAM as in scoring): 9 × (1×K · K×200 then 1×200 · 200×K) took 13.4 / 4.8 /
+ * 0.34 ms in float32 and 5.7 / 2.1 / 0.18 ms in bf16 for K = 16384 / 8192 / 1024, the last 0.4
+ * MFLOP per matMul.
+ */
+export const BF16_MIN_FLOPS_CONSTANT = 2 ** 18;
+
+/**
+ * Whether running an op of `flops` in bf16, converting `converted` input elements, pays;
+ * `constantOperand`: the other operand is a kept bf16 copy, converted no more.
+ */
+export function bf16Pays(flops: number, converted: number, constantOperand = false): boolean {
+  const floor = constantOperand ? BF16_MIN_FLOPS_CONSTANT : BF16_MIN_FLOPS;
+  return flops >= floor && flops >= BF16_MIN_INTENSITY * converted;
 }
 
 /**
@@ -138,8 +151,11 @@ const converted = (a: TensorInfo, b: TensorInfo) => size(a) + (isConstant(b) ? 0
 const operandB = (ops: NativeOps, b: TensorInfo, view: (t: TensorInfo) => Float32Array) =>
   ops.bf16 && isConstant(b) ? constantBf16(b, () => view(b)) : view(b);
 
-/** The ops for one call of `flops` that converts `converted` elements to bf16 when it runs in bf16. */
-export type OpsFor = (flops: number, converted: number) => NativeOps;
+/**
+ * The ops for one call of `flops` that converts `converted` elements to bf16 when it runs in bf16
+ * (`constantOperand`: and reads a kept bf16 copy of its other operand).
+ */
+export type OpsFor = (flops: number, converted: number, constantOperand?: boolean) => NativeOps;
 
 type KernelArgs = { inputs: Record<string, TensorInfo | undefined>; attrs: Record<string, unknown> };
 export type Planner = (ops: OpsFor, args: KernelArgs) => Plan;
@@ -300,7 +316,11 @@ const planners: Record<NativeKernelName, Planner> = {
     const plan = planMatMul(a.shape, b.shape, !!attrs.transposeA, !!attrs.transposeB);
     if (typeof plan === 'string') return plan;
     if (plan.outShape.some((d) => d === 0) || a.shape.includes(0)) return 'empty tensor';
-    const ops = opsFor(2 * tf.util.sizeFromShape(plan.outShape) * plan.params[3], converted(a, b));
+    const ops = opsFor(
+      2 * tf.util.sizeFromShape(plan.outShape) * plan.params[3],
+      converted(a, b),
+      isConstant(b),
+    );
     return {
       outShape: plan.outShape,
       run: (view, out) => ops.matMul(view(a), operandB(ops, b, view), null, out, plan.params, 0),
@@ -320,7 +340,11 @@ const planners: Record<NativeKernelName, Planner> = {
     if (bad) return bad;
     if (plan.outShape.some((d) => d === 0) || a.shape.includes(0)) return 'empty tensor';
     const alpha = Number(attrs.leakyreluAlpha ?? 0.2);
-    const ops = opsFor(2 * tf.util.sizeFromShape(plan.outShape) * plan.params[3], converted(a, b));
+    const ops = opsFor(
+      2 * tf.util.sizeFromShape(plan.outShape) * plan.params[3],
+      converted(a, b),
+      isConstant(b),
+    );
     return {
       outShape: plan.outShape,
       run: (view, out) =>
@@ -354,7 +378,9 @@ export function nativeKernelConfig(
   const low = nativeOps(addon, precision);
   // float32 calls, and in bfloat16 the ones where converting would cost more than it saves.
   const opsFor: OpsFor =
-    precision === 'float32' ? () => addon : (flops, n) => (bf16Pays(flops, n) ? low : addon);
+    precision === 'float32'
+      ? () => addon
+      : (flops, n, constant) => (bf16Pays(flops, n, constant) ? low : addon);
   const fallback = (args: Parameters<tf.KernelFunc>[0], reason: string) => {
     stats.fallback++;
     stats.lastFallback = reason;
