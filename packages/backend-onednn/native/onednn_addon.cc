@@ -175,6 +175,11 @@ struct Reordered {
     inner.set_data_handle(data);
     return inner;
   }
+  // Bytes of the inner layout: what a kept copy (packConvFilter) holds.
+  size_t InnerSize() const { return same ? user.get_desc().get_size() : inner.get_desc().get_size(); }
+  // A kept copy in the inner layout, as a memory of its own: rebinding `inner` would free the
+  // buffer oneDNN allocated for it (set_data_handle releases a library-owned buffer).
+  memory Kept(void* data) const { return memory(same ? user.get_desc() : inner.get_desc(), Engine(), data); }
   // Binds the caller's array and converts it into the inner layout when they differ.
   memory& In(dnnl::stream& strm, float* data) {
     user.set_data_handle(data);
@@ -316,23 +321,33 @@ ConvBackwardWeights& GetBackwardWeights(const ConvShape& s) {
 
 // convForward(x, filter, bias | null, out, params: Int32Array(19), alpha): out = act(conv(x) + bias)
 // Bf16 = true: x and filter are rounded to bf16 inside; out is accumulated and written in f32.
+// The filter may also come as the Uint8Array packConvFilter returned for the same params, alpha
+// and precision: a constant filter already in the layout (and type) the primitive reads.
 template <bool Bf16>
 Napi::Value ConvForwardJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ConvShape s = ReadShape(info[4]);
   s.bf16 = Bf16;
   float* x = F32(info[0], s.n * s.h * s.w * s.c, "x");
-  float* w = F32(info[1], s.kh * s.kw * s.c * s.o, "filter");
+  const bool kept = info[1].IsTypedArray() && info[1].As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array;
+  float* w = kept ? nullptr : F32(info[1], s.kh * s.kw * s.c * s.o, "filter");
+  uint8_t* w_kept = kept ? info[1].As<Napi::Uint8Array>().Data() : nullptr;
+  const size_t w_kept_bytes = kept ? info[1].As<Napi::Uint8Array>().ByteLength() : 0;
   float* b = s.has_bias ? F32(info[2], s.o, "bias") : nullptr;
   float* y = F32(info[3], s.n * s.oh * s.ow * s.o, "out");
   float alpha = info.Length() > 5 && info[5].IsNumber() ? info[5].As<Napi::Number>().FloatValue() : 0.f;
   Guard(env, "conv forward " + s.Key(""), [&] {
     std::lock_guard<std::mutex> lock(cache_mutex);
     ConvForward& e = GetForward(s, alpha);
+    if (kept && w_kept_bytes != e.wei.InnerSize()) {
+      throw Napi::RangeError::New(env, "kept filter has " + std::to_string(w_kept_bytes) + " bytes, this conv needs " +
+                                           std::to_string(e.wei.InnerSize()) + " (packConvFilter of other params?)");
+    }
     auto& strm = Stream();
     e.dst.set_data_handle(y);
-    std::unordered_map<int, memory> args{
-        {DNNL_ARG_SRC, e.src.In(strm, x)}, {DNNL_ARG_WEIGHTS, e.wei.In(strm, w)}, {DNNL_ARG_DST, e.dst}};
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, e.src.In(strm, x)},
+                                         {DNNL_ARG_WEIGHTS, kept ? e.wei.Kept(w_kept) : e.wei.In(strm, w)},
+                                         {DNNL_ARG_DST, e.dst}};
     if (b) {
       e.bias.set_data_handle(b);
       args[DNNL_ARG_BIAS] = e.bias;
@@ -341,6 +356,38 @@ Napi::Value ConvForwardJs(const Napi::CallbackInfo& info) {
     strm.wait();
   });
   return env.Undefined();
+}
+
+// packConvFilter(filter, params, bf16, alpha): the filter in the layout and type convForward's
+// primitive for these params reads (blocked, bf16 under bf16), as a new Uint8Array: a constant
+// filter converted once instead of on every call. The conversion is the per-call one, so results
+// are the same bits.
+Napi::Value PackConvFilterJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ConvShape s = ReadShape(info[1]);
+  s.bf16 = info.Length() > 2 && info[2].ToBoolean().Value();
+  float* w = F32(info[0], s.kh * s.kw * s.c * s.o, "filter");
+  float alpha = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().FloatValue() : 0.f;
+  Napi::Uint8Array out;
+  Guard(env, "pack conv filter " + s.Key(""), [&] {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    ConvForward& e = GetForward(s, alpha);
+    out = Napi::Uint8Array::New(env, e.wei.InnerSize());
+    if (e.wei.same) {
+      std::memcpy(out.Data(), w, e.wei.InnerSize());
+      return;
+    }
+    memory user(e.wei.user.get_desc(), Engine(), w);
+    memory packed(e.wei.inner.get_desc(), Engine(), out.Data());
+    auto& strm = Stream();
+    if (e.wei.plain_bf16 > 0 && e.wei.plain_bf16 < kSerialConvertElements) {
+      ToBf16Serial(w, reinterpret_cast<uint16_t*>(out.Data()), e.wei.plain_bf16);
+    } else {
+      dnnl::reorder(user, packed).execute(strm, user, packed);
+      strm.wait();
+    }
+  });
+  return out;
 }
 
 // convBackwardData(dy, filter, dx, params): dx = conv2DBackpropInput(dy, filter)
@@ -795,6 +842,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("convBackwardDataBf16", Napi::Function::New(env, ConvBackwardDataJs<true>));
   exports.Set("convBackwardWeightsBf16", Napi::Function::New(env, ConvBackwardWeightsJs<true>));
   exports.Set("matMulBf16", Napi::Function::New(env, MatMulJs<true>));
+  exports.Set("packConvFilter", Napi::Function::New(env, PackConvFilterJs));
   exports.Set("cpuIsa", Napi::Function::New(env, CpuIsa));
   exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdateJs));
   exports.Set("batchNormForward", Napi::Function::New(env, BatchNormForwardJs));

@@ -4,10 +4,13 @@ import { fileURLToPath } from 'node:url';
 
 /** The N-API addon's functions (native/onednn_addon.cc); arrays are used in place, never copied. */
 export interface OneDnnAddon {
-  /** out[N,OH,OW,O] = act(conv(x[N,H,W,C], filter[KH,KW,C,O]) + bias[O]); params: see convParams. */
+  /**
+   * out[N,OH,OW,O] = act(conv(x[N,H,W,C], filter[KH,KW,C,O]) + bias[O]); params: see convParams.
+   * filter as a Uint8Array: what packConvFilter returned for the same params, alpha and precision.
+   */
   convForward(
     x: Float32Array,
-    filter: Float32Array,
+    filter: Float32Array | Uint8Array,
     bias: Float32Array | null,
     out: Float32Array,
     params: Int32Array,
@@ -37,6 +40,11 @@ export interface OneDnnAddon {
   convBackwardDataBf16?: OneDnnAddon['convBackwardData'];
   convBackwardWeightsBf16?: OneDnnAddon['convBackwardWeights'];
   matMulBf16?: OneDnnAddon['matMul'];
+  /**
+   * A constant filter in the layout (and, with bf16, the type) convForward's primitive for these
+   * params and alpha reads: converted once instead of on every call (absent from older addons).
+   */
+  packConvFilter?(filter: Float32Array, params: Int32Array, bf16: boolean, alpha: number): Uint8Array;
   /** The instruction set oneDNN dispatches to (after DNNL_MAX_CPU_ISA), e.g. `avx512_core_bf16`. */
   cpuIsa?(): string;
   /** Fused Adam in place; k = [β1, 1−β1, β2, 1−β2, wd, √(1−β2^t), eps, lr/(1−β1^t)] (see @squid-ad/backend). */

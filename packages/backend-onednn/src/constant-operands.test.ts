@@ -2,11 +2,13 @@
 // result is the bits of the per-call conversion, and bf16 then pays for the memory-read shape.
 import { initBackend, markConstant as markConstantViaBackend, Rng, tf } from '@squid-ad/backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keptCopies } from './constant-operands.js';
 import {
   BF16_MIN_FLOPS,
   BF16_MIN_FLOPS_CONSTANT,
   bf16Pays,
   bf16Support,
+  convParams,
   disableNativeKernels,
   enableNativeKernels,
   isConstant,
@@ -178,6 +180,58 @@ describe('constant matMul operands', () => {
       enableNativeKernels({ backends: ['wasm'], precision: 'float32' });
       expect(read().map((v) => Array.from(v))).toEqual(f32.map((v) => Array.from(v)));
       tf.dispose([q, memory, w]);
+    },
+  );
+
+  it.skipIf(!available)(
+    `a constant conv filter is reordered once, with the per-call bits (kept by the kernels in bf16)${skip}`,
+    async () => {
+      await tf.setBackend('wasm');
+      const addon = oneDnn();
+      // 3×3, 64 → 64 channels on 16×16: 38 MFLOP, oneDNN reads the filter in a blocked layout.
+      const x = tf.tensor4d(uniform(16 * 16 * 64, 8), [1, 16, 16, 64]);
+      const filter = tf.tensor4d(uniform(9 * 64 * 64, 9), [3, 3, 64, 64]);
+      const params = convParams(tf.backend_util.computeConv2DInfo(x.shape, filter.shape, 1, 1, 'same'));
+      const xs = x.dataSync() as Float32Array;
+      const ws = filter.dataSync() as Float32Array;
+      for (const bf16 of runs ? [false, true] : [false]) {
+        const fwd = bf16 ? addon.convForwardBf16 : addon.convForward;
+        if (!fwd || !addon.packConvFilter) throw new Error('addon without packConvFilter');
+        const perCall = new Float32Array(16 * 16 * 64);
+        const kept = new Float32Array(16 * 16 * 64);
+        fwd(xs, ws, null, perCall, params, 0);
+        const packed = addon.packConvFilter(ws, params, bf16, 0);
+        fwd(xs, packed, null, kept, params, 0);
+        expect(Array.from(kept), bf16 ? 'bf16' : 'f32').toEqual(Array.from(perCall));
+        // The primitive's own buffer is back for the next unkept call: the kept copy is untouched.
+        const copy = packed.slice();
+        fwd(xs, uniform(9 * 64 * 64, 10), null, new Float32Array(16 * 16 * 64), params, 0);
+        expect(packed).toEqual(copy);
+        expect(() => fwd(xs, packed.subarray(1), null, kept, params, 0)).toThrow(/kept filter has \d+ bytes/);
+      }
+      // Through the kernels: marking the filter leaves the result's bits alone at either precision.
+      const conv = (w: tf.Tensor4D) => {
+        const t = tf.conv2d(x, w, 1, 'same');
+        const v = Array.from(t.dataSync());
+        t.dispose();
+        return v;
+      };
+      for (const precision of runs ? (['float32', 'bfloat16'] as const) : (['float32'] as const)) {
+        enableNativeKernels({ backends: ['wasm'], precision });
+        const unmarked = tf.tensor4d(ws, [3, 3, 64, 64]);
+        const want = conv(unmarked);
+        markConstant([filter]);
+        const copies = keptCopies(filter);
+        expect(conv(filter), precision).toEqual(want);
+        // bfloat16 keeps one bf16 layout, made on the first call and reused on the second;
+        // float32 reads the filter as is (keeping it measured slower).
+        const added = precision === 'bfloat16' ? 1 : 0;
+        expect(keptCopies(filter), precision).toBe(copies + added);
+        expect(conv(filter), precision).toEqual(want);
+        expect(keptCopies(filter), precision).toBe(copies + added);
+        unmarked.dispose();
+      }
+      tf.dispose([x, filter]);
     },
   );
 

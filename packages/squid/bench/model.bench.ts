@@ -19,8 +19,8 @@
 //                `mode` 'batched' (the batch in one forward, what squid runs) and 'per-image'
 //                (one forward per image, the former path; same numbers bit for bit), timed
 //                alternately in the same process, and their ratio (`op: 'batched-speedup'`);
-//                the weights are marked constant as loadRun does, and in bfloat16 an unmarked
-//                twin ('batched-unmarked': bf16 copies made on every call) gives
+//                the weights are marked constant as loadRun does, and with the oneDNN kernels an
+//                unmarked twin ('batched-unmarked': conversions on every call) gives
 //                `op: 'constant-weights-speedup'`;
 //   op 'profile-train' / 'profile-infer' (with `--profile`) time per kernel, top 15.
 // One JSON line each: { bench: 'squid-model', config, backend, nativeKernels, threads, preset,
@@ -139,13 +139,14 @@ async function measure(config: string, preset: PresetName, op: Op): Promise<void
   if (op === 'infer' || op === 'profile-infer') {
     // What squid-eval and loadRun().score run (discriminate: logits and reconstruction errors),
     // given 1 image as the official test loop and 16 as squid-eval's default batch. loadRun marks
-    // the weights constant (bf16 matMuls convert them once); in bfloat16 an unmarked twin of the
-    // model (same seed, same weights) times the per-call conversion alongside ('batched-unmarked').
+    // the weights constant (the oneDNN kernels convert them once); with those kernels an unmarked
+    // twin of the model (same seed, same weights) times the per-call conversion alongside
+    // ('batched-unmarked').
     const weights = (m: typeof model) =>
       [...m.generator.state(), ...m.discriminator.state()].map((e) => e.variable);
     markConstant(weights(model));
     const twin =
-      report.precision === 'bfloat16' && op === 'infer' ? createSquidModel(squid, Rng.fromSeed(0)) : null;
+      report.nativeKernels.enabled && op === 'infer' ? createSquidModel(squid, Rng.fromSeed(0)) : null;
     for (const batch of op === 'infer' ? [1, 16] : [1]) {
       const x = tf.randomUniform([batch, size, size, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
       const score = () => {
