@@ -170,26 +170,26 @@ struct Reordered {
     }
   }
   memory& Inner() { return same ? user : inner; }
-  // Binds an operand the caller already holds in the inner layout (a bf16 copy kept across calls).
-  memory& Preconverted(void* data) {
-    inner.set_data_handle(data);
-    return inner;
-  }
-  // Bytes of the inner layout: what a kept copy (packConvFilter) holds.
+  // Bytes of the inner layout: what a kept copy (packConvFilter, a bf16 matMul operand) holds.
   size_t InnerSize() const { return same ? user.get_desc().get_size() : inner.get_desc().get_size(); }
-  // A kept copy in the inner layout, as a memory of its own: rebinding `inner` would free the
-  // buffer oneDNN allocated for it (set_data_handle releases a library-owned buffer).
+  // A copy the caller keeps in the inner layout, as a memory of its own: rebinding `inner` would
+  // free the buffer oneDNN allocated for it (set_data_handle releases a library-owned buffer).
   memory Kept(void* data) const { return memory(same ? user.get_desc() : inner.get_desc(), Engine(), data); }
+  // Converts src (user layout) into dst (inner layout): small plain bf16 arrays on this thread.
+  void Convert(dnnl::stream& strm, memory& src, memory& dst) {
+    if (plain_bf16 > 0 && plain_bf16 < kSerialConvertElements) {
+      ToBf16Serial(static_cast<const float*>(src.get_data_handle()), static_cast<uint16_t*>(dst.get_data_handle()),
+                   plain_bf16);
+    } else {
+      to_inner.execute(strm, src, dst);
+    }
+  }
   // Binds the caller's array and converts it into the inner layout when they differ.
   memory& In(dnnl::stream& strm, float* data) {
     user.set_data_handle(data);
     if (same) return user;
     if (borrowed) inner.set_data_handle(borrowed->Get(inner.get_desc().get_size()));
-    if (plain_bf16 > 0 && plain_bf16 < kSerialConvertElements) {
-      ToBf16Serial(data, static_cast<uint16_t*>(inner.get_data_handle()), plain_bf16);
-    } else {
-      to_inner.execute(strm, user, inner);
-    }
+    Convert(strm, user, inner);
     return inner;
   }
 };
@@ -378,14 +378,10 @@ Napi::Value PackConvFilterJs(const Napi::CallbackInfo& info) {
       return;
     }
     memory user(e.wei.user.get_desc(), Engine(), w);
-    memory packed(e.wei.inner.get_desc(), Engine(), out.Data());
+    memory packed = e.wei.Kept(out.Data());
     auto& strm = Stream();
-    if (e.wei.plain_bf16 > 0 && e.wei.plain_bf16 < kSerialConvertElements) {
-      ToBf16Serial(w, reinterpret_cast<uint16_t*>(out.Data()), e.wei.plain_bf16);
-    } else {
-      dnnl::reorder(user, packed).execute(strm, user, packed);
-      strm.wait();
-    }
+    e.wei.Convert(strm, user, packed);
+    strm.wait();
   });
   return out;
 }
@@ -504,7 +500,7 @@ Napi::Value MatMulJs(const Napi::CallbackInfo& info) {
     e->c.set_data_handle(c);
     std::unordered_map<int, memory> args{
         {DNNL_ARG_SRC, e->a.In(strm, a)},
-        {DNNL_ARG_WEIGHTS, b16 ? e->b.Preconverted(b16) : e->b.In(strm, b)},
+        {DNNL_ARG_WEIGHTS, b16 ? e->b.Kept(b16) : e->b.In(strm, b)},
         {DNNL_ARG_DST, e->c}};
     if (bias) {
       e->bias.set_data_handle(bias);

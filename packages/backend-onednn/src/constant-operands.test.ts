@@ -30,6 +30,24 @@ const uniform = (n: number, seed: number) => {
   return Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
 };
 
+/** A result's values; the tensor is disposed. */
+const values = (t: tf.Tensor): number[] => {
+  const v = Array.from(t.dataSync());
+  t.dispose();
+  return v;
+};
+
+/** The addon's bf16 matMul of a and b (converting both on the call), as the kernels' reference. */
+const bf16MatMul = (a: tf.Tensor2D, b: tf.Tensor2D, transposeB: boolean): number[] => {
+  const { params, outShape } = planMatMul(a.shape, b.shape, false, transposeB) as {
+    params: Int32Array;
+    outShape: number[];
+  };
+  const out = new Float32Array(tf.util.sizeFromShape(outShape));
+  oneDnn().matMulBf16?.(a.dataSync() as Float32Array, b.dataSync() as Float32Array, null, out, params, 0);
+  return Array.from(out);
+};
+
 describe('toBf16', () => {
   it('rounds to nearest even as the addon does, keeps NaN quiet and infinities', () => {
     // 1 + 2^-8 is a tie between 1 and 1 + 2^-7: even is 1; 1 + 3·2^-8 ties up to 1 + 2^-6.
@@ -105,19 +123,13 @@ describe('constant matMul operands', () => {
       const q = tf.tensor2d(uniform(4 * 4096, 3), [4, 4096]);
       const memory = tf.tensor2d(uniform(200 * 4096, 4), [200, 4096]);
       const w = tf.tensor2d(uniform(4 * 200, 5), [4, 200]);
-      const read = () =>
-        [tf.matMul(q, memory, false, true), tf.matMul(w, memory)].map((t) => {
-          const v = t.dataSync() as Float32Array;
-          t.dispose();
-          return v;
-        });
+      const read = () => [values(tf.matMul(q, memory, false, true)), values(tf.matMul(w, memory))];
       enableNativeKernels({ backends: ['wasm'], precision: 'float32' });
       const f32 = read();
       enableNativeKernels({ backends: ['wasm'], precision: 'bfloat16' });
       const before = tf.memory().numTensors;
       // Unmarked: float32 kernels, the same bits as the float32 precision.
-      const unmarked = read();
-      expect(unmarked.map((v) => Array.from(v))).toEqual(f32.map((v) => Array.from(v)));
+      expect(read()).toEqual(f32);
 
       markConstant([memory]);
       expect(isConstant(memory)).toBe(true);
@@ -126,59 +138,27 @@ describe('constant matMul operands', () => {
       const marked = read();
       expect((nativeKernelStats()['wasm/BatchMatMul']?.native ?? 0) - calls).toBe(2);
       // The addon's bf16 matMul converting everything per call, bit for bit.
-      const direct = (a: tf.Tensor2D, transposeB: boolean) => {
-        const [m, k] = a.shape;
-        const n = (200 * 4096) / k;
-        const { params } = planMatMul(a.shape, transposeB ? [n, k] : [k, n], false, transposeB) as {
-          params: Int32Array;
-        };
-        const out = new Float32Array(m * n);
-        oneDnn().matMulBf16?.(
-          a.dataSync() as Float32Array,
-          memory.dataSync() as Float32Array,
-          null,
-          out,
-          params,
-          0,
-        );
-        return Array.from(out);
-      };
-      expect(Array.from(marked[0])).toEqual(direct(q, true));
-      expect(Array.from(marked[1])).toEqual(direct(w, false));
-      expect(Array.from(marked[0])).not.toEqual(Array.from(f32[0]));
+      expect(marked[0]).toEqual(bf16MatMul(q, memory, true));
+      expect(marked[1]).toEqual(bf16MatMul(w, memory, false));
+      expect(marked[0]).not.toEqual(f32[0]);
       // Read again from the kept copy: same bits, no tensor left behind.
-      expect(read().map((v) => Array.from(v))).toEqual(marked.map((v) => Array.from(v)));
+      expect(read()).toEqual(marked);
       expect(tf.memory().numTensors).toBe(before);
 
       // A read too small for bf16 unmarked (0.4 MFLOP) runs in bf16 once its memory is marked.
       const small = tf.tensor2d(uniform(200 * 1024, 6), [200, 1024]);
       const q1 = tf.tensor2d(uniform(1024, 7), [1, 1024]);
-      const logits = () => {
-        const t = tf.matMul(q1, small, false, true);
-        const v = Array.from(t.dataSync());
-        t.dispose();
-        return v;
-      };
+      const logits = () => values(tf.matMul(q1, small, false, true));
       const plain = logits();
       markConstant([small]);
       const kept = logits();
       expect(kept).not.toEqual(plain);
-      const { params } = planMatMul([1, 1024], [200, 1024], false, true) as { params: Int32Array };
-      const want = new Float32Array(200);
-      oneDnn().matMulBf16?.(
-        q1.dataSync() as Float32Array,
-        small.dataSync() as Float32Array,
-        null,
-        want,
-        params,
-        0,
-      );
-      expect(kept).toEqual(Array.from(want));
+      expect(kept).toEqual(bf16MatMul(q1, small, true));
       tf.dispose([small, q1]);
 
       // Under float32 the mark changes nothing.
       enableNativeKernels({ backends: ['wasm'], precision: 'float32' });
-      expect(read().map((v) => Array.from(v))).toEqual(f32.map((v) => Array.from(v)));
+      expect(read()).toEqual(f32);
       tf.dispose([q, memory, w]);
     },
   );
@@ -210,12 +190,7 @@ describe('constant matMul operands', () => {
         expect(() => fwd(xs, packed.subarray(1), null, kept, params, 0)).toThrow(/kept filter has \d+ bytes/);
       }
       // Through the kernels: marking the filter leaves the result's bits alone at either precision.
-      const conv = (w: tf.Tensor4D) => {
-        const t = tf.conv2d(x, w, 1, 'same');
-        const v = Array.from(t.dataSync());
-        t.dispose();
-        return v;
-      };
+      const conv = (w: tf.Tensor4D) => values(tf.conv2d(x, w, 1, 'same'));
       for (const precision of runs ? (['float32', 'bfloat16'] as const) : (['float32'] as const)) {
         enableNativeKernels({ backends: ['wasm'], precision });
         const unmarked = tf.tensor4d(ws, [3, 3, 64, 64]);

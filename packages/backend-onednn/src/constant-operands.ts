@@ -10,7 +10,8 @@ const constants = new WeakMap<object, { bf16?: Uint16Array; packed?: Map<string,
 
 /**
  * Marks tensors as constant for as long as they live: no kernel may write them in place (so not
- * weights being trained). bfloat16 matMuls then keep a bf16 copy of them; float32 is unaffected.
+ * weights being trained). bfloat16 matMuls and convolutions then keep a bf16 copy of them (a
+ * conv filter in the layout oneDNN reads); float32 is unaffected.
  */
 export function markConstant(tensors: Iterable<Pick<tf.TensorInfo, 'dataId'>>): void {
   for (const t of tensors) if (!constants.has(t.dataId)) constants.set(t.dataId, {});

@@ -151,12 +151,6 @@ export function bf16WeightGradientPays(info: Conv2DInfo): boolean {
   );
 }
 
-/** Elements a bf16 matMul converts on each call: a constant b (markConstant) is converted once. */
-const converted = (a: TensorInfo, b: TensorInfo) => size(a) + (isConstant(b) ? 0 : size(b));
-/** A matMul's b as the ops take it: a constant b's bf16 copy for the bf16 ops, else its float32 view. */
-const operandB = (ops: NativeOps, b: TensorInfo, view: (t: TensorInfo) => Float32Array) =>
-  ops.bf16 && isConstant(b) ? constantBf16(b, () => view(b)) : view(b);
-
 /**
  * The ops for one call of `flops` that converts `converted` elements to bf16 when it runs in bf16
  * (`constantOperand`: and reads a kept bf16 copy of its other operand).
@@ -237,6 +231,24 @@ function conv2dInfo(
     false,
     'channelsLast',
   );
+}
+
+/**
+ * A matMul's ops, and its b as they take it. A constant b (markConstant) is converted to bf16
+ * once and kept, so only a's conversion counts against bf16Pays; float32 reads b as is.
+ */
+function matMulOps(
+  opsFor: OpsFor,
+  a: TensorInfo,
+  b: TensorInfo,
+  plan: Exclude<ReturnType<typeof planMatMul>, string>,
+) {
+  const kept = isConstant(b);
+  const flops = 2 * tf.util.sizeFromShape(plan.outShape) * plan.params[3];
+  const ops = opsFor(flops, size(a) + (kept ? 0 : size(b)), kept);
+  const operandB = (view: (t: TensorInfo) => Float32Array) =>
+    ops.bf16 && kept ? constantBf16(b, () => view(b)) : view(b);
+  return { ops, operandB };
 }
 
 function planConvForward(opsFor: OpsFor, { inputs, attrs }: KernelArgs, fused: boolean): Plan {
@@ -333,14 +345,10 @@ const planners: Record<NativeKernelName, Planner> = {
     const plan = planMatMul(a.shape, b.shape, !!attrs.transposeA, !!attrs.transposeB);
     if (typeof plan === 'string') return plan;
     if (plan.outShape.some((d) => d === 0) || a.shape.includes(0)) return 'empty tensor';
-    const ops = opsFor(
-      2 * tf.util.sizeFromShape(plan.outShape) * plan.params[3],
-      converted(a, b),
-      isConstant(b),
-    );
+    const { ops, operandB } = matMulOps(opsFor, a, b, plan);
     return {
       outShape: plan.outShape,
-      run: (view, out) => ops.matMul(view(a), operandB(ops, b, view), null, out, plan.params, 0),
+      run: (view, out) => ops.matMul(view(a), operandB(view), null, out, plan.params, 0),
     };
   },
   _FusedMatMul: (opsFor, { inputs, attrs }) => {
@@ -357,15 +365,11 @@ const planners: Record<NativeKernelName, Planner> = {
     if (bad) return bad;
     if (plan.outShape.some((d) => d === 0) || a.shape.includes(0)) return 'empty tensor';
     const alpha = Number(attrs.leakyreluAlpha ?? 0.2);
-    const ops = opsFor(
-      2 * tf.util.sizeFromShape(plan.outShape) * plan.params[3],
-      converted(a, b),
-      isConstant(b),
-    );
+    const { ops, operandB } = matMulOps(opsFor, a, b, plan);
     return {
       outShape: plan.outShape,
       run: (view, out) =>
-        ops.matMul(view(a), operandB(ops, b, view), bias ? view(bias) : null, out, plan.params, alpha),
+        ops.matMul(view(a), operandB(view), bias ? view(bias) : null, out, plan.params, alpha),
     };
   },
 };

@@ -5,9 +5,9 @@ let forward: ((tensors: readonly tf.Tensor[]) => void) | undefined;
 
 /**
  * Promises that `tensors` will not change while they live (the weights of a model loaded for
- * scoring, never of one being trained). With the oneDNN kernels in bfloat16, matMuls then convert
- * them to bf16 once instead of on every call; elsewhere (float32, wasm or cpu alone, a browser)
- * nothing changes.
+ * scoring, never of one being trained). With the oneDNN kernels in bfloat16, matMuls and
+ * convolutions then convert them to bf16 once instead of on every call; elsewhere (float32, wasm
+ * or cpu alone, a browser) nothing changes.
  */
 export function markConstant(tensors: readonly tf.Tensor[]): void {
   forward?.(tensors);
