@@ -113,4 +113,71 @@ describe('fused BatchNorm kernels', () => {
       }
     },
   );
+
+  it.skipIf(!available)(
+    `backward: dx, dgamma, dbeta like a float64 reference, masked by y > 0, the same bits on 1 and 2 threads${skip}`,
+    () => {
+      const addon = loadAddon().addon!;
+      const threads = addon.getNumThreads();
+      // Many blocks of 64 rows and threaded ([144, 8, 8, 64]), one partial block ([3, 5, 7, 13]).
+      for (const [n, h, w, c] of [
+        [144, 8, 8, 64],
+        [3, 5, 7, 13],
+      ]) {
+        const size = n * h * w * c;
+        const rows = n * h * w;
+        const x = Float32Array.from({ length: size }, (_, i) => Math.sin(i * 0.37) * (1 + (i % c)) + (i % 7));
+        const dy = Float32Array.from({ length: size }, (_, i) => Math.cos(i * 0.13) + 0.2);
+        const gamma = Float32Array.from({ length: c }, (_, i) => (i % 3 === 0 ? -0.7 : 0.5 + i * 0.1));
+        const beta = Float32Array.from({ length: c }, (_, i) => 0.05 * i - 0.4);
+        const y = new Float32Array(size);
+        const mean = new Float32Array(c);
+        const variance = new Float32Array(c);
+        addon.batchNormForward!(x, gamma, beta, y, mean, variance, Int32Array.of(n, h, w, c, 1), 1e-5);
+        const backward = (withY: boolean, ompThreads: number) => {
+          addon.setNumThreads(ompThreads);
+          const out = { dx: new Float32Array(size), dgamma: new Float32Array(c), dbeta: new Float32Array(c) };
+          const dims = Int32Array.of(n, h, w, c);
+          const yArg = withY ? y : null;
+          addon.batchNormBackward!(x, dy, gamma, beta, mean, variance, yArg, out.dx, out.dgamma, out.dbeta, dims, 1e-5);
+          return out;
+        };
+        try {
+          for (const withY of [true, false]) {
+            const got = backward(withY, 2);
+            const one = backward(withY, 1);
+            for (const k of ['dx', 'dgamma', 'dbeta'] as const) {
+              expect(Buffer.from(one[k].buffer).equals(Buffer.from(got[k].buffer)), `${k} 1 vs 2 threads`).toBe(true);
+            }
+            // float64: g = dy (masked), dbeta = Σg, dgamma = Σg·x̂, dx = γ·r/M·(M·g − Σg − x̂·Σg·x̂).
+            const sg = new Float64Array(c);
+            const sgx = new Float64Array(c);
+            const g = Float64Array.from(dy, (d, i) => (!withY || y[i] > 0 ? d : 0));
+            const r = Float64Array.from(variance, (v) => 1 / Math.sqrt(v + 1e-5));
+            const xhat = Float64Array.from(x, (v, i) => (v - mean[i % c]) * r[i % c]);
+            const sgxAbs = new Float64Array(c); // the sums' condition: float32 error is relative to Σ|terms|
+            g.forEach((v, i) => {
+              sg[i % c] += v;
+              sgx[i % c] += v * xhat[i];
+              sgxAbs[i % c] += Math.abs(v * xhat[i]);
+            });
+            const scale = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+            const relErr = (a: Float32Array, want: (i: number) => number, s: number) =>
+              a.reduce((m, v, i) => Math.max(m, Math.abs(v - want(i))), 0) / s;
+            expect(relErr(got.dbeta, (k) => sg[k], scale(sg))).toBeLessThan(1e-5);
+            expect(relErr(got.dgamma, (k) => sgx[k], scale(sgxAbs))).toBeLessThan(1e-6);
+            const dxWant = (i: number) => {
+              const k = i % c;
+              return ((gamma[k] * r[k]) / rows) * (rows * g[i] - sg[k] - xhat[i] * sgx[k]);
+            };
+            const dxs = Float64Array.from({ length: size }, (_, i) => dxWant(i));
+            expect(relErr(got.dx, dxWant, scale(dxs))).toBeLessThan(1e-5);
+            if (withY) expect(got.dx.some((v, i) => y[i] === 0 && v !== 0)).toBe(true); // x̂ terms reach masked rows
+          }
+        } finally {
+          addon.setNumThreads(threads);
+        }
+      }
+    },
+  );
 });

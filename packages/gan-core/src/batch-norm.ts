@@ -148,10 +148,10 @@ function batchNormTrain(
 
 /**
  * {@link batchNormTrain} through the fused kernels `@squid-ad/backend-onednn` registers (oneDNN's
- * batch_normalization): one pass for the statistics and one for the output instead of ~8
- * elementwise kernels, and likewise backward. It keeps x (instead of x̂) for the backward pass.
- * oneDNN sums in its own order: results agree with the composite within 1e-4 relative (tested),
- * not bitwise.
+ * batch_normalization forward, the addon's own two-pass backward): one pass for the statistics
+ * and one for the output instead of ~8 elementwise kernels, and likewise backward. It keeps x
+ * (instead of x̂) for the backward pass. The kernels sum in their own order: results agree with
+ * the composite within 1e-4 relative (tested), not bitwise.
  */
 function batchNormTrainFused(
   x: tf.Tensor4D,
