@@ -872,6 +872,9 @@ Napi::Value ResizeBilinearGradJs(const Napi::CallbackInfo& info) {
         float* bl = image + (bottom * xw + left) * depth;
         float* br = image + (bottom * xw + right) * depth;
         const double wtl = (1 - rl) * (1 - cl), wtr = (1 - rl) * cl, wbl = rl * (1 - cl), wbr = rl * cl;
+        // Channels are independent, so they vectorise; at the borders two corners can be the same
+        // pixel, and the four updates still apply in this order to each channel.
+#pragma omp simd
         for (int64_t k = 0; k < depth; k++) {
           const double v = src[k];
           tl[k] = static_cast<float>(static_cast<double>(tl[k]) + v * wtl);
