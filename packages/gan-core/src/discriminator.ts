@@ -23,7 +23,10 @@ function centredConv(conv: Conv2d, x: tf.Tensor4D): tf.Tensor4D {
     const mu = tf.mean(x, [1, 2], true);
     const w = conv.weight as tf.Tensor4D;
     const varying = tf.conv2d(tf.sub(x, mu) as tf.Tensor4D, w, conv.stride, conv.padding);
-    const common = tf.conv2d(tf.broadcastTo(mu, x.shape) as tf.Tensor4D, w, conv.stride, conv.padding);
+    // μ spread over the image as 0 + μ (the same values): wasm's Tile, behind broadcastTo, took
+    // 46 ns per element, 4 ms of scoring one DigitAnatomy image.
+    const flat = tf.add(tf.zerosLike(x), mu) as tf.Tensor4D;
+    const common = tf.conv2d(flat, w, conv.stride, conv.padding);
     const y = tf.add(varying, common);
     return (conv.bias ? tf.add(y, conv.bias) : y) as tf.Tensor4D;
   });
