@@ -888,8 +888,47 @@ Napi::Value ResizeBilinearGradJs(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// copyRows(src, dst, params: Int32Array [outer, run, srcStride, dstStride, srcOffset, dstOffset]):
+// for each of `outer` rows, `run` float32s from src + srcOffset + o*srcStride to dst + dstOffset +
+// o*dstStride (counts in elements). Concat and SplitV are one call per part: wasm's own copy them
+// with a typed-array set per row on one thread. Rows in parallel; a few long rows in chunks.
+Napi::Value CopyRowsJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      info[2].As<Napi::Int32Array>().ElementLength() < 6) {
+    throw Napi::TypeError::New(env, "copy params must be an Int32Array [outer, run, srcStride, dstStride, srcOffset, dstOffset]");
+  }
+  auto q = info[2].As<Napi::Int32Array>();
+  const int64_t outer = q[0], run = q[1], src_stride = q[2], dst_stride = q[3], src_off = q[4], dst_off = q[5];
+  if (outer <= 0 || run <= 0 || src_stride < run || dst_stride < run || src_off < 0 || dst_off < 0) {
+    throw Napi::RangeError::New(env, "copy params out of range");
+  }
+  float* src = F32(info[0], static_cast<size_t>(src_off + (outer - 1) * src_stride + run), "src");
+  float* dst = F32(info[1], static_cast<size_t>(dst_off + (outer - 1) * dst_stride + run), "dst");
+  const bool parallel = outer * run > (1 << 16);
+  if (outer >= 64 || !parallel) {
+#pragma omp parallel for schedule(static) if (parallel)
+    for (int64_t o = 0; o < outer; o++) {
+      std::memcpy(dst + dst_off + o * dst_stride, src + src_off + o * src_stride, sizeof(float) * run);
+    }
+  } else {
+    constexpr int64_t kChunk = 1 << 14;
+    const int64_t chunks = (run + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static) collapse(2)
+    for (int64_t o = 0; o < outer; o++) {
+      for (int64_t k = 0; k < chunks; k++) {
+        const int64_t n = std::min(kChunk, run - k * kChunk);
+        std::memcpy(dst + dst_off + o * dst_stride + k * kChunk, src + src_off + o * src_stride + k * kChunk,
+                    sizeof(float) * n);
+      }
+    }
+  }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("resizeBilinearGrad", Napi::Function::New(env, ResizeBilinearGradJs));
+  exports.Set("copyRows", Napi::Function::New(env, CopyRowsJs));
   exports.Set("convForward", Napi::Function::New(env, ConvForwardJs<false>));
   exports.Set("convForwardBf16", Napi::Function::New(env, ConvForwardJs<true>));
   exports.Set("convBackwardDataBf16", Napi::Function::New(env, ConvBackwardDataJs<true>));

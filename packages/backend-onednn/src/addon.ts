@@ -86,6 +86,11 @@ export interface OneDnnAddon {
    * halfPixelCenters]; writes dx (all of it).
    */
   resizeBilinearGrad?(dy: Float32Array, dx: Float32Array, dims: Int32Array): void;
+  /**
+   * For each of `outer` rows, copies `run` elements from src + srcOffset + o·srcStride to
+   * dst + dstOffset + o·dstStride; params = [outer, run, srcStride, dstStride, srcOffset, dstOffset].
+   */
+  copyRows?(src: Float32Array, dst: Float32Array, params: Int32Array): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   version(): string;

@@ -16,6 +16,8 @@ export const KERNEL_NAMES = [
   'BatchMatMul',
   '_FusedMatMul',
   'ResizeBilinearGrad',
+  'Concat',
+  'SplitV',
 ] as const;
 export type NativeKernelName = (typeof KERNEL_NAMES)[number];
 
@@ -61,11 +63,12 @@ export function dataAccess(backendName: NativeBackendName, backend: AnyBackend):
  */
 export type Plan =
   | { outShape: number[]; run(view: (t: TensorInfo) => Float32Array, out: Float32Array): void }
+  | { outShapes: number[][]; runAll(view: (t: TensorInfo) => Float32Array, outs: Float32Array[]): void }
   | string;
 
 /**
  * The addon's conv and matMul entry points at one precision (same arguments either way), and
- * the float32-only ones (`resizeBilinearGrad`, absent from an addon built before it).
+ * the float32-only ones (`resizeBilinearGrad`, `copyRows`, absent from an addon built before them).
  */
 export type NativeOps = Pick<
   OneDnnAddon,
@@ -74,6 +77,7 @@ export type NativeOps = Pick<
   | 'convBackwardWeights'
   | 'matMul'
   | 'resizeBilinearGrad'
+  | 'copyRows'
   | 'packConvFilter'
 > & {
   /** true for the bfloat16 ops: matMul then takes a constant b as its bf16 copy. */
@@ -95,6 +99,7 @@ export function nativeOps(addon: OneDnnAddon, precision: Precision): NativeOps {
     convBackwardWeights: convBackwardWeightsBf16,
     matMul: matMulBf16,
     resizeBilinearGrad: addon.resizeBilinearGrad,
+    copyRows: addon.copyRows,
     packConvFilter: addon.packConvFilter,
     bf16: true,
   };
@@ -301,6 +306,63 @@ const planners: Record<NativeKernelName, Planner> = {
       run: (view, out) => ops.resizeBilinearGrad!(view(dy), out, dims),
     };
   },
+  // Copies along any axis: one copyRows per part, rows in parallel; same bits by definition.
+  Concat: (opsFor, { inputs, attrs }) => {
+    const ops = opsFor(0, 1);
+    if (!ops.copyRows) return 'addon built without copyRows';
+    const xs = Object.values(inputs).filter((t): t is TensorInfo => t !== undefined);
+    if (xs.length < 2) return 'fewer than two inputs';
+    const why = f32(...xs);
+    if (why) return why;
+    const first = xs[0].shape;
+    const axis = tf.util.parseAxisParam(attrs.axis as number, first)[0];
+    if (xs.some((x) => x.shape.length !== first.length || x.shape.some((d, i) => i !== axis && d !== first[i])))
+      return 'shapes do not match';
+    if (xs.some((x) => size(x) === 0)) return 'empty input';
+    const outShape = first.slice();
+    outShape[axis] = xs.reduce((sum, x) => sum + x.shape[axis], 0);
+    const outer = tf.util.sizeFromShape(first.slice(0, axis));
+    const runs = xs.map((x) => tf.util.sizeFromShape(x.shape.slice(axis)));
+    const total = runs.reduce((a, b) => a + b, 0);
+    return {
+      outShape,
+      run: (view, out) => {
+        let offset = 0;
+        xs.forEach((x, i) => {
+          ops.copyRows!(view(x), out, Int32Array.of(outer, runs[i], runs[i], total, 0, offset));
+          offset += runs[i];
+        });
+      },
+    };
+  },
+  SplitV: (opsFor, { inputs, attrs }) => {
+    const ops = opsFor(0, 1);
+    if (!ops.copyRows) return 'addon built without copyRows';
+    const { x } = inputs;
+    if (!x) return 'missing input';
+    const why = f32(x);
+    if (why) return why;
+    const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(
+      x as unknown as tf.Tensor,
+      attrs.numOrSizeSplits as number | number[],
+      axis,
+    );
+    if (size(x) === 0 || sizes.some((part) => part <= 0)) return 'empty part';
+    const outer = tf.util.sizeFromShape(x.shape.slice(0, axis));
+    const inner = tf.util.sizeFromShape(x.shape.slice(axis + 1));
+    const total = x.shape[axis] * inner;
+    return {
+      outShapes: sizes.map((part) => x.shape.map((d, i) => (i === axis ? part : d))),
+      runAll: (view, outs) => {
+        let offset = 0;
+        sizes.forEach((part, i) => {
+          ops.copyRows!(view(x), outs[i], Int32Array.of(outer, part * inner, total, part * inner, offset, 0));
+          offset += part * inner;
+        });
+      },
+    };
+  },
   Conv2D: (opsFor, args) => planConvForward(opsFor, args, false),
   FusedConv2D: (opsFor, args) => planConvForward(opsFor, args, true),
   Conv2DBackpropInput: (opsFor, { inputs, attrs }) => {
@@ -416,6 +478,18 @@ export function nativeKernelConfig(
     const plan = planner(opsFor, args as unknown as KernelArgs);
     if (typeof plan === 'string') return fallback(args, plan);
     const access = dataAccess(backendName, args.backend);
+    if ('outShapes' in plan) {
+      // Allocate first: a wasm allocation may grow (and replace) the heap that views point into.
+      const outs = plan.outShapes.map((shape) => access.alloc(shape));
+      try {
+        plan.runAll(access.view, outs.map(access.view));
+      } catch (err) {
+        for (const out of outs) access.release(out);
+        return fallback(args, String((err as Error).message ?? err));
+      }
+      stats.native++;
+      return outs;
+    }
     // Allocate first: a wasm allocation may grow (and replace) the heap that views point into.
     const out = access.alloc(plan.outShape);
     try {
