@@ -136,23 +136,23 @@ export function bf16Pays(flops: number, converted: number, constantOperand = fal
 
 /**
  * Whether oneDNN 2.6's bf16 weight gradient (jit_bf16, NHWC) beats its float32 one at this
- * geometry. It does (1.2-2.3x) for 3x3 stride-1 convs with an output of at least 8x8 and at most
- * twice as many input as output channels. Elsewhere in SQUID it is slower: strided convs and wide
- * decoder inputs ~2x in isolation (bench/bf16.bench.ts) and 10-50x inside a training step on a
- * loaded machine (144x32x32x32 -> 64 stride 2: 745 ms vs 14 ms; 144x16x16x192 -> 64: 1495 ms vs
- * 112 ms), and 4x4 outputs too. Measured on a Zen 4 with AVX512-BF16 at
- * 25 SQUID-like geometries; the rule picks bf16 at none of the slow ones.
+ * geometry. Measured on the idle 2-core Zen 4 (AVX512-BF16), alone and inside training steps of
+ * both presets, it does at every SQUID geometry with at least 8 input channels whose gradient
+ * sums over at least 512 output positions (batch · outHeight · outWidth): 3×3 and 5×5, stride 1
+ * and 2, wide decoder inputs included (64×8×8×768 → 256: 53 → 22 ms per call, 64×4×4×512 → 512:
+ * 22 → 9 ms). It loses on the discriminator's first conv (1 input channel, 0.8 → 2.3 ms) and on
+ * its 4×4-output one at batch 16 (256 positions, 3.4 → 5.5 ms). An earlier rule, measured on a
+ * machine at load 15, kept strided and wide convs in float32 (10-50× slower there); at load 2-3
+ * (two niced trainings beside) no such loss showed. In-process A/B on the idle machine, the
+ * weight gradients of one training iteration: zhanglab 640-745 → 508-604 ms, digitanatomy
+ * 289-397 → 244-343 ms.
  */
 export function bf16WeightGradientPays(info: Conv2DInfo): boolean {
   return (
-    info.filterHeight === 3 &&
-    info.filterWidth === 3 &&
-    info.strideHeight === 1 &&
-    info.strideWidth === 1 &&
     info.dilationHeight === 1 &&
     info.dilationWidth === 1 &&
-    info.outHeight * info.outWidth >= 64 &&
-    info.inChannels <= 2 * info.outChannels
+    info.inChannels >= 8 &&
+    info.batchSize * info.outHeight * info.outWidth >= 512
   );
 }
 
