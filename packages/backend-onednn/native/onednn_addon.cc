@@ -240,6 +240,15 @@ float* F32(const Napi::Value& v, size_t need, const char* what) {
   return a.Data();
 }
 
+// An Int32Array argument of at least `need` entries, or a TypeError saying what it must be.
+Napi::Int32Array Int32Arg(const Napi::Value& v, uint32_t need, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      v.As<Napi::Int32Array>().ElementLength() < need) {
+    throw Napi::TypeError::New(v.Env(), std::string(what) + " must be an Int32Array");
+  }
+  return v.As<Napi::Int32Array>();
+}
+
 ConvShape ReadShape(const Napi::Value& v) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
     throw Napi::TypeError::New(v.Env(), "conv params must be an Int32Array");
@@ -837,11 +846,7 @@ Napi::Value ClearCache(const Napi::CallbackInfo& info) {
 // -ffp-contract=off). Images in parallel; that kernel runs on one thread.
 Napi::Value ResizeBilinearGradJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-      info[2].As<Napi::Int32Array>().ElementLength() < 8) {
-    throw Napi::TypeError::New(env, "resize dims must be an Int32Array [batch, xh, xw, yh, yw, depth, align, half]");
-  }
-  auto d = info[2].As<Napi::Int32Array>();
+  auto d = Int32Arg(info[2], 8, "resize dims [batch, xh, xw, yh, yw, depth, align, half]");
   for (uint32_t i = 0; i < 6; i++) {
     if (d[i] <= 0) throw Napi::RangeError::New(env, "resize dims must be positive");
   }
@@ -894,11 +899,7 @@ Napi::Value ResizeBilinearGradJs(const Napi::CallbackInfo& info) {
 // with a typed-array set per row on one thread. Rows in parallel; a few long rows in chunks.
 Napi::Value CopyRowsJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-      info[2].As<Napi::Int32Array>().ElementLength() < 6) {
-    throw Napi::TypeError::New(env, "copy params must be an Int32Array [outer, run, srcStride, dstStride, srcOffset, dstOffset]");
-  }
-  auto q = info[2].As<Napi::Int32Array>();
+  auto q = Int32Arg(info[2], 6, "copy params [outer, run, srcStride, dstStride, srcOffset, dstOffset]");
   const int64_t outer = q[0], run = q[1], src_stride = q[2], dst_stride = q[3], src_off = q[4], dst_off = q[5];
   if (outer <= 0 || run <= 0 || src_stride < run || dst_stride < run || src_off < 0 || dst_off < 0) {
     throw Napi::RangeError::New(env, "copy params out of range");
