@@ -3,6 +3,7 @@
 // (`x.sum()`); @tensorflow/tfjs does both, on the same tfjs-core instance.
 import * as tf from '@tensorflow/tfjs';
 import { installLeanGradients } from './lean-gradients.js';
+import { installMeanGradient } from './mean-gradient.js';
 import { installResizeBilinearGrad } from './resize-bilinear-grad.js';
 
 // Backprop that frees as it goes (about half the peak memory of a training step); the same
@@ -12,5 +13,8 @@ if (globalThis.process?.env?.SQUID_LEAN_GRADIENTS !== '0') installLeanGradients(
 
 // TF.js's own ignores halfPixelCenters (wrong gradients for PyTorch-style upsampling).
 installResizeBilinearGrad();
+
+// A loss's mean spreads dy / n without a ones tensor: the same values, one pass.
+installMeanGradient();
 
 export { tf };
