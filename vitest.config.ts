@@ -35,6 +35,9 @@ export default defineConfig({
     },
   },
   test: {
+    // Tests compare float32 results bit for bit; the ones about bfloat16 ask for it by name
+    // (squid-eval defaults to auto: bfloat16 on a CPU with native bf16).
+    env: { SQUID_ONEDNN_PRECISION: 'float32' },
     include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'scripts/test/*.test.ts'],
     // The built dist of every package, for the tests that run what a user installs.
     globalSetup: ['scripts/test/build-packages.ts'],

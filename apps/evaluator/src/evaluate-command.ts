@@ -17,7 +17,7 @@ export interface EvaluateCommandOptions {
   checkpoint?: CheckpointChoice;
   /** TensorFlow.js backend (default: env SQUID_BACKEND, else auto) */
   backend?: string;
-  /** what the oneDNN kernels compute in: auto, float32, bfloat16 (default: env SQUID_ONEDNN_PRECISION, else float32) */
+  /** what the oneDNN kernels compute in: auto, float32, bfloat16 (default: env SQUID_ONEDNN_PRECISION, else auto) */
   precision?: string;
   thresholdFrom: 'val' | 'oracle';
   thresholdMethod: ThresholdMethod;

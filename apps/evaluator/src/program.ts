@@ -12,7 +12,7 @@ import { checkpointOption } from './run-checkpoint.js';
 const precisionOption = () =>
   new Option(
     '--precision <p>',
-    'bfloat16: conv/matMul operands in bf16, float32 accumulation (oneDNN kernels only; scores differ slightly from float32); auto: bfloat16 where the CPU has native bf16 (default: env SQUID_ONEDNN_PRECISION, else float32)',
+    'bfloat16: conv/matMul operands in bf16, float32 accumulation (oneDNN kernels only; scores differ slightly from float32); auto (the default): bfloat16 where the CPU has native bf16, else float32 (env SQUID_ONEDNN_PRECISION overrides the default)',
   ).choices(['auto', 'float32', 'bfloat16']);
 
 const positiveInt = (name: string) => (v: string) => {

@@ -14,7 +14,7 @@ import { scoreFiles } from './score-files.js';
 export interface ScoreWorkerOptions {
   queue: string;
   backend?: string;
-  /** what the oneDNN kernels compute in: auto, float32, bfloat16 (default: env SQUID_ONEDNN_PRECISION, else float32) */
+  /** what the oneDNN kernels compute in: auto, float32, bfloat16 (default: env SQUID_ONEDNN_PRECISION, else auto) */
   precision?: string;
   lockSeconds: number;
   pollSeconds: number;

@@ -32,7 +32,7 @@ const float = (name: string) => (v: string) => {
 export function precisionOption(): Option {
   return new Option(
     '--precision <p>',
-    'bfloat16: conv/matMul operands in bf16 with float32 accumulation (oneDNN kernels only; weights, optimizer, BatchNorm and losses stay float32, checkpoints float32); auto: bfloat16 where the CPU has native bf16 (default: env SQUID_ONEDNN_PRECISION, else float32)',
+    'bfloat16: conv/matMul operands in bf16 with float32 accumulation (oneDNN kernels only; weights, optimizer, BatchNorm and losses stay float32, checkpoints float32); auto: bfloat16 where the CPU has native bf16, weight gradients float32 (robust when other processes share the cores) (default: env SQUID_ONEDNN_PRECISION, else float32)',
   ).choices(['auto', 'float32', 'bfloat16']);
 }
 

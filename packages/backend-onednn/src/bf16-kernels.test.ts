@@ -314,6 +314,19 @@ describe('precision through enableNativeKernels', () => {
       enableNativeKernels({ backends: [backend], precision: 'bfloat16', bf16Kernels: others });
       const all = step();
       expect(Array.from(all[2]), `${backend} dw in float32`).toEqual(weightGrad(false, all[0]));
+      // auto (where bf16 is native) leaves them out by default: forward in bf16, dw in float32.
+      if (support.native) {
+        const auto = enableNativeKernels({ backends: [backend], precision: 'auto' });
+        expect(auto).toMatchObject({ precision: 'bfloat16', precisionNote: 'auto: weight gradients in float32' });
+        expect(auto.bf16Kernels).toEqual(others);
+        const viaAuto = step();
+        expect(Array.from(viaAuto[0]), `${backend} auto y`).toEqual(Array.from(direct));
+        expect(Array.from(viaAuto[2]), `${backend} auto dw`).toEqual(weightGrad(false, viaAuto[0]));
+        // Asked for by name, bfloat16 keeps them.
+        expect(enableNativeKernels({ backends: [backend], precision: 'bfloat16' }).bf16Kernels).toEqual([
+          ...KERNEL_NAMES,
+        ]);
+      }
       tf.dispose([x, w]);
       disableNativeKernels();
     }

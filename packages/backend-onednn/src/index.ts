@@ -16,6 +16,7 @@ export {
   nativeOps,
 } from './kernels.js';
 export {
+  AUTO_BF16_KERNELS,
   disableNativeKernels,
   enableNativeKernels,
   NativeKernelsConfig,

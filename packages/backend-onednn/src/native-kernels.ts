@@ -30,12 +30,25 @@ export const NativeKernelsConfig = z.object({
   /**
    * The kernels that may run in bfloat16 when the precision is bfloat16 (each call still only
    * where it pays: bf16Pays, and for Conv2DBackpropFilter bf16WeightGradientPays); the others
-   * stay float32.
+   * stay float32. Default: all of them for `bfloat16`; for `auto`, all but Conv2DBackpropFilter
+   * ({@link AUTO_BF16_KERNELS}).
    */
-  bf16Kernels: z.array(z.enum(KERNEL_NAMES)).default([...KERNEL_NAMES]),
+  bf16Kernels: z.array(z.enum(KERNEL_NAMES)).optional(),
 });
 export type NativeKernelsConfig = z.infer<typeof NativeKernelsConfig>;
 export type NativeKernelsOptions = z.input<typeof NativeKernelsConfig>;
+
+/**
+ * What `auto` runs in bfloat16: everything but the weight gradients. oneDNN 2.6's bf16 weight
+ * gradient (jit_bf16) waits for its threads at spinning barriers: on an idle machine it saves
+ * ~9 % of a training iteration, but when other processes share the cores a waiting thread spins
+ * through its time slice. Measured on the 2-core Zen 4 beside two other trainings (load 5), one
+ * digitanatomy iteration took 4.3 s in float32, 6.6 s with bf16 weight gradients and 3.5 s
+ * without them; idle, 1.39 / 1.09 / 1.19 s. `bfloat16` (dedicated machines) keeps them.
+ */
+export const AUTO_BF16_KERNELS: readonly NativeKernelName[] = KERNEL_NAMES.filter(
+  (k) => k !== 'Conv2DBackpropFilter',
+);
 
 /** Whether oneDNN kernels are registered, and if not, why. */
 export interface NativeKernelsStatus {
@@ -50,6 +63,8 @@ export interface NativeKernelsStatus {
   precision?: Precision;
   /** Why the precision is not the one asked for, or that bfloat16 is emulated here. */
   precisionNote?: string;
+  /** With precision bfloat16: the kernels that may run in bf16 (see `bf16Kernels`). */
+  bf16Kernels?: NativeKernelName[];
 }
 
 const replaced = new Map<string, { original: tf.KernelConfig | undefined }>();
@@ -91,8 +106,14 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
     config.threads ?? defaultThreads(config.backends.includes('wasm') && wasm ? wasmThreadsOf(wasm) : 1);
   addon.setNumThreads(threads);
   const fromEnv = precisionFromEnv();
-  const resolved = resolvePrecision(config.precision ?? fromEnv.choice, bf16Support(addon));
-  const precisionNote = config.precision ? resolved.note : (fromEnv.note ?? resolved.note);
+  const choice = config.precision ?? fromEnv.choice;
+  const resolved = resolvePrecision(choice, bf16Support(addon));
+  const bf16Kernels = config.bf16Kernels ?? (choice === 'auto' ? [...AUTO_BF16_KERNELS] : [...KERNEL_NAMES]);
+  const autoNote =
+    resolved.precision === 'bfloat16' && !config.bf16Kernels && choice === 'auto'
+      ? 'auto: weight gradients in float32'
+      : undefined;
+  const precisionNote = (config.precision ? resolved.note : (fromEnv.note ?? resolved.note)) ?? autoNote;
   for (const backendName of config.backends) {
     for (const name of config.kernels) {
       const k = key(name, backendName);
@@ -101,7 +122,7 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
       const counts = stats.get(k) ?? { native: 0, fallback: 0 };
       stats.set(k, counts);
       if (tf.getKernel(name, backendName)) tf.unregisterKernel(name, backendName);
-      const precision = config.bf16Kernels.includes(name) ? resolved.precision : 'float32';
+      const precision = bf16Kernels.includes(name) ? resolved.precision : 'float32';
       tf.registerKernel(nativeKernelConfig(addon, name, backendName, original, counts, precision));
       replaced.set(k, { original });
     }
@@ -131,6 +152,7 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
     kernels: [...new Set([...status.kernels, ...config.kernels])],
     precision: resolved.precision,
     ...(precisionNote ? { precisionNote } : {}),
+    ...(resolved.precision === 'bfloat16' ? { bf16Kernels } : {}),
   };
   return status;
 }

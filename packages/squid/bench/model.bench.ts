@@ -6,9 +6,10 @@
 // Each measurement runs in its own process (threads are fixed at backend start-up, and a crash
 // becomes an error line). Configurations, on the active backend (wasm here):
 //   wasm×1 / wasm×N      the wasm backend's own kernels, 1 thread vs every core (issue #8)
-//   onednn×1 / onednn×N  with @squid-ad/backend-onednn's kernels, oneDNN on 1 thread vs every
+//   onednn×1 / onednn×N  with @squid-ad/backend-onednn's kernels in float32, oneDNN on 1 thread vs every
 //                        core (wasm itself single-threaded, so the sum never passes the cores)
 //   onednn×N-bf16        onednn×N with bfloat16 conv / matMul operands where that pays
+//   onednn×N-auto        the CLIs' default, precision auto (bf16 but for the weight gradients)
 // and for each preset:
 //   op 'train'   one SquidTrainer iteration at batch 16 (D step + G step + optimizers + queue
 //                update; for n_critic = 2 the mean of a G+D and a D-only iteration, as the
@@ -76,13 +77,24 @@ const ELSEWHERE_NOTE = 'official PyTorch code, measured in another session (issu
 const CONFIGS: Record<string, Record<string, string>> = {
   'wasm×1': { SQUID_THREADS: '1', SQUID_NATIVE_KERNELS: '0' },
   [`wasm×${cores}`]: { SQUID_THREADS: String(cores), SQUID_NATIVE_KERNELS: '0' },
-  'onednn×1': { SQUID_THREADS: '1', SQUID_ONEDNN_THREADS: '1' },
-  [`onednn×${cores}`]: { SQUID_THREADS: '1', SQUID_ONEDNN_THREADS: String(cores) },
+  // float32 by name: initBackend's default, auto, is bfloat16 on a CPU with native bf16.
+  'onednn×1': { SQUID_THREADS: '1', SQUID_ONEDNN_THREADS: '1', SQUID_ONEDNN_PRECISION: 'float32' },
+  [`onednn×${cores}`]: {
+    SQUID_THREADS: '1',
+    SQUID_ONEDNN_THREADS: String(cores),
+    SQUID_ONEDNN_PRECISION: 'float32',
+  },
   // The same with the conv and matMul kernels in bfloat16 where that pays (issue #26).
   [`onednn×${cores}-bf16`]: {
     SQUID_THREADS: '1',
     SQUID_ONEDNN_THREADS: String(cores),
     SQUID_ONEDNN_PRECISION: 'bfloat16',
+  },
+  // What the CLIs run by default: auto, bfloat16 but for the weight gradients on a native-bf16 CPU.
+  [`onednn×${cores}-auto`]: {
+    SQUID_THREADS: '1',
+    SQUID_ONEDNN_THREADS: String(cores),
+    SQUID_ONEDNN_PRECISION: 'auto',
   },
 };
 
