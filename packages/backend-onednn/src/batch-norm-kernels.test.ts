@@ -139,7 +139,20 @@ describe('fused BatchNorm kernels', () => {
           const out = { dx: new Float32Array(size), dgamma: new Float32Array(c), dbeta: new Float32Array(c) };
           const dims = Int32Array.of(n, h, w, c);
           const yArg = withY ? y : null;
-          addon.batchNormBackward!(x, dy, gamma, beta, mean, variance, yArg, out.dx, out.dgamma, out.dbeta, dims, 1e-5);
+          addon.batchNormBackward!(
+            x,
+            dy,
+            gamma,
+            beta,
+            mean,
+            variance,
+            yArg,
+            out.dx,
+            out.dgamma,
+            out.dbeta,
+            dims,
+            1e-5,
+          );
           return out;
         };
         try {
@@ -147,7 +160,10 @@ describe('fused BatchNorm kernels', () => {
             const got = backward(withY, 2);
             const one = backward(withY, 1);
             for (const k of ['dx', 'dgamma', 'dbeta'] as const) {
-              expect(Buffer.from(one[k].buffer).equals(Buffer.from(got[k].buffer)), `${k} 1 vs 2 threads`).toBe(true);
+              expect(
+                Buffer.from(one[k].buffer).equals(Buffer.from(got[k].buffer)),
+                `${k} 1 vs 2 threads`,
+              ).toBe(true);
             }
             // float64: g = dy (masked), dbeta = Σg, dgamma = Σg·x̂, dx = γ·r/M·(M·g − Σg − x̂·Σg·x̂).
             const sg = new Float64Array(c);
@@ -161,7 +177,8 @@ describe('fused BatchNorm kernels', () => {
               sgx[i % c] += v * xhat[i];
               sgxAbs[i % c] += Math.abs(v * xhat[i]);
             });
-            const scale = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+            const scale = (a: ArrayLike<number>) =>
+              Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 1);
             const relErr = (a: Float32Array, want: (i: number) => number, s: number) =>
               a.reduce((m, v, i) => Math.max(m, Math.abs(v - want(i))), 0) / s;
             expect(relErr(got.dbeta, (k) => sg[k], scale(sg))).toBeLessThan(1e-5);

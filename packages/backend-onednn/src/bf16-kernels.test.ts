@@ -317,7 +317,10 @@ describe('precision through enableNativeKernels', () => {
       // auto (where bf16 is native) leaves them out by default: forward in bf16, dw in float32.
       if (support.native) {
         const auto = enableNativeKernels({ backends: [backend], precision: 'auto' });
-        expect(auto).toMatchObject({ precision: 'bfloat16', precisionNote: 'auto: weight gradients in float32' });
+        expect(auto).toMatchObject({
+          precision: 'bfloat16',
+          precisionNote: 'auto: weight gradients in float32',
+        });
         expect(auto.bf16Kernels).toEqual(others);
         const viaAuto = step();
         expect(Array.from(viaAuto[0]), `${backend} auto y`).toEqual(Array.from(direct));

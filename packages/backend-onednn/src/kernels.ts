@@ -316,7 +316,9 @@ const planners: Record<NativeKernelName, Planner> = {
     if (why) return why;
     const first = xs[0].shape;
     const axis = tf.util.parseAxisParam(attrs.axis as number, first)[0];
-    if (xs.some((x) => x.shape.length !== first.length || x.shape.some((d, i) => i !== axis && d !== first[i])))
+    if (
+      xs.some((x) => x.shape.length !== first.length || x.shape.some((d, i) => i !== axis && d !== first[i]))
+    )
       return 'shapes do not match';
     if (xs.some((x) => size(x) === 0)) return 'empty input';
     const outShape = first.slice();
