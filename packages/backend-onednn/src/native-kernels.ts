@@ -108,11 +108,10 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
   const fromEnv = precisionFromEnv();
   const choice = config.precision ?? fromEnv.choice;
   const resolved = resolvePrecision(choice, bf16Support(addon));
-  const bf16Kernels = config.bf16Kernels ?? (choice === 'auto' ? [...AUTO_BF16_KERNELS] : [...KERNEL_NAMES]);
+  const autoKernels = !config.bf16Kernels && choice === 'auto';
+  const bf16Kernels = config.bf16Kernels ?? [...(autoKernels ? AUTO_BF16_KERNELS : KERNEL_NAMES)];
   const autoNote =
-    resolved.precision === 'bfloat16' && !config.bf16Kernels && choice === 'auto'
-      ? 'auto: weight gradients in float32'
-      : undefined;
+    autoKernels && resolved.precision === 'bfloat16' ? 'auto: weight gradients in float32' : undefined;
   const precisionNote = (config.precision ? resolved.note : (fromEnv.note ?? resolved.note)) ?? autoNote;
   for (const backendName of config.backends) {
     for (const name of config.kernels) {
