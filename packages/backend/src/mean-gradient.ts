@@ -1,10 +1,11 @@
 // The gradient of a mean over every element (a loss: MSE, BCE), without TF.js's ones tensor.
 //
-// Why: TF.js's `Mean` gradient is `(reshape(dy, [1, …, 1]) · ones(x.shape)) / n`: the ones are
-// filled in JavaScript, and on wasm a multiply that broadcasts a [1, 1, 1, 1] tensor takes a
-// generic path at ~9 ns per element (10 ms for one [144, 8, 8, 128] feature map in SQUID's
-// distillation loss). Every element of that gradient is the same number, dy / n, so spreading
-// that scalar as `0 + dy / n` gives the same values (up to the sign of a zero) in one fast pass.
+// Why: TF.js's `Mean` gradient is `(reshape(dy, [1, …, 1]) · ones(x.shape)) / n`: the ones are a
+// fresh tensor filled in JavaScript, and on wasm also copied into the heap on first use, which
+// the profile books to the multiply (10 ms for one [144, 8, 8, 128] feature map of SQUID's
+// distillation loss; the multiply itself is ~2.4 ms, as with a scalar). Every element of that
+// gradient is the same number, dy / n, so spreading that scalar as `0 + dy / n` gives the same
+// values (up to the sign of a zero) without the ones tensor.
 // A mean over some axes keeps TF.js's own gradient.
 import * as tfjs from '@tensorflow/tfjs';
 
